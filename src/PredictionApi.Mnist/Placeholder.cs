@@ -1,0 +1,1 @@
+namespace PredictionApi.Mnist;
