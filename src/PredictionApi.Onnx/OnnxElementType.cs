@@ -1,0 +1,11 @@
+namespace PredictionApi.Onnx;
+
+/// <summary>Tensor element types this writer supports (values of ONNX <c>TensorProto.DataType</c>).</summary>
+public enum OnnxElementType
+{
+    /// <summary>32-bit IEEE float.</summary>
+    Float = 1,
+
+    /// <summary>Signed 64-bit integer (shapes, axes, indices).</summary>
+    Int64 = 7,
+}
