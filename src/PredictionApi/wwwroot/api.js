@@ -1,0 +1,129 @@
+// Calls to the service. Every failure becomes an ApiError whose message is a sentence for people:
+// the server's problem+json detail when it has one, otherwise words chosen by status code.
+
+/**
+ * An API call that did not succeed. `status` is 0 when the service could not be reached;
+ * `fromServer` says whether the message is the server's own problem detail.
+ */
+export class ApiError extends Error {
+  constructor(message, status, fromServer = false) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.fromServer = fromServer;
+  }
+}
+
+const wordsByStatus = {
+  400: "The service could not use that request.",
+  404: "That item was not found. It may have been deleted.",
+  405: "The service does not support that action.",
+  408: "The upload took too long. Try again.",
+  413: "That file is too large for the service. Try a smaller image.",
+  415: "That file is not an image the service can read. Try a PNG or JPEG.",
+  422: "The service could not use that file.",
+  429: "The service is busy right now. Try again in a moment.",
+  500: "The service ran into a problem. Try again.",
+  502: "The service is not reachable right now.",
+  503: "The service is not ready yet. Try again in a moment.",
+  504: "The service took too long to answer.",
+};
+
+const unreachable =
+  "Could not reach the service. Check that it is running and that you are online, then try again.";
+
+/** Fetches a URL (relative to the page, so the site also works under a path prefix) and returns parsed JSON. */
+export async function requestJson(url, init = {}) {
+  let response;
+  try {
+    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
+  } catch (error) {
+    // fetch only rejects on network failure or abort; an abort is the caller's choice, not an error to show.
+    if (error?.name === "AbortError") throw error;
+    throw new ApiError(unreachable, 0);
+  }
+  if (!response.ok) {
+    const { message, fromServer } = await describeFailure(response);
+    throw new ApiError(message, response.status, fromServer);
+  }
+  if (response.status === 204) return null;
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError("The service sent an answer this page could not read.", response.status);
+  }
+}
+
+async function describeFailure(response) {
+  const fallback = wordsByStatus[response.status]
+    ?? (response.status >= 500 ? wordsByStatus[500] : `The service refused the request (HTTP ${response.status}).`);
+  const type = response.headers.get("content-type") ?? "";
+  if (!type.includes("json")) return { message: fallback, fromServer: false };
+
+  let problem;
+  try {
+    problem = await response.json();
+  } catch {
+    return { message: fallback, fromServer: false };
+  }
+  const detail = text(problem?.detail) || firstValidationError(problem?.errors);
+  if (detail) return { message: sentence(detail), fromServer: true };
+  // A bare title is usually the HTTP reason phrase ("Bad Request"); the status words say more.
+  return { message: fallback, fromServer: false };
+}
+
+function firstValidationError(errors) {
+  if (!errors || typeof errors !== "object") return "";
+  for (const messages of Object.values(errors)) {
+    const first = Array.isArray(messages) ? text(messages[0]) : text(messages);
+    if (first) return first;
+  }
+  return "";
+}
+
+function text(value) {
+  return typeof value === "string" ? value.trim() : "";
+}
+
+function sentence(value) {
+  const trimmed = value.length > 400 ? `${value.slice(0, 400)}…` : value;
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** Posts one image as multipart field `file` and asks for the tensor the model saw. */
+export function predict(blob, filename, signal) {
+  const form = new FormData();
+  form.append("file", blob, filename);
+  return requestJson("prediction?include=tensor", { method: "POST", body: form, signal });
+}
+
+/** One page of stored predictions, newest first. */
+export function listPredictions({ limit, cursor, likelyClass }, signal) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (cursor) query.set("cursor", cursor);
+  if (likelyClass !== "" && likelyClass != null) query.set("likely_class", String(likelyClass));
+  return requestJson(`predictions?${query}`, { signal });
+}
+
+export function getPrediction(id, signal) {
+  return requestJson(`prediction/${encodeURIComponent(id)}`, { signal });
+}
+
+export function imageUrl(id) {
+  return `prediction/${encodeURIComponent(id)}/image`;
+}
+
+export function recordTrueLabel(id, trueLabel, note, signal) {
+  const body = { true_label: trueLabel };
+  if (note) body.note = note;
+  return requestJson(`prediction/${encodeURIComponent(id)}`, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+export function getModel(name, signal) {
+  return requestJson(`models/${encodeURIComponent(name)}`, { signal });
+}
