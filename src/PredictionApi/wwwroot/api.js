@@ -16,7 +16,7 @@ export class ApiError extends Error {
 
 const wordsByStatus = {
   400: "The service could not use that request.",
-  404: "That item was not found. It may have been deleted.",
+  404: "The service has no such item. It may have been deleted.",
   405: "The service does not support that action.",
   408: "The upload took too long. Try again.",
   413: "That file is too large for the service. Try a smaller image.",
