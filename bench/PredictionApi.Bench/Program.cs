@@ -1,0 +1,20 @@
+// Helpers for bench/run.sh: writes MNIST test digits as PNG files for the HTTP load,
+// and measures raw ONNX Runtime throughput on the served model, the ceiling for the service.
+using PredictionApi.Bench;
+
+return args switch
+{
+    ["pngs", var images, var outDir, var count] => PngWriter.Write(images, outDir, int.Parse(count)),
+    ["onnx", var modelDir, var images, var seconds] => OnnxThroughput.Run(modelDir, images, double.Parse(seconds)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage:
+          PredictionApi.Bench pngs <t10k-images-idx3-ubyte.gz> <out-dir> <count>
+          PredictionApi.Bench onnx <model-dir> <t10k-images-idx3-ubyte.gz> <seconds-per-case>
+        """);
+    return 2;
+}

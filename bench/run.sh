@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Load benchmark of POST /prediction on this machine, printed next to the two limits that bound it:
+# PostgreSQL alone (pgbench inserting the same input + prediction row pair per transaction) and
+# ONNX Runtime alone (inferences/s on the served model).
+#
+#   bash bench/run.sh                 # 10 s per concurrency level
+#   BENCH_SECONDS=30 bash bench/run.sh
+#
+# Needs: .NET SDK, PostgreSQL 15 server binaries, wrk and pgbench (apt-get install wrk postgresql-15).
+# Everything runs on 127.0.0.1 and is torn down at the end; the database uses default durability
+# (fsync and synchronous_commit on), so a 200 in this benchmark is as durable as in production.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${BENCH_SECONDS:-10}
+levels=${BENCH_CONCURRENCY:-"1 8 32 64"}
+pgbin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+model_dir=models/mnist
+t10k=../shared/mnist/t10k-images-idx3-ubyte.gz
+[ -f "$t10k" ] || { echo "need $t10k (the MNIST test images)"; exit 1; }
+for tool in wrk pgbench; do command -v $tool >/dev/null || { echo "need $tool: apt-get install wrk postgresql-15"; exit 1; }; done
+
+work=$(mktemp -d /tmp/predictionapi-bench.XXXXXX)
+chmod 755 "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+service_pid=""
+cleanup() {
+  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
+  as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building (Release)"
+dotnet build -c Release -v quiet -nologo src/PredictionApi bench/PredictionApi.Bench >/dev/null
+bench_tool="dotnet bench/PredictionApi.Bench/bin/Release/net10.0/PredictionApi.Bench.dll"
+$bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null
+
+echo "== starting PostgreSQL and the service"
+pg_port=$(free_port)
+mkdir "$work/pg"
+[ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+as_postgres "$pgbin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/null
+as_postgres "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
+  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c max_connections=300 -c shared_buffers=512MB" start >/dev/null
+connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+
+svc_port=$(free_port)
+ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning \
+  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
+service_pid=$!
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+
+# Warm up the JIT, the connection pool and PostgreSQL's caches.
+wrk -t2 -c16 -d3s -s bench/prediction.lua "http://127.0.0.1:$svc_port" -- "$work/pngs" 1000 >/dev/null
+
+printf '\n%-34s %10s %10s %10s %8s\n' "POST /prediction (wrk)" "req/s" "p50" "p99" "errors"
+for c in $levels; do
+  threads=$(( c < 2 ? 1 : 2 ))
+  out=$(wrk -t$threads -c$c -d${seconds}s --latency -s bench/prediction.lua "http://127.0.0.1:$svc_port" -- "$work/pngs" 1000)
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); errors=${errors:-0}
+  socket=$(grep -o 'Socket errors.*' <<<"$out" || true)
+  printf '%-34s %10s %10s %10s %8s %s\n' "concurrency $c" "$rps" "$p50" "$p99" "$errors" "$socket"
+done
+rows=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -Atc "select count(*) from predictions")
+echo "rows committed in predictions: $rows"
+
+kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""
+
+echo
+echo "== limit 1: PostgreSQL alone, pgbench inserting one input + prediction row pair per transaction"
+base64_png=$(base64 -w0 "$work/pngs/00000.png")
+for c in 8 32 64; do
+  out=$(pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -M prepared -c "$c" -j 2 -T "$seconds" \
+    -D png="$base64_png" -f bench/insert-pair.sql postgres 2>&1)
+  tps=$(awk '/^tps/ {print $3; exit}' <<<"$out")
+  lat=$(awk '/^latency average/ {print $4, $5}' <<<"$out")
+  printf '%-34s %10s tx/s   latency average %s\n' "pgbench clients $c" "$tps" "$lat"
+done
+
+echo
+echo "== limit 2: ONNX Runtime alone on $model_dir"
+$bench_tool onnx "$model_dir" "$t10k" "$((seconds < 5 ? seconds : 5))"
