@@ -140,6 +140,11 @@ function showResult(result, labels) {
 
   ui.resultEmpty.hidden = true;
   ui.resultBody.hidden = false;
+  // On a phone the result sits below the pad: bring it up rather than leave it off screen.
+  const panel = ui.resultBody.closest(".panel");
+  if (panel.getBoundingClientRect().top > window.innerHeight * 0.6) {
+    panel.scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+  }
 }
 
 function tensorCaption(width, height, channels) {

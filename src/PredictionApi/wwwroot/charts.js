@@ -2,14 +2,16 @@
 
 const percentFormat = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const shortTimeFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 
 export function percent(value) {
   return percentFormat.format(Number.isFinite(value) ? value : 0);
 }
 
-export function formatTime(iso) {
+export function formatTime(iso, { short = false } = {}) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : timeFormat.format(date);
+  if (Number.isNaN(date.getTime())) return "";
+  return (short ? shortTimeFormat : timeFormat).format(date);
 }
 
 /** The class name for an index: the manifest's label when known, else the index itself. */

@@ -129,23 +129,27 @@ export class DetailDialog {
       this.#onSaved(merged);
     } catch (error) {
       if (error?.name === "AbortError") return;
-      say(parts.formMessage, saveFailure(error), true);
+      const unsupported = isUnsupported(error);
+      say(parts.formMessage, unsupported ? "This server does not record true labels yet. The prediction itself is stored." : saveFailure(error), !unsupported);
     } finally {
       parts.save.disabled = false;
     }
   }
 }
 
+// 405/501 mean this server has no feedback endpoint; a bare 404 (no problem detail) means the same.
+function isUnsupported(error) {
+  return error instanceof ApiError
+    && (error.status === 405 || error.status === 501 || (error.status === 404 && !error.fromServer));
+}
+
 function saveFailure(error) {
-  if (!(error instanceof ApiError)) return String(error);
-  // 405/501 mean this server has no feedback endpoint; a bare 404 (no problem detail) means the same.
-  if (error.status === 405 || error.status === 501 || (error.status === 404 && !error.fromServer)) {
-    return "This server does not record true labels yet. The prediction itself is stored.";
-  }
-  return `The label was not saved. ${error.message}`;
+  return error instanceof ApiError ? `The label was not saved. ${error.message}` : String(error);
 }
 
 function say(element, text, isError = false) {
   element.textContent = text;
   element.classList.toggle("error", isError);
+  // On a phone the dialog scrolls; keep the answer to the user's action in sight.
+  if (text) element.scrollIntoView({ block: "nearest" });
 }

@@ -156,7 +156,8 @@ export class Gallery {
     const time = document.createElement("time");
     time.className = "card-time";
     time.dateTime = prediction.created_at ?? "";
-    time.textContent = when;
+    time.textContent = formatTime(prediction.created_at, { short: true });
+    time.title = when;
 
     card.append(image, predictedText, confidenceText, time);
     if (prediction.true_label != null) {
