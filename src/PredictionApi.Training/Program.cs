@@ -1,1 +1,31 @@
-Console.WriteLine("training");
+using PredictionApi.Training;
+
+// Trains the default digit classifier and exports it as an ONNX model folder, or evaluates such a folder.
+const string usage = """
+    usage:
+      train    --images F --labels F [--test-images F --test-labels F] --out DIR [--seed 1] [--epochs 30]
+               [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N]
+      evaluate --model DIR --images F --labels F [--batch 64] [--rounds 5]
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+try
+{
+    var options = new Arguments(args.Skip(1));
+    return args[0] switch
+    {
+        "train" => TrainCommand.Run(options, args),
+        "evaluate" => EvaluateCommand.Run(options),
+        _ => throw new ArgumentException($"Unknown command '{args[0]}'."),
+    };
+}
+catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine(usage);
+    return 2;
+}
