@@ -57,9 +57,12 @@ export class Gallery {
   }
 
   loadMore() {
-    this.#pending ??= this.#loadPage().finally(() => {
-      this.#pending = null;
-    });
+    if (!this.#pending) {
+      const pending = this.#loadPage().finally(() => {
+        if (this.#pending === pending) this.#pending = null;
+      });
+      this.#pending = pending;
+    }
     return this.#pending;
   }
 
@@ -79,15 +82,18 @@ export class Gallery {
 
   async #loadPage() {
     const first = this.#cursor === null;
-    this.#abort = new AbortController();
+    const controller = new AbortController();
+    this.#abort = controller;
     this.#more.disabled = true;
     this.#more.textContent = "Loading…";
+    this.#list.setAttribute("aria-busy", "true");
     if (first) this.#say("Loading stored predictions…");
     try {
       const page = await listPredictions(
         { limit: pageSize, cursor: this.#cursor, likelyClass: this.#likelyClass },
-        this.#abort.signal,
+        controller.signal,
       );
+      if (controller.signal.aborted) return;
       const items = Array.isArray(page?.items) ? page.items : [];
       this.#list.append(...items.map((item) => this.#item(item)));
       this.#cursor = page?.next_cursor ?? null;
@@ -101,8 +107,12 @@ export class Gallery {
       if (error?.name === "AbortError") return;
       this.#say(error instanceof ApiError ? `Could not load stored predictions. ${error.message}` : String(error), true);
     } finally {
-      this.#more.disabled = false;
-      this.#more.textContent = "Load more";
+      // A reset may have started a newer load; only the newest one owns the buttons.
+      if (this.#abort === controller) {
+        this.#more.disabled = false;
+        this.#more.textContent = "Load more";
+        this.#list.setAttribute("aria-busy", "false");
+      }
     }
   }
 
