@@ -1,0 +1,254 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+
+namespace PredictionApi.Imaging;
+
+/// <summary>
+/// Turns uploaded bytes into the model's input tensor: identify the format by its bytes, check the
+/// declared size against the pixel cap before decoding, decode (first frame, EXIF orientation applied),
+/// composite transparency on the manifest background, convert to grayscale or RGB, apply the
+/// preprocessing profile or resize, then scale pixels and lay them out as NCHW or NHWC.
+/// </summary>
+public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
+{
+    private readonly long _maxPixels = options.Value.MaxPixels;
+
+    /// <summary>
+    /// Fills <paramref name="tensor"/> (length <see cref="InputSpec.TensorLength"/>) and returns what the
+    /// header said; throws <see cref="ImageRejectedException"/> for anything that is not a usable image.
+    /// </summary>
+    public ImageHeader Preprocess(ReadOnlySpan<byte> data, InputSpec spec, Span<float> tensor)
+    {
+        var header = Inspect(data);
+        using var skData = SKData.CreateCopy(data);
+        using var codec = SKCodec.Create(skData)
+            ?? throw Corrupt(header.Format, "the decoder does not recognise its structure");
+        if ((long)codec.Info.Width * codec.Info.Height > _maxPixels)
+        {
+            throw TooManyPixels(codec.Info.Width, codec.Info.Height);
+        }
+
+        var size = DecodeSize(codec, spec);
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        if (bitmap.GetPixels() == IntPtr.Zero)
+        {
+            throw new ImageRejectedException(StatusCodes.Status400BadRequest, "Image too large",
+                $"There is not enough memory to decode a {size.Width}x{size.Height} image right now.");
+        }
+
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            throw Corrupt(header.Format, result == SKCodecResult.IncompleteInput ? "the data ends before the image does (truncated)" : "its pixel data cannot be decoded");
+        }
+
+        var origin = codec.EncodedOrigin;
+        var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var (width, height) = swap ? (size.Height, size.Width) : (size.Width, size.Height);
+        var channels = spec.Channels;
+        var planes = ArrayPool<float>.Shared.Rent(channels * width * height);
+        try
+        {
+            ToPlanes(bitmap, origin, width, height, spec.Background, channels, planes);
+            Shape(planes, width, height, spec, tensor);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(planes);
+        }
+
+        return header;
+    }
+
+    /// <summary>Format and declared dimensions, or the reason the bytes are refused, without decoding.</summary>
+    public ImageHeader Inspect(ReadOnlySpan<byte> data)
+    {
+        var format = ImageHeader.Sniff(data) ?? throw new ImageRejectedException(StatusCodes.Status415UnsupportedMediaType, "Not an image",
+            "The file is not an image this service reads. Send a PNG, JPEG, GIF, BMP or WebP; the format is recognised from the file's bytes, not from its name or declared type.");
+        var header = ImageHeader.Read(format, data) ?? throw Corrupt(format, "its header is truncated or malformed");
+        if (header.Pixels > _maxPixels)
+        {
+            throw TooManyPixels(header.Width, header.Height);
+        }
+
+        return header;
+    }
+
+    private ImageRejectedException TooManyPixels(int width, int height) =>
+        new(StatusCodes.Status400BadRequest, "Image too large",
+            $"The image declares {width}x{height} pixels ({(double)width * height / 1e6:0.#} megapixels); the limit is {_maxPixels / 1e6:0.#} megapixels. Scale it down and retry.");
+
+    private static ImageRejectedException Corrupt(ImageFormat format, string why) =>
+        new(StatusCodes.Status400BadRequest, "Corrupt image", $"The file starts like a {format.ToString().ToUpperInvariant()} image but {why}.");
+
+    /// <summary>
+    /// Large JPEG and WebP images can be decoded at a fraction of their size; ask for that when the
+    /// model needs far fewer pixels (a generous margin keeps thin strokes and anti-aliasing intact).
+    /// </summary>
+    private static SKSizeI DecodeSize(SKCodec codec, InputSpec spec)
+    {
+        var full = codec.Info.Size;
+        var wanted = spec.Profile == PreprocessProfile.Mnist
+            ? 8f * MnistProfile.Size / Math.Min(full.Width, full.Height)
+            : Math.Max(4f * spec.Width / full.Width, 4f * spec.Height / full.Height);
+        if (wanted >= 0.5f)
+        {
+            return full;
+        }
+
+        var scaled = codec.GetScaledDimensions(wanted);
+        return scaled.Width > 0 && scaled.Height > 0 && scaled.Width <= full.Width ? scaled : full;
+    }
+
+    /// <summary>
+    /// RGBA bytes to float planes (0..255) in display orientation: alpha composited on the background,
+    /// grayscale by Rec. 601 luminance when the model takes one channel.
+    /// </summary>
+    private static void ToPlanes(SKBitmap bitmap, SKEncodedOrigin origin, int width, int height, Rgb background, int channels, Span<float> planes)
+    {
+        var pixels = bitmap.GetPixelSpan();
+        var rowBytes = bitmap.RowBytes;
+        var (srcW, srcH) = (bitmap.Width, bitmap.Height);
+        var area = width * height;
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (srcW - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (srcW - 1 - x, srcH - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, srcH - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, srcH - 1 - x),
+                    SKEncodedOrigin.RightBottom => (srcW - 1 - y, srcH - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (srcW - 1 - y, x),
+                    _ => (x, y),
+                };
+                var p = pixels.Slice(sy * rowBytes + sx * 4, 4);
+                float r = p[0], g = p[1], b = p[2];
+                var a = p[3];
+                if (a != 255)
+                {
+                    // Unpremultiplied over the background; opaque pixels skip this and stay exact integers.
+                    var inv = 255 - a;
+                    r = (r * a + background.R * inv) / 255f;
+                    g = (g * a + background.G * inv) / 255f;
+                    b = (b * a + background.B * inv) / 255f;
+                }
+
+                var i = y * width + x;
+                if (channels == 1)
+                {
+                    // Integer weights keep gray input exact: (299v + 587v + 114v) / 1000 == v.
+                    planes[i] = (299 * r + 587 * g + 114 * b) / 1000f;
+                }
+                else
+                {
+                    planes[i] = r;
+                    planes[area + i] = g;
+                    planes[2 * area + i] = b;
+                }
+            }
+        }
+    }
+
+    /// <summary>Profile or resize to the model's height and width, then scale and lay out into the tensor.</summary>
+    private static void Shape(float[] planes, int width, int height, InputSpec spec, Span<float> tensor)
+    {
+        var (w, h, c) = (spec.Width, spec.Height, spec.Channels);
+        var sized = ArrayPool<float>.Shared.Rent(c * w * h);
+        try
+        {
+            var area = w * h;
+            for (var ch = 0; ch < c; ch++)
+            {
+                var src = planes.AsSpan(ch * width * height, width * height);
+                var dst = sized.AsSpan(ch * area, area);
+                if (spec.Profile == PreprocessProfile.Mnist)
+                {
+                    MnistProfile.Apply(src, width, height, dst);
+                }
+                else
+                {
+                    Resize(src, width, height, spec, BackgroundLevel(spec, ch), dst);
+                }
+            }
+
+            WriteTensor(sized.AsSpan(0, c * area), spec, tensor);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sized);
+        }
+    }
+
+    private static float BackgroundLevel(InputSpec spec, int channel)
+    {
+        var bg = spec.Background;
+        return spec.Channels == 1 ? (299f * bg.R + 587f * bg.G + 114f * bg.B) / 1000f : channel switch { 0 => bg.R, 1 => bg.G, _ => bg.B };
+    }
+
+    private static void Resize(ReadOnlySpan<float> src, int width, int height, InputSpec spec, float background, Span<float> dst)
+    {
+        var (w, h) = (spec.Width, spec.Height);
+        switch (spec.Resize)
+        {
+            case ResizeMode.Fit:
+            {
+                // Whole image, aspect kept, centred on the background colour.
+                var scale = Math.Min((float)w / width, (float)h / height);
+                var fitW = Math.Clamp((int)MathF.Round(width * scale), 1, w);
+                var fitH = Math.Clamp((int)MathF.Round(height * scale), 1, h);
+                var fitted = ArrayPool<float>.Shared.Rent(fitW * fitH);
+                Resampler.Resize(src, width, height, 0, 0, width, height, fitted, fitW, fitH);
+                dst.Fill(background);
+                var (left, top) = ((w - fitW) / 2, (h - fitH) / 2);
+                for (var y = 0; y < fitH; y++)
+                {
+                    fitted.AsSpan(y * fitW, fitW).CopyTo(dst.Slice((top + y) * w + left, fitW));
+                }
+
+                ArrayPool<float>.Shared.Return(fitted);
+                break;
+            }
+
+            case ResizeMode.Crop:
+            {
+                // Fill the target, aspect kept, centre cut out.
+                var scale = Math.Max((float)w / width, (float)h / height);
+                var (cropW, cropH) = (w / scale, h / scale);
+                Resampler.Resize(src, width, height, (width - cropW) / 2, (height - cropH) / 2, cropW, cropH, dst, w, h);
+                break;
+            }
+
+            default:
+                Resampler.Resize(src, width, height, 0, 0, width, height, dst, w, h);
+                break;
+        }
+    }
+
+    /// <summary>Scales 0..255 planes per the manifest and writes them in the model's layout and channel order.</summary>
+    internal static void WriteTensor(ReadOnlySpan<float> planes, InputSpec spec, Span<float> tensor)
+    {
+        var c = spec.Channels;
+        var area = spec.Width * spec.Height;
+        for (var ch = 0; ch < c; ch++)
+        {
+            var source = planes.Slice((spec.Bgr && c == 3 ? 2 - ch : ch) * area, area);
+            var (mean, std) = spec.Scaling == PixelScaling.Standard ? (spec.Mean[ch], spec.Std[ch]) : (0f, 1f);
+            for (var i = 0; i < area; i++)
+            {
+                var v = spec.Scaling switch
+                {
+                    PixelScaling.Raw => source[i],
+                    PixelScaling.Standard => (source[i] / 255f - mean) / std,
+                    _ => source[i] / 255f,
+                };
+                tensor[spec.Layout == TensorLayout.NCHW ? ch * area + i : i * c + ch] = v;
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PredictionApi.Inference;
+
+/// <summary>
+/// model.json as written (see models/README.md): every field optional; <see cref="ModelSpec.Resolve"/>
+/// fills the gaps from the ONNX metadata and the defaults.
+/// </summary>
+public sealed record ModelManifest
+{
+    public string? Name { get; init; }
+
+    public string? Version { get; init; }
+
+    public string? Description { get; init; }
+
+    public string? File { get; init; }
+
+    public string? Sha256 { get; init; }
+
+    public ManifestInput? Input { get; init; }
+
+    public ManifestOutput? Output { get; init; }
+
+    public string[]? Labels { get; init; }
+
+    public JsonElement? Metrics { get; init; }
+
+    public JsonElement? Training { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    };
+
+    /// <summary>Parses manifest text; a syntax or type error names the place it occurred.</summary>
+    public static ModelManifest Parse(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelManifest>(json, JsonOptions)
+                ?? throw new ModelConfigurationException($"{source} is empty; write a JSON object (see models/README.md).");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelConfigurationException($"{source} is not a valid manifest: {e.Message} (see models/README.md).");
+        }
+    }
+}
+
+public sealed record ManifestInput
+{
+    public string? Name { get; init; }
+
+    public string? Layout { get; init; }
+
+    public int? Height { get; init; }
+
+    public int? Width { get; init; }
+
+    public int? Channels { get; init; }
+
+    public string? ChannelOrder { get; init; }
+
+    public string? Scaling { get; init; }
+
+    public float[]? Mean { get; init; }
+
+    public float[]? Std { get; init; }
+
+    public string? Resize { get; init; }
+
+    public string? Background { get; init; }
+
+    public string? Profile { get; init; }
+}
+
+public sealed record ManifestOutput
+{
+    public string? Name { get; init; }
+
+    public string? Kind { get; init; }
+}
+
+/// <summary>A model folder that cannot be served as it is; the message says what to change.</summary>
+public sealed class ModelConfigurationException(string message) : Exception(message);

@@ -1,0 +1,222 @@
+using System.Text.Json;
+using PredictionApi.Imaging;
+
+namespace PredictionApi.Inference;
+
+public enum OutputKind
+{
+    /// <summary>Decided per row: used as is when it already is a distribution, else softmax.</summary>
+    Auto,
+    Logits,
+    Probabilities,
+}
+
+/// <summary>One ONNX graph input or output as the runtime reports it (-1 marks a dynamic dimension).</summary>
+public sealed record TensorSignature(string Name, int[] Dimensions, Type ElementType);
+
+public sealed record OutputSpec(string Name, OutputKind Kind, int Classes);
+
+/// <summary>Everything the service knows about the model it serves, with every manifest gap filled.</summary>
+public sealed record ModelSpec
+{
+    public required string Name { get; init; }
+
+    public required string Version { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public required string File { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public required InputSpec Input { get; init; }
+
+    /// <summary>The input dimensions as the ONNX graph declares them (-1 = dynamic).</summary>
+    public required int[] InputDimensions { get; init; }
+
+    public required OutputSpec Output { get; init; }
+
+    public required string[] Labels { get; init; }
+
+    public JsonElement? Metrics { get; init; }
+
+    public JsonElement? Training { get; init; }
+
+    /// <summary>
+    /// Combines the manifest with the ONNX signature. <paramref name="source"/> names the manifest in
+    /// error messages; <paramref name="fileSha256"/> is the hash of the ONNX file as found on disk.
+    /// </summary>
+    public static ModelSpec Resolve(string folderName, ModelManifest manifest, IReadOnlyList<TensorSignature> inputs,
+        IReadOnlyList<TensorSignature> outputs, string fileSha256, string source)
+    {
+        ModelConfigurationException Error(string message) => new($"{source}: {message} (see models/README.md)");
+
+        if (manifest.Sha256 is { Length: > 0 } expected && !string.Equals(expected, fileSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Error($"sha256 is {expected} but the ONNX file hashes to {fileSha256}; the file was changed or the manifest is stale. Refusing to serve it");
+        }
+
+        var m = manifest.Input ?? new ManifestInput();
+        var input = Pick(inputs, m.Name, "input", Error);
+        if (input.ElementType != typeof(float))
+        {
+            throw Error($"input '{input.Name}' is {input.ElementType.Name}; only float32 image inputs are supported");
+        }
+
+        var dims = input.Dimensions;
+        if (dims.Length != 4)
+        {
+            throw Error($"input '{input.Name}' has {dims.Length} dimensions [{string.Join(", ", dims)}]; an image input is [batch, channels, height, width] (NCHW) or [batch, height, width, channels] (NHWC)");
+        }
+
+        var layout = m.Layout switch
+        {
+            null => dims[1] is 1 or 3 ? TensorLayout.NCHW
+                : dims[3] is 1 or 3 ? TensorLayout.NHWC
+                : throw Error($"cannot tell the layout of input '{input.Name}' [{string.Join(", ", dims)}]; set input.layout to NCHW or NHWC"),
+            _ when m.Layout.Equals("NCHW", StringComparison.OrdinalIgnoreCase) => TensorLayout.NCHW,
+            _ when m.Layout.Equals("NHWC", StringComparison.OrdinalIgnoreCase) => TensorLayout.NHWC,
+            _ => throw Error($"input.layout '{m.Layout}' is not NCHW or NHWC"),
+        };
+        var (cAt, hAt, wAt) = layout == TensorLayout.NCHW ? (1, 2, 3) : (3, 1, 2);
+        int Dimension(int? declared, int at, string field)
+        {
+            var actual = dims[at];
+            if (declared is { } d)
+            {
+                if (d <= 0)
+                {
+                    throw Error($"input.{field} must be positive, not {d}");
+                }
+
+                if (actual > 0 && actual != d)
+                {
+                    throw Error($"input.{field} is {d} but the ONNX input '{input.Name}' has {actual} there");
+                }
+
+                return d;
+            }
+
+            return actual > 0 ? actual : throw Error($"the ONNX input '{input.Name}' leaves {field} dynamic; set input.{field}");
+        }
+
+        var channels = Dimension(m.Channels, cAt, "channels");
+        if (channels is not (1 or 3))
+        {
+            throw Error($"input has {channels} channels; only 1 (grayscale) or 3 (colour) are supported");
+        }
+
+        var height = Dimension(m.Height, hAt, "height");
+        var width = Dimension(m.Width, wAt, "width");
+        var scaling = ParseEnum(m.Scaling, PixelScaling.Unit, "input.scaling", "unit, raw or standard", Error);
+        float[] mean = [], std = [];
+        if (scaling == PixelScaling.Standard)
+        {
+            mean = m.Mean is { } mv && mv.Length == channels ? mv : throw Error($"input.scaling 'standard' needs input.mean with {channels} value(s)");
+            std = m.Std is { } sv && sv.Length == channels ? sv : throw Error($"input.scaling 'standard' needs input.std with {channels} value(s)");
+            if (std.Any(s => !(s > 0)))
+            {
+                throw Error("every input.std value must be greater than 0");
+            }
+        }
+
+        var profile = ParseEnum(m.Profile, PreprocessProfile.None, "input.profile", "none or mnist", Error);
+        if (profile == PreprocessProfile.Mnist && (channels != 1 || height != MnistProfile.Size || width != MnistProfile.Size))
+        {
+            throw Error($"input.profile 'mnist' produces 1x28x28 images but the model takes {channels}x{height}x{width}");
+        }
+
+        var background = Rgb.White;
+        if (m.Background is not null && !Rgb.TryParse(m.Background, out background))
+        {
+            throw Error($"input.background '{m.Background}' is not a #rrggbb colour");
+        }
+
+        var bgr = m.ChannelOrder?.ToLowerInvariant() switch
+        {
+            null or "rgb" => false,
+            "bgr" => true,
+            _ => throw Error($"input.channel_order '{m.ChannelOrder}' is not rgb or bgr"),
+        };
+
+        var output = Pick(outputs, manifest.Output?.Name, "output", Error);
+        var outDims = output.Dimensions;
+        if (outDims.Length != 2)
+        {
+            throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]");
+        }
+
+        var classes = outDims[1] > 0 ? outDims[1]
+            : manifest.Labels is { Length: > 0 } l ? l.Length
+            : throw Error($"output '{output.Name}' leaves the class count dynamic; list the classes in labels");
+        var labels = manifest.Labels ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (labels.Length != classes)
+        {
+            throw Error($"labels has {labels.Length} entries but the model outputs {classes} classes");
+        }
+
+        if (labels.Distinct(StringComparer.Ordinal).Count() != labels.Length || labels.Any(string.IsNullOrWhiteSpace))
+        {
+            throw Error("labels must be distinct, non-empty names");
+        }
+
+        return new ModelSpec
+        {
+            Name = string.IsNullOrWhiteSpace(manifest.Name) ? folderName : manifest.Name,
+            Version = string.IsNullOrWhiteSpace(manifest.Version) ? "1" : manifest.Version,
+            Description = manifest.Description ?? "",
+            File = manifest.File ?? "model.onnx",
+            Sha256 = fileSha256,
+            Input = new InputSpec
+            {
+                Name = input.Name,
+                Layout = layout,
+                Height = height,
+                Width = width,
+                Channels = channels,
+                Bgr = bgr,
+                Scaling = scaling,
+                Mean = mean,
+                Std = std,
+                Resize = ParseEnum(m.Resize, ResizeMode.Stretch, "input.resize", "stretch, fit or crop", Error),
+                Background = background,
+                Profile = profile,
+            },
+            InputDimensions = dims,
+            Output = new OutputSpec(output.Name, ParseEnum(manifest.Output?.Kind, OutputKind.Auto, "output.kind", "logits or probabilities", Error), classes),
+            Labels = labels,
+            Metrics = manifest.Metrics,
+            Training = manifest.Training,
+        };
+    }
+
+    private static TensorSignature Pick(IReadOnlyList<TensorSignature> all, string? name, string what, Func<string, ModelConfigurationException> error)
+    {
+        if (all.Count == 0)
+        {
+            throw error($"the ONNX graph has no {what}");
+        }
+
+        if (name is null)
+        {
+            return all[0];
+        }
+
+        return all.FirstOrDefault(t => t.Name == name)
+            ?? throw error($"{what}.name '{name}' is not in the ONNX graph, whose {what}s are: {string.Join(", ", all.Select(t => t.Name))}");
+    }
+
+    private static T ParseEnum<T>(string? text, T fallback, string field, string allowed, Func<string, ModelConfigurationException> error)
+        where T : struct, Enum
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        // "auto" is internal: writing it explicitly is the same as leaving the field out.
+        return Enum.TryParse<T>(text, ignoreCase: true, out var value) && !text.Any(char.IsDigit)
+            ? value
+            : throw error($"{field} '{text}' is not one of {allowed}");
+    }
+}

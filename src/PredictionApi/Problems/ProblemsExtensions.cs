@@ -1,0 +1,22 @@
+namespace PredictionApi.Problems;
+
+internal static class ProblemsExtensions
+{
+    /// <summary>Every failure is answered with application/problem+json.</summary>
+    public static WebApplicationBuilder AddProblems(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // Status-code-only answers (404, 405 from routing) get a detail too.
+            context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status404NotFound => $"No resource at '{context.HttpContext.Request.Path}'. See /openapi/v1.json for the API.",
+                StatusCodes.Status405MethodNotAllowed => $"'{context.HttpContext.Request.Method}' is not allowed on '{context.HttpContext.Request.Path}'; the Allow header lists the methods that are.",
+                StatusCodes.Status500InternalServerError => "The server failed to process the request. Nothing was stored. The error has been logged.",
+                _ => null,
+            };
+        });
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        return builder;
+    }
+}
