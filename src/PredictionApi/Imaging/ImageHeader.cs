@@ -18,6 +18,9 @@ public enum ImageFormat
 /// </summary>
 public readonly record struct ImageHeader(ImageFormat Format, int Width, int Height)
 {
+    // Not a u8 literal: "\x89" would be encoded as the two UTF-8 bytes of U+0089.
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     public long Pixels => (long)Width * Height;
 
     public string ContentType => Format switch
@@ -33,7 +36,7 @@ public readonly record struct ImageHeader(ImageFormat Format, int Width, int Hei
     /// <summary>Identifies the format from magic bytes; null when the bytes are no supported image.</summary>
     public static ImageFormat? Sniff(ReadOnlySpan<byte> data)
     {
-        if (data.StartsWith("\x89PNG\r\n\x1a\n"u8))
+        if (data.StartsWith(PngSignature))
         {
             return ImageFormat.Png;
         }

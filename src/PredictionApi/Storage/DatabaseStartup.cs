@@ -39,7 +39,7 @@ internal sealed class DatabaseStartup(
         if (_local is not null)
         {
             // Pooled connections would otherwise hold the fast shutdown up.
-            NpgsqlConnection.ClearAllPools();
+            dataSource.Clear();
             await _local.StopAsync(cancellationToken);
         }
     }

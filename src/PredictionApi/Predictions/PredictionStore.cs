@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>An input row to insert: the upload and where its bytes live.</summary>
+/// <param name="Data">The bytes as base64 when stored in the database (storage kind 'database').</param>
+public sealed record NewInput(string Filename, string ContentType, string? Data, byte[] Sha256, int ByteSize, int Width, int Height,
+    string StorageKind = "database", string? ObjectKey = null);
+
+/// <summary>A prediction row to insert for a new input.</summary>
+public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence);
+
+/// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>
+public sealed record StoredIds(long PredictionId, long InputId, DateTime CreatedAt);
+
+/// <summary>A prediction joined with its input; <see cref="Data"/> is only read when a single prediction is fetched.</summary>
+public sealed record PredictionRow(long Id, long InputId, string Filename, string ContentType, string Probabilities, int LikelyClass,
+    float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, string? Data, string StorageKind)
+{
+    public StoredPrediction ToContract(bool withImage) => new(Id, InputId, Filename, ContentType,
+        JsonSerializer.Deserialize<float[]>(Probabilities) ?? [], LikelyClass, Confidence, new ModelRef(ModelName, ModelVersion), CreatedAt,
+        TrueLabel, Note, withImage && Data is not null ? $"data:{ContentType};base64,{Data}" : null);
+}
+
+/// <summary>Filters and position of one page of GET /predictions.</summary>
+public sealed record PredictionQuery(int Limit, PredictionCursor? After = null, string? Model = null, int? LikelyClass = null)
+{
+    /// <summary>Fingerprint of the filters, carried in cursors so a cursor only continues the query it came from.</summary>
+    public uint Filters => PredictionCursor.Fingerprint(Model, LikelyClass);
+}
+
+/// <summary>
+/// Inputs and predictions in PostgreSQL, through the service's one NpgsqlDataSource. Every statement
+/// is parameterized; an input and its prediction are written by a single statement, so they commit
+/// (or fail) together.
+/// </summary>
+public sealed class PredictionStore(NpgsqlDataSource dataSource)
+{
+    private const string SelectColumns = """
+        SELECT p.id AS Id, p.input_id AS InputId, i.filename AS Filename, i.content_type AS ContentType,
+               p.probabilities::text AS Probabilities, p.likely_class AS LikelyClass, p.confidence AS Confidence,
+               p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
+               p.true_label AS TrueLabel, p.note AS Note
+        """;
+
+    /// <summary>Stores an input and its prediction atomically; returns once both are committed.</summary>
+    public async Task<StoredIds> InsertAsync(NewInput input, NewPrediction prediction, CancellationToken cancellationToken)
+    {
+        // One statement is one transaction: the input exists only if its prediction does, in one round trip.
+        const string sql = """
+            WITH input AS (
+                INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key)
+                VALUES (@Filename, @ContentType, @Data, @Sha256, @ByteSize, @Width, @Height, @StorageKind, @ObjectKey)
+                RETURNING id
+            )
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+            SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
+            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
+        {
+            input.Filename,
+            input.ContentType,
+            input.Data,
+            input.Sha256,
+            input.ByteSize,
+            input.Width,
+            input.Height,
+            input.StorageKind,
+            input.ObjectKey,
+            prediction.ModelName,
+            prediction.ModelVersion,
+            Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
+            prediction.LikelyClass,
+            prediction.Confidence,
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>One prediction with its input's bytes, or null.</summary>
+    public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        const string sql = SelectColumns + """
+            , i.data AS Data, i.storage_kind AS StorageKind
+            FROM predictions p JOIN inputs i ON i.id = p.input_id
+            WHERE p.id = @id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<PredictionRow>(new CommandDefinition(sql, new { id }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// One page, newest first. Keyset pagination on (created_at, id) walks an index from the cursor, so
+    /// page 1,000 costs what page 1 does; filters pick a matching composite index.
+    /// </summary>
+    public async Task<IReadOnlyList<PredictionRow>> ListAsync(PredictionQuery query, CancellationToken cancellationToken)
+    {
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        // Only fixed SQL fragments are joined; every value travels as a parameter.
+        if (query.Model is not null)
+        {
+            conditions.Add("p.model_name = @Model");
+            parameters.Add("Model", query.Model);
+        }
+
+        if (query.LikelyClass is { } likelyClass)
+        {
+            conditions.Add("p.likely_class = @LikelyClass");
+            parameters.Add("LikelyClass", likelyClass);
+        }
+
+        if (query.After is { } after)
+        {
+            conditions.Add("(p.created_at, p.id) < (@AfterCreatedAt, @AfterId)");
+            parameters.Add("AfterCreatedAt", after.CreatedAt);
+            parameters.Add("AfterId", after.Id);
+        }
+
+        parameters.Add("Limit", query.Limit);
+        var sql = SelectColumns + """
+            , NULL::text AS Data, i.storage_kind AS StorageKind
+            FROM predictions p JOIN inputs i ON i.id = p.input_id
+            """
+            + (conditions.Count > 0 ? "\nWHERE " + string.Join(" AND ", conditions) : "")
+            + "\nORDER BY p.created_at DESC, p.id DESC\nLIMIT @Limit";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PredictionRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using PredictionApi.Imaging;
+using PredictionApi.Inference;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>POST /prediction, GET /predictions, GET /prediction/{id} and its image.</summary>
+public static class PredictionsApi
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 500;
+
+    public static IEndpointRouteBuilder MapPredictions(this IEndpointRouteBuilder routes)
+    {
+        var prediction = routes.MapGroup("/prediction").WithTags("Predictions");
+        prediction.MapPost("/", CreatePrediction)
+            .WithSummary("Classify an uploaded image and store the image and its probabilities.")
+            .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw.")
+            .Accepts<PredictionUpload>("multipart/form-data")
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        prediction.MapGet("/{id}", GetPrediction)
+            .WithSummary("A stored prediction with its input image as a data URL.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        prediction.MapGet("/{id}/image", GetImage)
+            .WithSummary("The stored input image, as uploaded, with its content type.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        routes.MapGroup("/predictions").WithTags("Predictions")
+            .MapGet("/", ListPredictions)
+            .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    /// <summary>The multipart form POST /prediction reads (for the OpenAPI document).</summary>
+    public sealed record PredictionUpload(IFormFile File);
+
+    public static async Task<Results<Ok<PredictionResult>, ProblemHttpResult>> CreatePrediction(
+        HttpContext context,
+        string? include,
+        ImagePreprocessor preprocessor,
+        ImageClassifier classifier,
+        PredictionStore store,
+        IOptions<UploadOptions> uploadOptions,
+        CancellationToken cancellationToken)
+    {
+        var includeTensor = false;
+        foreach (var part in (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!part.Equals("tensor", StringComparison.OrdinalIgnoreCase))
+            {
+                return ApiProblems.BadRequest($"include '{part}' is not known; the only value is 'tensor'.");
+            }
+
+            includeTensor = true;
+        }
+
+        var (upload, problem) = await Upload.ReadAsync(context.Request, "file", uploadOptions.Value.MaxBytes, cancellationToken);
+        if (upload is null)
+        {
+            return problem!;
+        }
+
+        using (upload)
+        {
+            var spec = classifier.Spec;
+            var tensor = ArrayPool<float>.Shared.Rent(spec.Input.TensorLength);
+            try
+            {
+                ImageHeader header;
+                try
+                {
+                    header = preprocessor.Preprocess(upload.Bytes, spec.Input, tensor);
+                }
+                catch (ImageRejectedException e)
+                {
+                    return ApiProblems.Problem(e.Status, e.Title, e.Message);
+                }
+
+                var probabilities = new float[spec.Output.Classes];
+                var likely = classifier.Classify(tensor, probabilities);
+                var input = new NewInput(upload.FileName, header.ContentType, Convert.ToBase64String(upload.Bytes), SHA256.HashData(upload.Bytes),
+                    upload.Length, header.Width, header.Height);
+                var stored = await store.InsertAsync(input, new NewPrediction(spec.Name, spec.Version, probabilities, likely, probabilities[likely]), cancellationToken);
+
+                context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
+                return TypedResults.Ok(new PredictionResult(upload.FileName, header.ContentType, probabilities, likely, probabilities[likely],
+                    stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
+                    includeTensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor[..spec.Input.TensorLength]) : null));
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tensor);
+            }
+        }
+    }
+
+    public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(string id, PredictionStore store, CancellationToken cancellationToken)
+    {
+        if (ParseId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
+        return row is null ? NoSuchPrediction(id) : TypedResults.Ok(row.ToContract(withImage: true));
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetImage(string id, PredictionStore store, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (ParseId(id) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
+        if (row is null)
+        {
+            return NoSuchPrediction(id);
+        }
+
+        if (row.Data is null)
+        {
+            return ApiProblems.NotFound($"The image of prediction {id} is kept in object storage ('{row.StorageKind}'), which this service is not configured to read.");
+        }
+
+        // A stored input never changes, so clients may keep it.
+        context.Response.Headers.CacheControl = "private, max-age=86400";
+        return TypedResults.File(Convert.FromBase64String(row.Data), row.ContentType);
+    }
+
+    public static async Task<Results<Ok<PredictionPage>, ProblemHttpResult>> ListPredictions(
+        string? limit, string? cursor, [FromQuery(Name = "likely_class")] string? likelyClassText, string? model, PredictionStore store, CancellationToken cancellationToken)
+    {
+        var pageSize = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
+        {
+            return ApiProblems.BadRequest($"limit must be a whole number from 1 to {MaxLimit} (default {DefaultLimit}), not '{limit}'.");
+        }
+
+        int? likelyClass = null;
+        if (likelyClassText is not null)
+        {
+            if (!int.TryParse(likelyClassText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ApiProblems.BadRequest($"likely_class must be a class index (0, 1, 2, ...), not '{likelyClassText}'.");
+            }
+
+            likelyClass = parsed;
+        }
+
+        if (model is { Length: 0 })
+        {
+            return ApiProblems.BadRequest("model must be a model name such as 'mnist'; leave it out to list every model.");
+        }
+
+        var query = new PredictionQuery(pageSize, null, model, likelyClass);
+        if (cursor is not null)
+        {
+            if (!PredictionCursor.TryDecode(cursor, out var after))
+            {
+                return ApiProblems.BadRequest("cursor is not a cursor this service issued; pass next_cursor from the previous page unchanged, or leave it out for the first page.", "Invalid cursor");
+            }
+
+            if (after.Filters != query.Filters)
+            {
+                return ApiProblems.BadRequest("cursor was issued for other filters; repeat the filters of the request that returned it, or start again without a cursor.", "Invalid cursor");
+            }
+
+            query = query with { After = after };
+        }
+
+        // One row more than asked tells whether another page exists without a COUNT.
+        var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
+        var items = rows.Take(pageSize).Select(r => r.ToContract(withImage: false)).ToList();
+        var next = rows.Count > pageSize ? new PredictionCursor(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id, query.Filters).Encode() : null;
+        return TypedResults.Ok(new PredictionPage(items, next));
+    }
+
+    /// <summary>A problem when <paramref name="id"/> is not a prediction id, else null.</summary>
+    private static ProblemHttpResult? ParseId(string id) =>
+        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? null
+            : ApiProblems.BadRequest($"'{id}' is not a prediction id; ids are positive whole numbers such as 42.", "Invalid id");
+
+    private static ProblemHttpResult NoSuchPrediction(string id) => ApiProblems.NotFound($"There is no prediction {id}.");
+}
