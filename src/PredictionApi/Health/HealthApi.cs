@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using PredictionApi.Inference;
@@ -15,6 +16,9 @@ public static class HealthApi
 {
     private const string ReadyTag = "ready";
 
+    // Health checks answer any method unless told otherwise; probes only read.
+    private static readonly HttpMethodMetadata ReadOnly = new([HttpMethods.Get, HttpMethods.Head]);
+
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks()
@@ -26,9 +30,9 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithTags("Health").WithSummary("200 while the process is up.");
+            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 while the process is up.");
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
+            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
         return routes;
     }
 

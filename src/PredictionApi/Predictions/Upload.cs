@@ -74,7 +74,7 @@ public sealed class Upload : IDisposable
         {
             return (null, tooLarge);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
             return (null, ApiProblems.BadRequest($"The multipart body could not be read: it is malformed or cut short. {example}", "Malformed multipart body"));
         }
