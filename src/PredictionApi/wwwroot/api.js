@@ -124,6 +124,11 @@ export function recordTrueLabel(id, trueLabel, note, signal) {
   });
 }
 
+/** The models this service serves, each with its labels and input description. */
+export function listModels(signal) {
+  return requestJson("models", { signal });
+}
+
 export function getModel(name, signal) {
   return requestJson(`models/${encodeURIComponent(name)}`, { signal });
 }

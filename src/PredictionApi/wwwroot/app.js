@@ -1,7 +1,7 @@
 // Wires the page together: the drawing pad or an uploaded file goes to POST /prediction,
 // the answer fills the result panel, and the gallery reloads to show what was stored.
 
-import { ApiError, getModel, predict } from "./api.js";
+import { ApiError, getModel, listModels, predict } from "./api.js";
 import { drawTensor, labelOf, percent, renderBars } from "./charts.js";
 import { DetailDialog } from "./detail.js";
 import { Gallery } from "./gallery.js";
@@ -39,19 +39,40 @@ function loadLabels(modelName) {
   if (!modelName) return Promise.resolve(null);
   if (!labelRequests.has(modelName)) {
     const request = getModel(modelName)
-      .then((model) => (Array.isArray(model?.labels) ? model.labels.map(String) : null))
-      .catch(() => null)
-      .then((labels) => {
-        knownLabels.set(modelName, labels);
-        if (labels) {
-          fillFilter(labels);
-          gallery.relabel();
-        }
-        return labels;
-      });
+      .then((model) => rememberLabels(modelName, model?.labels))
+      .catch(() => null);
     labelRequests.set(modelName, request);
   }
   return labelRequests.get(modelName);
+}
+
+function rememberLabels(modelName, labels) {
+  const names = Array.isArray(labels) ? labels.map(String) : null;
+  knownLabels.set(modelName, names);
+  labelRequests.set(modelName, Promise.resolve(names));
+  if (names) {
+    // The filter offers the served model's classes; older models' labels only rename cards.
+    if (!servedModel || servedModel.name === modelName) fillFilter(names);
+    gallery.relabel();
+  }
+  return names;
+}
+
+// The model being served (GET /models): its name for the header, its labels for the filter,
+// and its preprocessing profile for the tensor caption.
+let servedModel = null;
+
+async function loadServedModel() {
+  try {
+    const models = await listModels();
+    const model = Array.isArray(models) ? models[0] : null;
+    if (!model?.name) return;
+    servedModel = model;
+    rememberLabels(model.name, model.labels);
+    showModel(model);
+  } catch {
+    // Not fatal: classes are then shown by index until a prediction names its model.
+  }
 }
 
 const labelsOf = (modelName) => knownLabels.get(modelName) ?? null;
@@ -135,7 +156,8 @@ function showResult(result, labels) {
   if (drawable) {
     const { width, height, channels } = drawTensor(ui.tensor, tensor);
     ui.tensor.setAttribute("aria-label", `The ${width} by ${height} input the model saw`);
-    ui.tensorCaption.textContent = tensorCaption(width, height, channels);
+    const profile = servedModel?.name === result.model?.name ? servedModel.input?.profile : undefined;
+    ui.tensorCaption.textContent = tensorCaption(width, height, channels, profile);
   }
 
   ui.resultEmpty.hidden = true;
@@ -147,11 +169,12 @@ function showResult(result, labels) {
   }
 }
 
-function tensorCaption(width, height, channels) {
+function tensorCaption(width, height, channels, profile) {
   const kind = channels === 1 ? "grayscale" : "colour";
   const grid = `${width} × ${height} ${kind}`;
-  // Single-channel 28 × 28 is the MNIST shape, whose preprocessing the service reproduces.
-  if (channels === 1 && width === 28 && height === 28) {
+  // Without the manifest's word on it, a single-channel 28 × 28 input is taken to be MNIST-style.
+  const mnist = profile ? profile === "mnist" : channels === 1 && width === 28 && height === 28;
+  if (mnist) {
     return `Your image after preprocessing, as a ${grid} grid: inverted to a light digit on black, cropped to the ink and centred, the way MNIST digits were made. Each square is one number the network read.`;
   }
   return `Your image after preprocessing, as a ${grid} grid: resized and scaled the way the model expects. Each square is one pixel the network read.`;
@@ -231,10 +254,12 @@ $("#pad").addEventListener("keydown", (event) => {
 ui.filter.addEventListener("change", () => gallery.reset({ likelyClass: ui.filter.value }));
 $("#refresh").addEventListener("click", () => gallery.reset());
 
-// Until a model's labels are known, offer the class indices of a ten-class model.
+// Until the model's labels are known, offer the class indices of a ten-class model.
 fillFilter(Array.from({ length: 10 }, (_, index) => String(index)));
 refreshInputState();
+loadServedModel();
 gallery.reset().then(() => {
-  const first = document.querySelector("#gallery button[data-model]");
-  if (first?.dataset.model) loadLabels(first.dataset.model);
+  // Stored predictions may come from an earlier model; make sure their labels are known too.
+  const models = new Set([...document.querySelectorAll("#gallery button[data-model]")].map((card) => card.dataset.model));
+  for (const model of models) if (model) loadLabels(model);
 });
