@@ -1,6 +1,8 @@
 using PredictionApi.Mnist;
+using PredictionApi.Tests.Infrastructure;
 
-namespace PredictionApi.Tests.Predictions;
+// In the root test namespace so every test folder finds it before the PredictionApi.Mnist namespace.
+namespace PredictionApi.Tests;
 
 /// <summary>The MNIST test images, read once per test run.</summary>
 public static class Mnist
