@@ -17,18 +17,24 @@ public sealed record StoredIds(long PredictionId, long InputId, DateTime Created
 
 /// <summary>A prediction joined with its input; <see cref="Data"/> is only read when a single prediction is fetched.</summary>
 public sealed record PredictionRow(long Id, long InputId, string Filename, string ContentType, string Probabilities, int LikelyClass,
-    float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, string? Data, string StorageKind)
+    float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, DateTime? LabeledAt, string? Data, string StorageKind)
 {
     public StoredPrediction ToContract(bool withImage) => new(Id, InputId, Filename, ContentType,
         JsonSerializer.Deserialize<float[]>(Probabilities) ?? [], LikelyClass, Confidence, new ModelRef(ModelName, ModelVersion), CreatedAt,
-        TrueLabel, Note, withImage && Data is not null ? $"data:{ContentType};base64,{Data}" : null);
+        TrueLabel, Note, withImage && Data is not null ? $"data:{ContentType};base64,{Data}" : null) { LabeledAt = LabeledAt };
 }
 
-/// <summary>Filters and position of one page of GET /predictions.</summary>
-public sealed record PredictionQuery(int Limit, PredictionCursor? After = null, string? Model = null, int? LikelyClass = null)
+/// <summary>Filters and position of one page of GET /predictions; <see cref="WithImage"/> also reads the input's bytes.</summary>
+public sealed record PredictionQuery(int Limit, PredictionFilter Filter, PredictionCursor? After = null, bool WithImage = false)
 {
+    /// <summary>A page filtered by model and predicted class only.</summary>
+    public PredictionQuery(int Limit, PredictionCursor? After = null, string? Model = null, int? LikelyClass = null)
+        : this(Limit, new PredictionFilter { Model = Model, LikelyClass = LikelyClass }, After)
+    {
+    }
+
     /// <summary>Fingerprint of the filters, carried in cursors so a cursor only continues the query it came from.</summary>
-    public uint Filters => PredictionCursor.Fingerprint(Model, LikelyClass);
+    public uint Filters => Filter.Fingerprint;
 }
 
 /// <summary>
@@ -42,7 +48,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         SELECT p.id AS Id, p.input_id AS InputId, i.filename AS Filename, i.content_type AS ContentType,
                p.probabilities::text AS Probabilities, p.likely_class AS LikelyClass, p.confidence AS Confidence,
                p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
-               p.true_label AS TrueLabel, p.note AS Note
+               p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt
         """;
 
     /// <summary>Stores an input and its prediction atomically; returns once both are committed.</summary>
@@ -97,21 +103,19 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<PredictionRow>> ListAsync(PredictionQuery query, CancellationToken cancellationToken)
     {
+        var sql = ListSql(query, out var parameters);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PredictionRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    /// <summary>The list query for <paramref name="query"/> (also used by tests to check its plan).</summary>
+    internal static string ListSql(PredictionQuery query, out DynamicParameters parameters)
+    {
         var conditions = new List<string>();
-        var parameters = new DynamicParameters();
+        parameters = new DynamicParameters();
         // Only fixed SQL fragments are joined; every value travels as a parameter.
-        if (query.Model is not null)
-        {
-            conditions.Add("p.model_name = @Model");
-            parameters.Add("Model", query.Model);
-        }
-
-        if (query.LikelyClass is { } likelyClass)
-        {
-            conditions.Add("p.likely_class = @LikelyClass");
-            parameters.Add("LikelyClass", likelyClass);
-        }
-
+        query.Filter.AddConditions(conditions, parameters);
         if (query.After is { } after)
         {
             conditions.Add("(p.created_at, p.id) < (@AfterCreatedAt, @AfterId)");
@@ -120,14 +124,13 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         }
 
         parameters.Add("Limit", query.Limit);
-        var sql = SelectColumns + """
-            , NULL::text AS Data, i.storage_kind AS StorageKind
+        return SelectColumns
+            + (query.WithImage ? ", i.data AS Data" : ", NULL::text AS Data")
+            + """
+            , i.storage_kind AS StorageKind
             FROM predictions p JOIN inputs i ON i.id = p.input_id
             """
             + (conditions.Count > 0 ? "\nWHERE " + string.Join(" AND ", conditions) : "")
             + "\nORDER BY p.created_at DESC, p.id DESC\nLIMIT @Limit";
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<PredictionRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
-        return rows.AsList();
     }
 }
