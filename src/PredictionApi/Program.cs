@@ -34,6 +34,10 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.MapPredictions();
+// Listing with filters, statistics, and true labels recorded as feedback.
+app.MapPredictionQueries();
+app.MapPredictionStats();
+app.MapFeedback();
 app.MapModels();
 app.MapHealth();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).

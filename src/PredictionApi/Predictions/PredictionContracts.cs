@@ -25,7 +25,11 @@ public sealed record PredictionResult(
     long PredictionId,
     ModelRef Model,
     DateTime CreatedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TensorPayload? Tensor);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TensorPayload? Tensor)
+{
+    /// <summary>The most probable classes by name, most probable first (?max_labels=, ?min_confidence=).</summary>
+    public IReadOnlyList<LabelScore> Labels { get; init; } = [];
+}
 
 /// <summary>A prediction as stored; <see cref="Image"/> (a data URL) only when a single prediction is fetched.</summary>
 public sealed record StoredPrediction(
@@ -40,7 +44,14 @@ public sealed record StoredPrediction(
     DateTime CreatedAt,
     string? TrueLabel,
     string? Note,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Image);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Image)
+{
+    /// <summary>The most probable classes by name, most probable first (?max_labels=, ?min_confidence=).</summary>
+    public IReadOnlyList<LabelScore> Labels { get; init; } = [];
+
+    /// <summary>When <see cref="TrueLabel"/> was recorded; null while there is none.</summary>
+    public DateTime? LabeledAt { get; init; }
+}
 
 /// <summary>One page of GET /predictions, newest first; pass <see cref="NextCursor"/> back as ?cursor= for the next.</summary>
 public sealed record PredictionPage(IReadOnlyList<StoredPrediction> Items, string? NextCursor);

@@ -10,12 +10,9 @@ using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>POST /prediction, GET /predictions, GET /prediction/{id} and its image.</summary>
+/// <summary>POST /prediction, GET /prediction/{id} and its image.</summary>
 public static class PredictionsApi
 {
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 500;
-
     public static IEndpointRouteBuilder MapPredictions(this IEndpointRouteBuilder routes)
     {
         var prediction = routes.MapGroup("/prediction").WithTags("Predictions");
@@ -36,11 +33,6 @@ public static class PredictionsApi
             .WithSummary("The stored input image, as uploaded, with its content type.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .ProducesProblem(StatusCodes.Status404NotFound);
-
-        routes.MapGroup("/predictions").WithTags("Predictions")
-            .MapGet("/", ListPredictions)
-            .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
     }
 
@@ -50,6 +42,7 @@ public static class PredictionsApi
     public static async Task<Results<Ok<PredictionResult>, ProblemHttpResult>> CreatePrediction(
         HttpContext context,
         string? include,
+        [AsParameters] LabelQuery labelQuery,
         ImagePreprocessor preprocessor,
         ImageClassifier classifier,
         PredictionStore store,
@@ -65,6 +58,11 @@ public static class PredictionsApi
             }
 
             includeTensor = true;
+        }
+
+        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
+        {
+            return badLabels;
         }
 
         var (upload, problem) = await Upload.ReadAsync(context.Request, "file", uploadOptions.Value.MaxBytes, cancellationToken);
@@ -98,7 +96,10 @@ public static class PredictionsApi
                 context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
                 return TypedResults.Ok(new PredictionResult(upload.FileName, header.ContentType, probabilities, likely, probabilities[likely],
                     stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
-                    includeTensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor[..spec.Input.TensorLength]) : null));
+                    includeTensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor[..spec.Input.TensorLength]) : null)
+                {
+                    Labels = TopLabels.Select(probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
+                });
             }
             finally
             {
@@ -107,15 +108,21 @@ public static class PredictionsApi
         }
     }
 
-    public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(string id, PredictionStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
+        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, ImageClassifier classifier, CancellationToken cancellationToken)
     {
         if (ParseId(id) is { } invalid)
         {
             return invalid;
         }
 
+        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
+        {
+            return badLabels;
+        }
+
         var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
-        return row is null ? NoSuchPrediction(id) : TypedResults.Ok(row.ToContract(withImage: true));
+        return row is null ? NoSuchPrediction(id) : TypedResults.Ok(row.ToContract(withImage: true).WithLabels(classifier.Spec, labels));
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetImage(string id, PredictionStore store, HttpContext context, CancellationToken cancellationToken)
@@ -141,59 +148,11 @@ public static class PredictionsApi
         return TypedResults.File(Convert.FromBase64String(row.Data), row.ContentType);
     }
 
-    public static async Task<Results<Ok<PredictionPage>, ProblemHttpResult>> ListPredictions(
-        string? limit, string? cursor, [FromQuery(Name = "likely_class")] string? likelyClassText, string? model, PredictionStore store, CancellationToken cancellationToken)
-    {
-        var pageSize = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
-        {
-            return ApiProblems.BadRequest($"limit must be a whole number from 1 to {MaxLimit} (default {DefaultLimit}), not '{limit}'.");
-        }
-
-        int? likelyClass = null;
-        if (likelyClassText is not null)
-        {
-            if (!int.TryParse(likelyClassText, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return ApiProblems.BadRequest($"likely_class must be a class index (0, 1, 2, ...), not '{likelyClassText}'.");
-            }
-
-            likelyClass = parsed;
-        }
-
-        if (model is { Length: 0 })
-        {
-            return ApiProblems.BadRequest("model must be a model name such as 'mnist'; leave it out to list every model.");
-        }
-
-        var query = new PredictionQuery(pageSize, null, model, likelyClass);
-        if (cursor is not null)
-        {
-            if (!PredictionCursor.TryDecode(cursor, out var after))
-            {
-                return ApiProblems.BadRequest("cursor is not a cursor this service issued; pass next_cursor from the previous page unchanged, or leave it out for the first page.", "Invalid cursor");
-            }
-
-            if (after.Filters != query.Filters)
-            {
-                return ApiProblems.BadRequest("cursor was issued for other filters; repeat the filters of the request that returned it, or start again without a cursor.", "Invalid cursor");
-            }
-
-            query = query with { After = after };
-        }
-
-        // One row more than asked tells whether another page exists without a COUNT.
-        var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
-        var items = rows.Take(pageSize).Select(r => r.ToContract(withImage: false)).ToList();
-        var next = rows.Count > pageSize ? new PredictionCursor(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id, query.Filters).Encode() : null;
-        return TypedResults.Ok(new PredictionPage(items, next));
-    }
-
     /// <summary>A problem when <paramref name="id"/> is not a prediction id, else null.</summary>
-    private static ProblemHttpResult? ParseId(string id) =>
+    internal static ProblemHttpResult? ParseId(string id) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
             ? null
             : ApiProblems.BadRequest($"'{id}' is not a prediction id; ids are positive whole numbers such as 42.", "Invalid id");
 
-    private static ProblemHttpResult NoSuchPrediction(string id) => ApiProblems.NotFound($"There is no prediction {id}.");
+    internal static ProblemHttpResult NoSuchPrediction(string id) => ApiProblems.NotFound($"There is no prediction {id}.");
 }

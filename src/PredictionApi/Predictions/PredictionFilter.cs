@@ -1,0 +1,209 @@
+using System.Data;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// Which stored predictions a query covers: the filters of GET /predictions and the scope of
+/// GET /predictions/stats. Values are validated when parsed; <see cref="AddConditions"/> turns them
+/// into fixed SQL fragments whose values travel as parameters.
+/// </summary>
+public sealed record PredictionFilter
+{
+    public string? Model { get; init; }
+
+    public int? LikelyClass { get; init; }
+
+    /// <summary>The recorded true label (feedback); rows without one never match.</summary>
+    public string? Label { get; init; }
+
+    public float? MinConfidence { get; init; }
+
+    public float? MaxConfidence { get; init; }
+
+    /// <summary>Inclusive lower bound of created_at (UTC).</summary>
+    public DateTime? From { get; init; }
+
+    /// <summary>Exclusive upper bound of created_at (UTC).</summary>
+    public DateTime? To { get; init; }
+
+    /// <summary>Fingerprint of the filters, carried in cursors so a cursor only continues the query it came from.</summary>
+    public uint Fingerprint => PredictionCursor.Fingerprint(Model, LikelyClass, Label, MinConfidence, MaxConfidence, From?.Ticks, To?.Ticks);
+
+    /// <summary>
+    /// Conditions on <c>predictions p</c>. Every combination leaves created_at (and id) as the next
+    /// columns of some index after its equality columns, so rows come out in keyset order without a
+    /// sort; confidence bounds are checked on the rows the index scan visits.
+    /// </summary>
+    internal void AddConditions(List<string> conditions, DynamicParameters parameters)
+    {
+        if (Model is not null)
+        {
+            conditions.Add("p.model_name = @Model");
+            parameters.Add("Model", Model, DbType.String);
+        }
+
+        if (LikelyClass is { } likelyClass)
+        {
+            conditions.Add("p.likely_class = @LikelyClass");
+            parameters.Add("LikelyClass", likelyClass, DbType.Int32);
+        }
+
+        if (Label is not null)
+        {
+            // Implies true_label IS NOT NULL, which lets the planner use the partial label indexes.
+            conditions.Add("p.true_label = @Label");
+            parameters.Add("Label", Label, DbType.String);
+        }
+
+        // Confidence is a real column: comparing with real parameters keeps 0.7 equal to 0.7.
+        if (MinConfidence is { } min)
+        {
+            conditions.Add("p.confidence >= @MinConfidence");
+            parameters.Add("MinConfidence", min, DbType.Single);
+        }
+
+        if (MaxConfidence is { } max)
+        {
+            conditions.Add("p.confidence <= @MaxConfidence");
+            parameters.Add("MaxConfidence", max, DbType.Single);
+        }
+
+        if (From is { } from)
+        {
+            conditions.Add("p.created_at >= @From");
+            parameters.Add("From", from, DbType.DateTimeOffset);
+        }
+
+        if (To is { } to)
+        {
+            conditions.Add("p.created_at < @To");
+            parameters.Add("To", to, DbType.DateTimeOffset);
+        }
+    }
+
+    /// <summary>
+    /// Parses the query-string filters (any may be null, meaning "no filter"), or returns a 400 that
+    /// names the parameter and says what a valid value looks like.
+    /// </summary>
+    internal static ProblemHttpResult? TryParse(string? model, string? likelyClass, string? label, string? minConfidence, string? maxConfidence,
+        string? from, string? to, out PredictionFilter filter)
+    {
+        filter = new PredictionFilter();
+        if (model is not null)
+        {
+            if (!QueryValues.IsModelName(model))
+            {
+                return ApiProblems.BadRequest(
+                    $"model must be a model name such as 'mnist' (1 to {QueryValues.MaxNameLength} letters, digits or . _ - : @ /); leave it out to cover every model.");
+            }
+
+            filter = filter with { Model = model };
+        }
+
+        if (likelyClass is not null)
+        {
+            if (!int.TryParse(likelyClass, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return ApiProblems.BadRequest($"likely_class must be a class index (0, 1, 2, ...), not '{likelyClass}'.");
+            }
+
+            filter = filter with { LikelyClass = parsed };
+        }
+
+        if (label is not null)
+        {
+            if (!QueryValues.IsText(label))
+            {
+                return ApiProblems.BadRequest(
+                    $"label must be a true label such as '7' (1 to {QueryValues.MaxNameLength} characters, no control characters); it matches predictions whose true label was recorded with PATCH /prediction/{{id}}.");
+            }
+
+            filter = filter with { Label = label };
+        }
+
+        foreach (var (name, text) in new[] { ("min_confidence", minConfidence), ("max_confidence", maxConfidence) })
+        {
+            if (text is not null && QueryValues.Probability(text) is null)
+            {
+                return ApiProblems.BadRequest($"{name} must be a number from 0 to 1, such as 0.5, not '{text}'.");
+            }
+        }
+
+        filter = filter with
+        {
+            MinConfidence = minConfidence is null ? null : QueryValues.Probability(minConfidence),
+            MaxConfidence = maxConfidence is null ? null : QueryValues.Probability(maxConfidence),
+        };
+        if (filter.MinConfidence > filter.MaxConfidence)
+        {
+            return ApiProblems.BadRequest($"min_confidence ({minConfidence}) is greater than max_confidence ({maxConfidence}), so nothing could match.");
+        }
+
+        foreach (var (name, text) in new[] { ("from", from), ("to", to) })
+        {
+            if (text is not null && QueryValues.Timestamp(text) is null)
+            {
+                return ApiProblems.BadRequest(
+                    $"{name} must be an ISO 8601 date or time such as 2026-03-01 or 2026-03-01T12:30:00Z (no offset means UTC; write '+' in an offset as %2B), not '{text}'.");
+            }
+        }
+
+        filter = filter with
+        {
+            From = from is null ? null : QueryValues.Timestamp(from),
+            To = to is null ? null : QueryValues.Timestamp(to),
+        };
+        if (filter.From >= filter.To)
+        {
+            return ApiProblems.BadRequest($"from ({from}) must be earlier than to ({to}): from is inclusive and to exclusive, so this range is empty.");
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Parsing of query-string values shared by the query endpoints.</summary>
+internal static partial class QueryValues
+{
+    public const int MaxNameLength = 200;
+
+    /// <summary>A finite number from 0 to 1, or null.</summary>
+    public static float? Probability(string text) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && float.IsFinite(value) && value is >= 0 and <= 1
+            ? value
+            : null;
+
+    /// <summary>
+    /// An ISO 8601 date (midnight UTC) or date and time, as UTC, or null. Without an offset the time is
+    /// UTC. A space where the offset sign belongs is read as '+', which an unescaped URL turns into a space.
+    /// </summary>
+    public static DateTime? Timestamp(string text)
+    {
+        var match = Iso8601().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var normalized = match.Groups["offset"].Value.StartsWith(' ') ? text.Replace(' ', '+') : text;
+        return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value.UtcDateTime
+            : null;
+    }
+
+    public static bool IsModelName(string text) => text.Length <= MaxNameLength && ModelName().IsMatch(text);
+
+    /// <summary>Non-empty, bounded text without control characters (PostgreSQL text cannot hold NUL).</summary>
+    public static bool IsText(string text) => text.Length is > 0 and <= MaxNameLength && !text.Any(char.IsControl);
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,7})?)?(?<offset>[Zz]|[+\- ][0-9]{2}:?[0-9]{2})?)?\z")]
+    private static partial Regex Iso8601();
+
+    [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N}._:@/-]*\z")]
+    private static partial Regex ModelName();
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using PredictionApi.Inference;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>GET /predictions: stored predictions, newest first, filtered, with a keyset cursor.</summary>
+public static class PredictionQueriesApi
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 500;
+
+    public static IEndpointRouteBuilder MapPredictionQueries(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/predictions").WithTags("Predictions")
+            .MapGet("/", ListPredictions)
+            .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
+            .WithDescription(
+                "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
+                "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
+                "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present. " +
+                "A cursor only continues the filters it was issued with.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    /// <summary>The query string of GET /predictions.</summary>
+    public readonly record struct ListRequest(
+        string? Limit,
+        string? Cursor,
+        [FromQuery(Name = "likely_class")] string? LikelyClass,
+        string? Label,
+        [FromQuery(Name = "min_confidence")] string? MinConfidence,
+        [FromQuery(Name = "max_confidence")] string? MaxConfidence,
+        string? From,
+        string? To,
+        string? Model,
+        string? Fields,
+        [FromQuery(Name = "max_labels")] string? MaxLabels);
+
+    /// <summary>A page of GET /predictions?fields=...: each item holds only the fields asked for.</summary>
+    public sealed record SelectedPredictionPage(IReadOnlyList<JsonObject> Items, string? NextCursor);
+
+    public static async Task<Results<Ok<PredictionPage>, JsonHttpResult<SelectedPredictionPage>, ProblemHttpResult>> ListPredictions(
+        [AsParameters] ListRequest request, PredictionStore store, ImageClassifier classifier, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var pageSize = DefaultLimit;
+        if (request.Limit is not null && (!int.TryParse(request.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
+        {
+            return ApiProblems.BadRequest($"limit must be a whole number from 1 to {MaxLimit} (default {DefaultLimit}), not '{request.Limit}'.");
+        }
+
+        if (PredictionFilter.TryParse(request.Model, request.LikelyClass, request.Label, request.MinConfidence, request.MaxConfidence, request.From, request.To,
+                out var filter) is { } badFilter)
+        {
+            return badFilter;
+        }
+
+        if (PredictionFields.TryParse(request.Fields, out var fields) is { } badFields)
+        {
+            return badFields;
+        }
+
+        // min_confidence means one thing everywhere: only labels at least this probable. Here it also
+        // drops the rows whose best label is below it.
+        var spec = classifier.Spec;
+        if (new LabelQuery(request.MaxLabels, request.MinConfidence).TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
+        {
+            return badLabels;
+        }
+
+        var query = new PredictionQuery(pageSize, filter, WithImage: fields?.IncludesImage ?? false);
+        if (request.Cursor is not null)
+        {
+            if (!PredictionCursor.TryDecode(request.Cursor, out var after))
+            {
+                return ApiProblems.BadRequest("cursor is not a cursor this service issued; pass next_cursor from the previous page unchanged, or leave it out for the first page.", "Invalid cursor");
+            }
+
+            if (after.Filters != filter.Fingerprint)
+            {
+                return ApiProblems.BadRequest(
+                    "cursor was issued for other filters; repeat the filters of the request that returned it (model, likely_class, label, min_confidence, " +
+                    "max_confidence, from, to), or start again without a cursor.", "Invalid cursor");
+            }
+
+            query = query with { After = after };
+        }
+
+        // One row more than asked tells whether another page exists without a COUNT.
+        var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
+        var items = rows.Take(pageSize).Select(r => r.ToContract(query.WithImage).WithLabels(spec, labels)).ToList();
+        var next = rows.Count > pageSize ? new PredictionCursor(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id, filter.Fingerprint).Encode() : null;
+        if (fields is null)
+        {
+            return TypedResults.Ok(new PredictionPage(items, next));
+        }
+
+        var options = json.Value.SerializerOptions;
+        return TypedResults.Json(new SelectedPredictionPage(items.Select(i => fields.Project(i, options)).ToList(), next), options);
+    }
+}

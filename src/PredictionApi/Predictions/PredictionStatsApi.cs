@@ -1,0 +1,139 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using PredictionApi.Inference;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>Predictions of one predicted class.</summary>
+public sealed record ClassStats(int Class, string Label, long Count, double? MeanConfidence);
+
+/// <summary>Predictions whose confidence is at least <see cref="Min"/> and below <see cref="Max"/> (the last bin includes 1).</summary>
+public sealed record ConfidenceBin(double Min, double Max, long Count);
+
+/// <summary>Counts by true label (rows) and predicted label (columns), both indexed by <see cref="Labels"/>.</summary>
+public sealed record ConfusionMatrix(IReadOnlyList<string> Labels, long[][] Counts);
+
+/// <summary>How the predictions compare with the true labels recorded for them.</summary>
+/// <param name="Accuracy">Correct / labeled; null when nothing is labeled.</param>
+public sealed record FeedbackStats(long Labeled, long Correct, double? Accuracy, ConfusionMatrix? ConfusionMatrix);
+
+/// <summary>Answer to GET /predictions/stats.</summary>
+public sealed record PredictionStats(
+    string Model,
+    DateTime? From,
+    DateTime? To,
+    long Total,
+    double? MeanConfidence,
+    IReadOnlyList<ClassStats> Classes,
+    IReadOnlyList<ConfidenceBin> ConfidenceHistogram,
+    FeedbackStats Feedback);
+
+/// <summary>GET /predictions/stats: what a model predicted over a time range, and how often it was right.</summary>
+public static class PredictionStatsApi
+{
+    public const int HistogramBins = 10;
+
+    public static IEndpointRouteBuilder MapPredictionStats(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/predictions").WithTags("Predictions")
+            .MapGet("/stats", GetStats)
+            .WithSummary("Counts per predicted class, mean confidence, a confidence histogram and, where true labels were recorded, accuracy and a confusion matrix.")
+            .WithDescription("Optional from (inclusive) and to (exclusive) as ISO 8601 times; model defaults to the served model.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    /// <summary>One group of the aggregate: predictions sharing a predicted class, a confidence bin and a true label.</summary>
+    private sealed record Group(int LikelyClass, int Bin, string? TrueLabel, long Count, double ConfidenceSum);
+
+    public static async Task<Results<Ok<PredictionStats>, ProblemHttpResult>> GetStats(
+        string? from, string? to, string? model, ImageClassifier classifier, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var served = classifier.Spec;
+        if (PredictionFilter.TryParse(model ?? served.Name, null, null, null, null, from, to, out var filter) is { } problem)
+        {
+            return problem;
+        }
+
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        filter.AddConditions(conditions, parameters);
+        // One pass over the range: the groups are few (classes x bins x labels) and are folded below.
+        // Bins are computed in real arithmetic, as the confidence filters compare, so 0.7 falls in 0.7-0.8.
+        var sql = $"""
+            SELECT p.likely_class AS LikelyClass,
+                   least(floor(p.confidence * {HistogramBins}::real), {HistogramBins - 1})::int AS Bin,
+                   p.true_label AS TrueLabel,
+                   count(*) AS Count,
+                   sum(p.confidence::float8) AS ConfidenceSum
+            FROM predictions p
+            WHERE {string.Join(" AND ", conditions)}
+            GROUP BY 1, 2, 3
+            """;
+        List<Group> groups;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            groups = (await connection.QueryAsync<Group>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        }
+
+        return TypedResults.Ok(Summarize(filter, served, groups));
+    }
+
+    private static PredictionStats Summarize(PredictionFilter filter, ModelSpec served, List<Group> groups)
+    {
+        var modelName = filter.Model!;
+        var known = modelName == served.Name ? served.Labels : [];
+        var classCount = Math.Max(known.Length, groups.Count == 0 ? 0 : groups.Max(g => g.LikelyClass) + 1);
+        string Name(int index) => index < known.Length ? known[index] : index.ToString(CultureInfo.InvariantCulture);
+
+        var counts = new long[classCount];
+        var sums = new double[classCount];
+        var bins = new long[HistogramBins];
+        foreach (var g in groups)
+        {
+            counts[g.LikelyClass] += g.Count;
+            sums[g.LikelyClass] += g.ConfidenceSum;
+            bins[g.Bin] += g.Count;
+        }
+
+        var total = counts.Sum();
+        var classes = Enumerable.Range(0, classCount)
+            .Select(c => new ClassStats(c, Name(c), counts[c], counts[c] == 0 ? null : sums[c] / counts[c]))
+            .ToList();
+        var histogram = Enumerable.Range(0, HistogramBins)
+            .Select(b => new ConfidenceBin(b / (double)HistogramBins, (b + 1) / (double)HistogramBins, bins[b]))
+            .ToList();
+        return new PredictionStats(modelName, filter.From, filter.To, total, total == 0 ? null : sums.Sum() / total, classes, histogram,
+            Feedback(groups.Where(g => g.TrueLabel is not null).ToList(), classCount, Name));
+    }
+
+    private static FeedbackStats Feedback(List<Group> labeled, int classCount, Func<int, string> name)
+    {
+        if (labeled.Count == 0)
+        {
+            return new FeedbackStats(0, 0, null, null);
+        }
+
+        // The matrix axis: the model's classes in order, then true labels that are not among them.
+        var axis = Enumerable.Range(0, classCount).Select(name).ToList();
+        axis.AddRange(labeled.Select(g => g.TrueLabel!).Where(l => !axis.Contains(l)).Distinct().Order(StringComparer.Ordinal));
+        var position = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < axis.Count; i++)
+        {
+            position.TryAdd(axis[i], i);
+        }
+        var matrix = axis.Select(_ => new long[axis.Count]).ToArray();
+        long total = 0, correct = 0;
+        foreach (var g in labeled)
+        {
+            var predicted = name(g.LikelyClass);
+            matrix[position[g.TrueLabel!]][position[predicted]] += g.Count;
+            total += g.Count;
+            correct += g.TrueLabel == predicted ? g.Count : 0;
+        }
+
+        return new FeedbackStats(total, correct, (double)correct / total, new ConfusionMatrix(axis, matrix));
+    }
+}
