@@ -3,8 +3,8 @@ using PredictionApi.Training;
 // Trains the default digit classifier and exports it as an ONNX model folder, or evaluates such a folder.
 const string usage = """
     usage:
-      train    --images F --labels F [--test-images F --test-labels F] --out DIR [--seed 1] [--epochs 30]
-               [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N]
+      train    --images F --labels F [--test-images F --test-labels F] --out DIR [--seed 1] [--epochs 80]
+               [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N] [--model-version 1.0.0]
       evaluate --model DIR --images F --labels F [--batch 64] [--rounds 5]
     """;
 

@@ -27,7 +27,7 @@ internal static class TrainCommand
         var options = new TrainOptions
         {
             Seed = args.Int("seed", 1),
-            Epochs = args.Int("epochs", 30),
+            Epochs = args.Int("epochs", 80),
             BatchSize = args.Int("batch", 64),
             LearningRate = args.Float("lr", 2e-3f),
             Threads = args.Int("threads", 2),
@@ -36,6 +36,8 @@ internal static class TrainCommand
         var limit = args.Int("limit", int.MaxValue);
         var version = args.Optional("model-version") ?? "1.0.0";
         args.RejectUnknown();
+        if (options.Epochs < 1 || options.BatchSize < options.Threads || options.Threads < 1 || !(options.LearningRate > 0))
+            throw new ArgumentException("Need --epochs >= 1, --threads >= 1, --batch >= --threads and --lr > 0.");
         if ((testImagesPath is null) != (testLabelsPath is null))
             throw new ArgumentException("Give both --test-images and --test-labels, or neither.");
 

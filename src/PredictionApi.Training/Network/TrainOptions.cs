@@ -6,7 +6,7 @@ namespace PredictionApi.Training.Network;
 internal sealed record TrainOptions
 {
     public int Seed { get; init; } = 1;
-    public int Epochs { get; init; } = 30;
+    public int Epochs { get; init; } = 80;
     public int BatchSize { get; init; } = 64;
     public float LearningRate { get; init; } = 2e-3f;
     public float WeightDecay { get; init; } = 1e-4f;
