@@ -20,7 +20,8 @@ public sealed class LocalDatabase(PostgresServer server, string database, ILogge
             "No connection string 'Predictions' is configured: running a private PostgreSQL cluster in {Directory}. " +
             "Set ConnectionStrings__Predictions to use another server", server.DataDirectory);
         await server.StartAsync(cancellationToken);
-        await using var connection = new NpgsqlConnection(server.ConnectionString("postgres"));
+        // Unpooled: a one-off admin connection must never be a stale one to an earlier run of the server.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString("postgres")) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         const string existsSql = """SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @database)""";
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(existsSql, new { database }, cancellationToken: cancellationToken)))

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace PredictionApi.Tests.Predictions;
+namespace PredictionApi.Tests;
 
-public static class Problems
+public static class ProblemAssert
 {
     /// <summary>
     /// Asserts an RFC 7807 answer: the status, application/problem+json, a title, a matching status

@@ -57,7 +57,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var marker = $"bad-{Guid.NewGuid():N}.png";
         using var response = await _client.PostAsync("/prediction", TestImages.Form(bytes, marker));
 
-        await Problems.AssertProblemAsync(response, status, detail);
+        await ProblemAssert.AssertProblemAsync(response, status, detail);
         Assert.Equal(0, await CountInputsAsync(marker));
         await AssertStillServingAsync(what);
     }
@@ -67,7 +67,7 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         using var form = new MultipartFormDataContent { { new StringContent("7"), "label" }, { new ByteArrayContent(Mnist.Png(0)), "image", "digit.png" } };
         using var response = await _client.PostAsync("/prediction", form);
-        var problem = await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "'file'");
+        var problem = await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "'file'");
         Assert.Contains("'image'", problem.GetProperty("detail").GetString());
     }
 
@@ -80,7 +80,7 @@ public sealed class BadInputTests : IAsyncLifetime
             { new ByteArrayContent(Mnist.Png(1)), "file", "b.png" },
         };
         using var response = await _client.PostAsync("/prediction", form);
-        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "exactly one");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "exactly one");
     }
 
     [Theory]
@@ -92,7 +92,7 @@ public sealed class BadInputTests : IAsyncLifetime
         using var content = new StringContent(body, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var response = await _client.PostAsync("/prediction", content);
-        await Problems.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class BadInputTests : IAsyncLifetime
         using var content = new StringContent("--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\nabc", Encoding.ASCII);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=xyz");
         using var response = await _client.PostAsync("/prediction", content);
-        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "multipart");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "multipart");
     }
 
     [Theory]
@@ -113,7 +113,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task AWrongMethodIs405WithAnAllowHeader(string method, string path)
     {
         using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-        await Problems.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, method);
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, method);
         Assert.NotEmpty(response.Content.Headers.Allow);
     }
 
@@ -124,7 +124,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task AnUnknownRouteIs404ProblemJson(string path)
     {
         using var response = await _client.GetAsync(path);
-        await Problems.AssertProblemAsync(response, HttpStatusCode.NotFound, path);
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.NotFound, path);
     }
 
     [Fact]
@@ -137,12 +137,12 @@ public sealed class BadInputTests : IAsyncLifetime
 
         // With Content-Length, and streamed (chunked) so only Kestrel's body limit can stop it.
         using var sized = await client.PostAsync("/prediction", TestImages.Form(big));
-        await Problems.AssertProblemAsync(sized, HttpStatusCode.RequestEntityTooLarge);
+        await ProblemAssert.AssertProblemAsync(sized, HttpStatusCode.RequestEntityTooLarge);
         var chunked = TestImages.Form(big);
         chunked.Headers.ContentLength = null;
         using var request = new HttpRequestMessage(HttpMethod.Post, "/prediction") { Content = new ChunkedContent(chunked) };
         using var streamed = await client.SendAsync(request);
-        await Problems.AssertProblemAsync(streamed, HttpStatusCode.RequestEntityTooLarge);
+        await ProblemAssert.AssertProblemAsync(streamed, HttpStatusCode.RequestEntityTooLarge);
 
         using var good = await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(0)));
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);

@@ -121,7 +121,7 @@ public sealed class ListPredictionsTests : IAsyncLifetime
     public async Task MalformedQueryParametersAreBadRequests(string query, string names)
     {
         using var response = await _client.GetAsync("/predictions?" + query);
-        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, names);
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, names);
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class ListPredictionsTests : IAsyncLifetime
         var cursor = page.GetProperty("next_cursor").GetString();
 
         using var response = await _client.GetAsync($"/predictions?limit=2&likely_class=3&cursor={cursor}");
-        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "other filters");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "other filters");
         // The same cursor with its own filters still works.
         using var same = await _client.GetAsync($"/predictions?limit=2&cursor={cursor}");
         Assert.Equal(HttpStatusCode.OK, same.StatusCode);

@@ -77,7 +77,7 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
     public async Task AnUnknownIncludeValueIsABadRequest()
     {
         using var response = await _client.PostAsync("/prediction?include=everything", TestImages.Form(Mnist.Png(3)));
-        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "tensor");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "tensor");
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
         foreach (var path in new[] { $"/prediction/{id}", $"/prediction/{id}/image" })
         {
             using var response = await _client.GetAsync(path);
-            await Problems.AssertProblemAsync(response, expected, id);
+            await ProblemAssert.AssertProblemAsync(response, expected, id);
         }
     }
 }

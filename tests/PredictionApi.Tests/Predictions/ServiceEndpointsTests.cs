@@ -51,7 +51,7 @@ public sealed partial class ServiceEndpointsTests(ServiceFixture service) : ICla
     public async Task AnUnknownModelIs404()
     {
         using var response = await _client.GetAsync("/models/resnet");
-        await Problems.AssertProblemAsync(response, HttpStatusCode.NotFound, "resnet");
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.NotFound, "resnet");
     }
 
     [Fact]
