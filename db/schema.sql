@@ -50,3 +50,31 @@ CREATE INDEX IF NOT EXISTS predictions_model_class_newest
 CREATE INDEX IF NOT EXISTS predictions_class_newest ON predictions (likely_class, created_at DESC, id DESC);
 -- Deleting an input needs to find its predictions without a sequential scan.
 CREATE INDEX IF NOT EXISTS predictions_input_id ON predictions (input_id);
+
+-- Object storage, deletes, batch labelling.
+-- Content-addressed objects are shared by every input with the same bytes; finding the other
+-- references of a key (before deleting it) and re-labelling by content hash are index lookups.
+CREATE INDEX IF NOT EXISTS inputs_object_key ON inputs (object_key) WHERE object_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS inputs_sha256 ON inputs (sha256);
+
+-- Outbox of objects to delete from the object store. Rows are added in the transaction that
+-- deletes the last input referencing the key, and removed only once the store confirmed the
+-- delete (or the key turned out to be referenced again), so a failed delete is retried.
+CREATE TABLE IF NOT EXISTS object_deletions (
+    object_key       text        PRIMARY KEY,
+    enqueued_at      timestamptz NOT NULL DEFAULT now(),
+    attempts         integer     NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    last_error       text        NULL
+);
+CREATE INDEX IF NOT EXISTS object_deletions_due ON object_deletions (next_attempt_at);
+
+-- Stored answers of POST /predictions/batch by Idempotency-Key: a retry gets the first answer
+-- instead of storing the batch again. request_sha256 detects a key reused for other files.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key             text        PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    request_sha256  bytea       NOT NULL CHECK (octet_length(request_sha256) = 32),
+    response        jsonb       NULL,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);

@@ -2,10 +2,19 @@ using System.Text.Json;
 using PredictionApi.Health;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
+using PredictionApi.Labelling;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
 using PredictionApi.Storage;
+using PredictionApi.Storage.InputStores;
 using Scalar.AspNetCore;
+
+// "label <folder | s3://bucket/prefix>": label a folder of images from the command line instead of serving HTTP.
+if (args is ["label", ..])
+{
+    Environment.ExitCode = await LabelCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,12 +22,17 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddProblems();
 // PostgreSQL: one NpgsqlDataSource, schema applied at start-up; a private local cluster without a connection string.
 builder.AddStorage();
+// Where uploaded images live: PostgreSQL (default) or an S3-compatible bucket, with the object deletion outbox.
+builder.AddInputStorage();
 // The ONNX model from Model:Directory/Model:Name, loaded and warmed up before requests arrive.
 builder.AddInference();
 // Decoding and preprocessing uploads into the model's input tensor.
 builder.AddImaging();
 // Upload limits and the prediction store.
 builder.AddPredictions();
+// Deleting predictions one by one or by age (retention), and the batch endpoint with idempotency keys.
+builder.AddDeletion();
+builder.AddBatch();
 // Liveness and readiness (model loaded, database reachable).
 builder.AddHealth();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
@@ -34,6 +48,8 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.MapPredictions();
+app.MapDeletion();
+app.MapBatch();
 // Listing with filters, statistics, and true labels recorded as feedback.
 app.MapPredictionQueries();
 app.MapPredictionStats();

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -29,7 +28,7 @@ public static class PredictionsApi
             .WithSummary("A stored prediction with its input image as a data URL.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        prediction.MapGet("/{id}/image", GetImage)
+        prediction.MapGet("/{id}/image", InputImages.GetImage)
             .WithSummary("The stored input image, as uploaded, with its content type.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -45,7 +44,7 @@ public static class PredictionsApi
         [AsParameters] LabelQuery labelQuery,
         ImagePreprocessor preprocessor,
         ImageClassifier classifier,
-        PredictionStore store,
+        PredictionRecorder recorder,
         IOptions<UploadOptions> uploadOptions,
         CancellationToken cancellationToken)
     {
@@ -89,9 +88,9 @@ public static class PredictionsApi
 
                 var probabilities = new float[spec.Output.Classes];
                 var likely = classifier.Classify(tensor, probabilities);
-                var input = new NewInput(upload.FileName, header.ContentType, Convert.ToBase64String(upload.Bytes), SHA256.HashData(upload.Bytes),
-                    upload.Length, header.Width, header.Height);
-                var stored = await store.InsertAsync(input, new NewPrediction(spec.Name, spec.Version, probabilities, likely, probabilities[likely]), cancellationToken);
+                // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit.
+                var stored = await recorder.RecordAsync(new RecordedUpload(upload.FileName, upload.Memory, header),
+                    new NewPrediction(spec.Name, spec.Version, probabilities, likely, probabilities[likely]), cancellationToken);
 
                 context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
                 return TypedResults.Ok(new PredictionResult(upload.FileName, header.ContentType, probabilities, likely, probabilities[likely],
@@ -109,7 +108,7 @@ public static class PredictionsApi
     }
 
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
-        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, ImageClassifier classifier, CancellationToken cancellationToken)
+        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
     {
         if (ParseId(id) is { } invalid)
         {
@@ -122,30 +121,14 @@ public static class PredictionsApi
         }
 
         var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
-        return row is null ? NoSuchPrediction(id) : TypedResults.Ok(row.ToContract(withImage: true).WithLabels(classifier.Spec, labels));
-    }
-
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetImage(string id, PredictionStore store, HttpContext context, CancellationToken cancellationToken)
-    {
-        if (ParseId(id) is { } invalid)
-        {
-            return invalid;
-        }
-
-        var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
         if (row is null)
         {
             return NoSuchPrediction(id);
         }
 
-        if (row.Data is null)
-        {
-            return ApiProblems.NotFound($"The image of prediction {id} is kept in object storage ('{row.StorageKind}'), which this service is not configured to read.");
-        }
-
-        // A stored input never changes, so clients may keep it.
-        context.Response.Headers.CacheControl = "private, max-age=86400";
-        return TypedResults.File(Convert.FromBase64String(row.Data), row.ContentType);
+        var stored = row.ToContract(withImage: true).WithLabels(classifier.Spec, labels);
+        // Inputs in object storage have no data column; the image is read from the store instead.
+        return TypedResults.Ok(row.Data is null ? stored with { Image = await images.DataUrlAsync(row.InputId, cancellationToken) } : stored);
     }
 
     /// <summary>A problem when <paramref name="id"/> is not a prediction id, else null.</summary>

@@ -9,6 +9,9 @@ internal static class PredictionsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<PredictionStore>();
+        // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
+        builder.Services.AddSingleton<PredictionRecorder>();
+        builder.Services.AddSingleton<InputImages>();
         return builder;
     }
 }

@@ -24,6 +24,8 @@ public sealed class Upload : IDisposable
 
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)

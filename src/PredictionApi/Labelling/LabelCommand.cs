@@ -1,0 +1,214 @@
+using Amazon.S3;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PredictionApi.Imaging;
+using PredictionApi.Inference;
+using PredictionApi.Predictions;
+using PredictionApi.Storage;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Labelling;
+
+/// <summary>
+/// The command-line mode: <c>PredictionApi label &lt;folder | s3://bucket/prefix&gt; [--model NAME]</c>.
+/// Builds the same services as the web service (configuration, PostgreSQL or the private local cluster,
+/// model, preprocessing, input store) without listening on HTTP, labels every image, prints progress and a
+/// summary. Exit code 0 when every image was labelled or skipped, 1 when any failed, 2 for a usage or
+/// configuration error, 130 when interrupted.
+/// </summary>
+public static class LabelCommand
+{
+    public const int Ok = 0;
+    public const int SomeFailed = 1;
+    public const int UsageError = 2;
+    public const int Interrupted = 130;
+
+    private const string Usage = """
+        Usage: PredictionApi label <folder | s3://bucket/prefix> [--model NAME] [--models-dir DIR] [--Section:Key=value ...]
+
+        Labels every image (.png .jpg .jpeg .gif .bmp .webp) under a folder (recursively) or an S3 prefix with the
+        model, and stores inputs and predictions in PostgreSQL exactly as POST /prediction does. Images whose bytes
+        this model name and version already labelled are skipped, so a run can be repeated or resumed.
+        The database, model and object storage come from the usual configuration (appsettings.json, environment
+        variables such as ConnectionStrings__Predictions, or --Section:Key=value arguments); without a connection
+        string the private local PostgreSQL cluster is used. S3 sources are read with the ObjectStorage settings.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (!TryParse(args, out var source, out var configuration, out var problem))
+        {
+            await error.WriteLineAsync(problem is null ? Usage : $"{problem}\n\n{Usage}");
+            return problem is null ? Ok : UsageError;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration.ToArray() });
+        // Quiet logs around the progress line; --Logging:LogLevel:Default=Information still wins.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        });
+        builder.Configuration.AddCommandLine(configuration.ToArray());
+        builder.AddStorage();
+        builder.AddInputStorage();
+        builder.AddInference();
+        builder.AddImaging();
+        builder.AddPredictions();
+        builder.Services.AddSingleton<Labeller>();
+        builder.Services.AddSingleton<LabelRunner>();
+        // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
+        builder.Services.AddSingleton<IServer, NoServer>();
+
+        await using var app = builder.Build();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is OptionsValidationException or ModelConfigurationException or InvalidOperationException or NpgsqlException or IOException)
+        {
+            await error.WriteLineAsync($"label: cannot start: {e.Message}");
+            return UsageError;
+        }
+
+        try
+        {
+            IImageSource images;
+            if (S3Source.TryParse(source, out var bucket, out var prefix))
+            {
+                images = new S3Source(S3Clients.Create(app.Services.GetRequiredService<IOptions<ObjectStorageOptions>>().Value), bucket, prefix);
+            }
+            else if (Directory.Exists(source))
+            {
+                images = new FolderSource(source);
+            }
+            else
+            {
+                await error.WriteLineAsync($"label: '{source}' is not a folder or an s3://bucket/prefix URL.");
+                return UsageError;
+            }
+
+            // Ctrl+C stops the host; finish the chunk in hand and print what was done.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
+            var spec = app.Services.GetRequiredService<Labeller>().Spec;
+            await output.WriteLineAsync($"Labelling {images.Description} with {spec.Name} {spec.Version}");
+            var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            LabelSummary summary;
+            try
+            {
+                var listed = await images.ListAsync(stop.Token);
+                var progress = new LabelProgress(output, interactive, listed.Count);
+                summary = await app.Services.GetRequiredService<LabelRunner>().RunAsync(images, listed, progress, stop.Token);
+            }
+            catch (Exception e) when (S3Clients.IsStoreFailure(e))
+            {
+                await error.WriteLineAsync($"label: cannot list {images.Description}: {S3Clients.Describe(e)}");
+                return UsageError;
+            }
+
+            await WriteSummaryAsync(output, summary, spec);
+            return stop.IsCancellationRequested ? Interrupted : summary.Failures.Count > 0 ? SomeFailed : Ok;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WriteSummaryAsync(TextWriter output, LabelSummary s, ModelSpec spec)
+    {
+        var rate = s.Elapsed.TotalSeconds > 0 ? (s.Labelled + s.Skipped + s.Failures.Count) / s.Elapsed.TotalSeconds : 0;
+        await output.WriteLineAsync($"Done in {LabelProgress.Format(s.Elapsed)} ({rate:0.0} images/s): {s.Total} images");
+        await output.WriteLineAsync($"  labelled  {s.Labelled}");
+        await output.WriteLineAsync($"  skipped   {s.Skipped} (already labelled by {spec.Name} {spec.Version}, same sha256)");
+        await output.WriteLineAsync($"  failed    {s.Failures.Count}");
+        if (s.Ignored > 0)
+        {
+            await output.WriteLineAsync($"  ignored   {s.Ignored} files without an image extension");
+        }
+
+        foreach (var failure in s.Failures)
+        {
+            await output.WriteLineAsync($"    {failure.Name}: {failure.Reason}");
+        }
+
+        if (s.PerClass.Count > 0)
+        {
+            await output.WriteLineAsync("  per class (labelled in this run):");
+            foreach (var (index, count) in s.PerClass)
+            {
+                var name = index < spec.Labels.Length ? spec.Labels[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await output.WriteLineAsync($"    {name,-12} {count}");
+            }
+        }
+    }
+
+    /// <summary>Splits the arguments into the source, configuration overrides, or a usage problem (null problem: help was asked for).</summary>
+    internal static bool TryParse(string[] args, out string source, out List<string> configuration, out string? problem)
+    {
+        source = "";
+        configuration = [];
+        problem = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return false;
+            }
+
+            var (name, value) = arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=') is var eq and > 0
+                ? (arg[..eq], (string?)arg[(eq + 1)..])
+                : (arg, null);
+            if (name is "--model" or "--models-dir")
+            {
+                value ??= i + 1 < args.Length ? args[++i] : null;
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    problem = $"{name} needs a value.";
+                    return false;
+                }
+
+                configuration.Add($"--{(name == "--model" ? "Model:Name" : "Model:Directory")}={value}");
+            }
+            else if (name.StartsWith("--", StringComparison.Ordinal))
+            {
+                // Any other --Section:Key=value (or --Section:Key value) is configuration.
+                configuration.Add(value is null && i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? $"{name}={args[++i]}" : arg);
+            }
+            else if (source.Length == 0)
+            {
+                source = arg;
+            }
+            else
+            {
+                problem = $"Only one source can be labelled per run; got '{source}' and '{arg}'.";
+                return false;
+            }
+        }
+
+        if (source.Length == 0)
+        {
+            problem = "Name the folder or s3://bucket/prefix to label.";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Stands in for Kestrel so starting the host runs its services without opening a port.</summary>
+    private sealed class NoServer : IServer
+    {
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken) where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using Dapper;
+using Npgsql;
+using PredictionApi.Imaging;
+using PredictionApi.Predictions;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Labelling;
+
+/// <summary>One image the label command could not label, and why.</summary>
+public sealed record LabelFailure(string Name, string Reason);
+
+/// <summary>What a run of the label command did.</summary>
+public sealed record LabelSummary(int Total, int Labelled, int Skipped, int Ignored, IReadOnlyList<LabelFailure> Failures, IReadOnlyDictionary<int, int> PerClass, TimeSpan Elapsed);
+
+/// <summary>
+/// Labels every image of a source with the served model and stores inputs and predictions, a chunk of
+/// images per transaction. Re-runs are cheap: an image whose bytes (sha256) were already labelled by
+/// this model name and version is skipped after one index lookup; bytes stored before but labelled by
+/// another model get a new prediction on the existing input instead of a second copy.
+/// </summary>
+public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder recorder, Labeller labeller)
+{
+    private const int ChunkSize = 64;
+
+    private sealed record Known(byte[] Sha256, long InputId, bool Labelled);
+
+    private sealed class Work(SourceImage image, byte[] bytes, byte[] sha256)
+    {
+        public SourceImage Image => image;
+
+        public byte[] Bytes => bytes;
+
+        public byte[] Sha256 => sha256;
+
+        public long? ExistingInput { get; set; }
+
+        public LabelledImage? Result { get; set; }
+
+        public string? Failure { get; set; }
+    }
+
+    /// <summary>Labels <paramref name="images"/> (as listed by <paramref name="source"/>), reporting to <paramref name="progress"/>.</summary>
+    public async Task<LabelSummary> RunAsync(IImageSource source, IReadOnlyList<SourceImage> images, LabelProgress progress, CancellationToken cancellationToken)
+    {
+        var spec = labeller.Spec;
+        var failures = new List<LabelFailure>();
+        var perClass = new SortedDictionary<int, int>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int labelled = 0, skipped = 0;
+        foreach (var chunk in images.Chunk(ChunkSize))
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            // Read and hash; unreadable files fail here.
+            var work = new List<Work>(chunk.Length);
+            foreach (var image in chunk)
+            {
+                try
+                {
+                    var bytes = await source.ReadAsync(image, cancellationToken);
+                    work.Add(new Work(image, bytes, System.Security.Cryptography.SHA256.HashData(bytes)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException || S3Clients.IsStoreFailure(e))
+                {
+                    failures.Add(new LabelFailure(image.Name, $"cannot be read: {S3Clients.Describe(e)}"));
+                }
+            }
+
+            var known = await FindKnownAsync(work.Select(w => w.Sha256).ToArray(), spec.Name, spec.Version, cancellationToken);
+            var todo = new List<Work>();
+            foreach (var w in work)
+            {
+                var hex = Convert.ToHexString(w.Sha256);
+                // The same bytes twice in one run are labelled once.
+                if (!seen.Add(hex) || known.TryGetValue(hex, out var k) && k.Labelled)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                w.ExistingInput = known.TryGetValue(hex, out var existing) ? existing.InputId : null;
+                todo.Add(w);
+            }
+
+            Parallel.ForEach(todo, new ParallelOptions { CancellationToken = cancellationToken }, w =>
+            {
+                try
+                {
+                    w.Result = labeller.Label(w.Bytes);
+                }
+                catch (ImageRejectedException e)
+                {
+                    w.Failure = $"{e.Title}: {e.Message}";
+                }
+            });
+
+            var stored = await StoreAsync(todo.Where(w => w.Result is not null).ToList(), cancellationToken);
+            foreach (var w in todo)
+            {
+                if (w.Failure is not null)
+                {
+                    failures.Add(new LabelFailure(w.Image.Name, w.Failure));
+                }
+                else if (stored.Contains(w))
+                {
+                    labelled++;
+                    perClass[w.Result!.LikelyClass] = perClass.GetValueOrDefault(w.Result.LikelyClass) + 1;
+                }
+            }
+
+            progress.Report(labelled, skipped, failures.Count);
+        }
+
+        progress.Report(labelled, skipped, failures.Count, final: true);
+        return new LabelSummary(images.Count, labelled, skipped, source.Ignored, failures, perClass, progress.Elapsed);
+    }
+
+    /// <summary>
+    /// Stores the labelled images of one chunk in one transaction. If that fails, each is retried in a
+    /// transaction of its own, so one bad row costs only itself and its reason is reported.
+    /// </summary>
+    private async Task<HashSet<Work>> StoreAsync(List<Work> items, CancellationToken cancellationToken)
+    {
+        var stored = new HashSet<Work>();
+        if (items.Count == 0)
+        {
+            return stored;
+        }
+
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var w in items)
+            {
+                await StoreOneAsync(connection, w, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            stored.UnionWith(items);
+            return stored;
+        }
+        catch (Exception e) when (IsStorageFailure(e) && !cancellationToken.IsCancellationRequested && items.Count > 1)
+        {
+            // Fall through to one transaction per image.
+        }
+
+        foreach (var w in items)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await StoreOneAsync(connection, w, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                stored.Add(w);
+            }
+            catch (Exception e) when (IsStorageFailure(e) && !cancellationToken.IsCancellationRequested)
+            {
+                w.Failure = $"not stored: {(e is InputStorageException s ? s.Message : e.Message)}";
+            }
+        }
+
+        return stored;
+    }
+
+    private async Task StoreOneAsync(NpgsqlConnection connection, Work w, CancellationToken cancellationToken)
+    {
+        var prediction = w.Result!.ToNewPrediction(labeller.Spec);
+        if (w.ExistingInput is { } inputId)
+        {
+            await PredictionRecorder.RecordForInputAsync(connection, inputId, prediction, cancellationToken);
+        }
+        else
+        {
+            await recorder.RecordAsync(connection, new RecordedUpload(w.Image.Name.Length > 255 ? w.Image.Name[^255..] : w.Image.Name, w.Bytes, w.Result.Header), prediction, cancellationToken);
+        }
+    }
+
+    private static bool IsStorageFailure(Exception e) => e is NpgsqlException or InputStorageException or TimeoutException;
+
+    /// <summary>For each hash already stored: an input with those bytes, preferring one this model has labelled.</summary>
+    private async Task<Dictionary<string, Known>> FindKnownAsync(byte[][] hashes, string modelName, string modelVersion, CancellationToken cancellationToken)
+    {
+        if (hashes.Length == 0)
+        {
+            return [];
+        }
+
+        // inputs_sha256 finds the inputs, predictions_input_id their predictions: no scan however large the tables.
+        const string sql = """
+            SELECT DISTINCT ON (i.sha256) i.sha256 AS Sha256, i.id AS InputId,
+                   EXISTS (SELECT 1 FROM predictions p
+                           WHERE p.input_id = i.id AND p.model_name = @modelName AND p.model_version = @modelVersion) AS Labelled
+            FROM inputs i
+            WHERE i.sha256 = ANY(@hashes)
+            ORDER BY i.sha256, Labelled DESC, i.id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Known>(new CommandDefinition(sql, new { hashes, modelName, modelVersion }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => Convert.ToHexString(r.Sha256));
+    }
+}

@@ -1,0 +1,104 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>Configuration section "Retention": how DELETE /predictions?before= works through old rows.</summary>
+public sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>Predictions deleted per transaction; each chunk holds its row locks only briefly.</summary>
+    [Range(1, 100_000, ErrorMessage = "Retention:ChunkSize must be between 1 and 100000 (default 1000).")]
+    public int ChunkSize { get; set; } = 1000;
+}
+
+/// <summary>The answer to DELETE /predictions: predictions deleted, and inputs deleted with them.</summary>
+public sealed record DeletedPredictions(long Deleted, long InputsDeleted);
+
+/// <summary>DELETE /prediction/{id} and the retention delete DELETE /predictions?before=.</summary>
+public static class DeletionApi
+{
+    // Clients' clocks differ a little from the server's; "now" on a fast clock is not "the future".
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+
+    public static WebApplicationBuilder AddDeletion(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PredictionDeleter>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDeletion(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/prediction").WithTags("Predictions")
+            .MapDelete("/{id}", DeletePrediction)
+            .WithSummary("Delete a prediction, its input when no other prediction uses it, and the input's object in object storage.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        routes.MapGroup("/predictions").WithTags("Predictions")
+            .MapDelete("/", DeletePredictionsBefore)
+            .WithSummary("Retention: delete every prediction created before a time (optionally only those with confidence <= max_confidence).")
+            .WithDescription("before (required) is an ISO 8601 time, UTC when it has no offset, and may not be in the future. " +
+                "Rows are deleted oldest first in short transactions of Retention:ChunkSize rows; inputs left without predictions go too.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeletePrediction(string id, PredictionDeleter deleter, CancellationToken cancellationToken)
+    {
+        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
+        {
+            return invalid;
+        }
+
+        return await deleter.DeleteAsync(predictionId, cancellationToken) ? TypedResults.NoContent() : PredictionIds.NotFound(id);
+    }
+
+    public static async Task<Results<Ok<DeletedPredictions>, ProblemHttpResult>> DeletePredictionsBefore(
+        string? before,
+        [FromQuery(Name = "max_confidence")] string? maxConfidenceText,
+        PredictionDeleter deleter,
+        IOptions<RetentionOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(before))
+        {
+            return ApiProblems.BadRequest(
+                "before is required: the time before which predictions are deleted, as ISO 8601, for example DELETE /predictions?before=2024-01-31T00:00:00Z.",
+                "Missing before");
+        }
+
+        if (!DateTimeOffset.TryParse(before, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var cutoff))
+        {
+            return ApiProblems.BadRequest($"before must be an ISO 8601 time such as 2024-01-31T00:00:00Z, not '{before}'.", "Invalid before");
+        }
+
+        if (cutoff > DateTimeOffset.UtcNow + ClockSkew)
+        {
+            return ApiProblems.BadRequest(
+                $"before ({cutoff:O}) is in the future. Retention deletes what is older than a past time; to delete everything stored so far, pass the current time.",
+                "Invalid before");
+        }
+
+        float? maxConfidence = null;
+        if (maxConfidenceText is not null)
+        {
+            if (!float.TryParse(maxConfidenceText, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) || !(parsed is >= 0 and <= 1))
+            {
+                return ApiProblems.BadRequest($"max_confidence must be a number from 0 to 1, such as 0.5, not '{maxConfidenceText}'.");
+            }
+
+            maxConfidence = parsed;
+        }
+
+        return TypedResults.Ok(await deleter.DeleteBeforeAsync(cutoff.UtcDateTime, maxConfidence, options.Value.ChunkSize, cancellationToken));
+    }
+}

@@ -1,0 +1,107 @@
+using Dapper;
+using Npgsql;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// Deletes predictions, and with them every input no other prediction uses, in one transaction per
+/// prediction (or per chunk). Objects of deleted inputs are queued in the same transaction
+/// (<see cref="ObjectDeletions"/>) and deleted after the commit, so a failed object delete never
+/// leaves the database half-deleted, and is retried until it succeeds.
+/// </summary>
+public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletions objects)
+{
+    /// <summary>Deletes one prediction; false when there is no such prediction.</summary>
+    public async Task<bool> DeleteAsync(long predictionId, CancellationToken cancellationToken)
+    {
+        const string sql = """DELETE FROM predictions WHERE id = @predictionId RETURNING input_id""";
+        string[] queued;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            var inputIds = (await connection.QueryAsync<long>(new CommandDefinition(sql, new { predictionId }, transaction, cancellationToken: cancellationToken))).ToArray();
+            if (inputIds.Length == 0)
+            {
+                return false;
+            }
+
+            (_, queued) = await DeleteUnusedInputsAsync(connection, inputIds, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // After the commit: the rows are gone whatever happens to the objects now.
+        await objects.TryDeleteNowAsync(queued, CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes every prediction created before <paramref name="before"/> (with a confidence of at most
+    /// <paramref name="maxConfidence"/> when given), oldest first, <paramref name="chunkSize"/> rows per
+    /// transaction, so no lock is held for long and a cancelled request keeps the chunks it finished.
+    /// </summary>
+    public async Task<DeletedPredictions> DeleteBeforeAsync(DateTime before, float? maxConfidence, int chunkSize, CancellationToken cancellationToken)
+    {
+        // Walks predictions_newest backwards from the oldest row; the confidence filter is applied on the way.
+        const string sql = """
+            WITH chunk AS (
+                SELECT id FROM predictions
+                WHERE created_at < @before AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
+                ORDER BY created_at, id
+                LIMIT @chunkSize
+                FOR UPDATE
+            )
+            DELETE FROM predictions p USING chunk c WHERE p.id = c.id
+            RETURNING p.input_id
+            """;
+        long deleted = 0, inputsDeleted = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long[] inputIds;
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            {
+                inputIds = (await connection.QueryAsync<long>(new CommandDefinition(sql, new { before, maxConfidence, chunkSize }, transaction, cancellationToken: cancellationToken))).ToArray();
+                var (inputs, queued) = await DeleteUnusedInputsAsync(connection, inputIds.Distinct().ToArray(), cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                inputsDeleted += inputs;
+                if (queued.Length > 0)
+                {
+                    objects.Wake();
+                }
+            }
+
+            deleted += inputIds.Length;
+            if (inputIds.Length < chunkSize)
+            {
+                return new DeletedPredictions(deleted, inputsDeleted);
+            }
+        }
+    }
+
+    /// <summary>
+    /// In the caller's transaction, after predictions were deleted: deletes those of <paramref name="inputIds"/>
+    /// that no prediction uses any more and queues their objects. Returns the inputs deleted and the keys queued.
+    /// </summary>
+    private static async Task<(int Inputs, string[] Queued)> DeleteUnusedInputsAsync(NpgsqlConnection connection, long[] inputIds, CancellationToken cancellationToken)
+    {
+        if (inputIds.Length == 0)
+        {
+            return (0, []);
+        }
+
+        // Locking the inputs first makes a concurrent "add a prediction to this input" either commit before
+        // the check below (which then sees it) or wait and fail on the foreign key, never leave a dangling row.
+        const string lockSql = """SELECT id FROM inputs WHERE id = ANY(@inputIds) ORDER BY id FOR UPDATE""";
+        const string deleteSql = """
+            DELETE FROM inputs i
+            WHERE i.id = ANY(@inputIds) AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = i.id)
+            RETURNING i.object_key
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(lockSql, new { inputIds }, cancellationToken: cancellationToken));
+        var keys = (await connection.QueryAsync<string?>(new CommandDefinition(deleteSql, new { inputIds }, cancellationToken: cancellationToken))).ToList();
+        var queued = await ObjectDeletions.EnqueueUnreferencedAsync(connection, keys.OfType<string>().Distinct().ToArray(), cancellationToken);
+        return (keys.Count, queued);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using PredictionApi.Imaging;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>An image to store with its prediction: the bytes as uploaded and what their header said.</summary>
+public sealed record RecordedUpload(string FileName, ReadOnlyMemory<byte> Bytes, ImageHeader Header);
+
+/// <summary>
+/// Writes inputs with their predictions, wherever the <see cref="IInputStore"/> keeps the bytes: first
+/// the bytes (an object put), then the rows, in one transaction. If the rows fail the object is an
+/// unreferenced leftover, which is harmless; a row pointing at missing bytes cannot happen.
+/// Used by POST /prediction, POST /predictions/batch and the label command.
+/// </summary>
+public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore inputs)
+{
+    /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
+    public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = await RecordAsync(connection, upload, prediction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    /// <summary>Stores one input and its prediction inside the caller's open transaction on <paramref name="connection"/>.</summary>
+    public async Task<StoredIds> RecordAsync(NpgsqlConnection connection, RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
+    {
+        var sha256 = SHA256.HashData(upload.Bytes.Span);
+        var payload = await inputs.PutAsync(connection, upload.Bytes, sha256, upload.Header.ContentType, cancellationToken);
+        // The input exists only if its prediction does: one statement inserts both.
+        const string sql = """
+            WITH input AS (
+                INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key)
+                VALUES (@Filename, @ContentType, @Data, @Sha256, @ByteSize, @Width, @Height, @StorageKind, @ObjectKey)
+                RETURNING id
+            )
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+            SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
+            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
+            """;
+        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
+        {
+            Filename = upload.FileName,
+            upload.Header.ContentType,
+            payload.Data,
+            Sha256 = sha256,
+            ByteSize = upload.Bytes.Length,
+            upload.Header.Width,
+            upload.Header.Height,
+            payload.StorageKind,
+            payload.ObjectKey,
+            prediction.ModelName,
+            prediction.ModelVersion,
+            Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
+            prediction.LikelyClass,
+            prediction.Confidence,
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Adds a prediction to an input that is already stored (a new model labelling known bytes).</summary>
+    public static Task<StoredIds> RecordForInputAsync(NpgsqlConnection connection, long inputId, NewPrediction prediction, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+            VALUES (@InputId, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence)
+            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
+            """;
+        return connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
+        {
+            InputId = inputId,
+            prediction.ModelName,
+            prediction.ModelVersion,
+            Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
+            prediction.LikelyClass,
+            prediction.Confidence,
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Where the bytes of input <paramref name="inputId"/> are, or null when there is no such input.</summary>
+    public async Task<StoredInput?> FindInputAsync(long inputId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT id AS Id, content_type AS ContentType, storage_kind AS StorageKind, data AS Data, object_key AS ObjectKey
+            FROM inputs WHERE id = @inputId
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { inputId }, cancellationToken: cancellationToken));
+    }
+}

@@ -1,0 +1,79 @@
+using Amazon.S3;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace PredictionApi.Storage.InputStores;
+
+internal static class InputStorageExtensions
+{
+    /// <summary>
+    /// The input store: PostgreSQL by default, the S3-compatible bucket when ObjectStorage:Enabled is
+    /// set (then also the deletion worker and a readiness check of the bucket).
+    /// </summary>
+    public static WebApplicationBuilder AddInputStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ObjectStorageOptions>()
+            .BindConfiguration(ObjectStorageOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ObjectStorageOptions>, ObjectStorageOptionsValidator>();
+        builder.Services.AddSingleton<ObjectDeletions>();
+        builder.Services.AddExceptionHandler<InputStorageExceptionHandler>();
+
+        // Decided when first resolved, so configuration added after this call (tests, hosts) still counts.
+        builder.Services.AddSingleton<IAmazonS3>(sp => S3Clients.Create(sp.GetRequiredService<IOptions<ObjectStorageOptions>>().Value));
+        builder.Services.AddSingleton<S3InputStore>();
+        builder.Services.AddSingleton<IInputStore>(sp => sp.GetRequiredService<IOptions<ObjectStorageOptions>>().Value.Enabled
+            ? sp.GetRequiredService<S3InputStore>()
+            : new DatabaseInputStore());
+        builder.Services.AddHostedService<ObjectDeletionWorker>();
+        builder.Services.AddHealthChecks().AddCheck<ObjectStorageHealthCheck>("object_storage", tags: ["ready"]);
+        return builder;
+    }
+}
+
+/// <summary>Ready only while the bucket answers: without it no upload can be stored.</summary>
+internal sealed class ObjectStorageHealthCheck(IServiceProvider services, IOptions<ObjectStorageOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return HealthCheckResult.Healthy("inputs are kept in PostgreSQL");
+        }
+
+        var s3 = services.GetRequiredService<IAmazonS3>();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await s3.ListObjectsV2Async(new() { BucketName = options.Value.Bucket, MaxKeys = 1 }, timeout.Token);
+            return HealthCheckResult.Healthy($"bucket {options.Value.Bucket} answers");
+        }
+        catch (Exception e) when (S3Clients.IsStoreFailure(e) || e is OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"bucket {options.Value.Bucket} does not answer", e);
+        }
+    }
+}
+
+/// <summary>Answers <see cref="InputStorageException"/> with its status and message as problem details.</summary>
+internal sealed class InputStorageExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not InputStorageException storage)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = storage.Status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = storage.Status, Title = storage.Title, Detail = storage.Message },
+        });
+    }
+}
