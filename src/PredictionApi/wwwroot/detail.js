@@ -46,7 +46,10 @@ export class DetailDialog {
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close();
     });
-    dialog.addEventListener("close", () => this.#abort?.abort());
+    // "close" arrives as a task after close(); by then the dialog may already be reopened.
+    dialog.addEventListener("close", () => {
+      if (!dialog.open) this.#abort?.abort();
+    });
     this.#parts.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#save();

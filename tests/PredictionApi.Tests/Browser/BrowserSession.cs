@@ -14,10 +14,13 @@ public sealed class BrowserSession : IAsyncDisposable
     private readonly List<string> _scriptErrors = [];
     private readonly List<string> _foreignRequests = [];
 
-    private BrowserSession(IBrowserContext context, IPage page, Uri origin, string screenshots)
+    private readonly string _name;
+
+    private BrowserSession(IBrowserContext context, IPage page, Uri origin, string screenshots, string name)
     {
         _context = context;
         _screenshots = screenshots;
+        _name = name;
         Page = page;
         page.PageError += (_, error) => _scriptErrors.Add(error);
         page.Request += (_, request) =>
@@ -33,7 +36,7 @@ public sealed class BrowserSession : IAsyncDisposable
 
     public IPage Page { get; }
 
-    public static async Task<BrowserSession> OpenAsync(BrowserFixture fixture, Uri origin, int width, int height)
+    public static async Task<BrowserSession> OpenAsync(BrowserFixture fixture, Uri origin, int width, int height, string name)
     {
         var context = await fixture.Browser.NewContextAsync(new()
         {
@@ -43,7 +46,7 @@ public sealed class BrowserSession : IAsyncDisposable
             TimezoneId = "UTC",
         });
         var page = await context.NewPageAsync();
-        return new BrowserSession(context, page, origin, fixture.ScreenshotDirectory);
+        return new BrowserSession(context, page, origin, fixture.ScreenshotDirectory, name);
     }
 
     /// <summary>Saves a PNG once every thumbnail in view has arrived (they load lazily).</summary>
@@ -53,7 +56,9 @@ public sealed class BrowserSession : IAsyncDisposable
             """
             fullPage => [...document.images].every(image => {
               const box = image.getBoundingClientRect();
-              const inView = fullPage ? image.loading !== "lazy" || box.top < innerHeight * 3 : box.bottom > 0 && box.top < innerHeight;
+              // Chromium fetches lazy images some distance ahead of the viewport; those must be in.
+              const reach = fullPage ? innerHeight + 600 : innerHeight;
+              const inView = box.bottom > 0 && box.top < reach;
               return !inView || image.classList.contains("broken") || (image.complete && image.naturalWidth > 0);
             })
             """,
@@ -68,5 +73,17 @@ public sealed class BrowserSession : IAsyncDisposable
         Assert.Empty(_foreignRequests);
     }
 
-    public async ValueTask DisposeAsync() => await _context.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // The last state of every test, so a failure can be seen and not only read about.
+        try
+        {
+            await Page.ScreenshotAsync(new() { Path = Path.Combine(_screenshots, "last", _name + ".png"), FullPage = true, Timeout = 5000 });
+        }
+        catch (PlaywrightException)
+        {
+            // A page that cannot be photographed must not hide the test's own failure.
+        }
+        await _context.DisposeAsync();
+    }
 }

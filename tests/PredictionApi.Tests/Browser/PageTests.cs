@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -201,6 +202,22 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
     }
 
     [BrowserFact]
+    public async Task EveryLinkOnThePageLeadsSomewhereOnTheService()
+    {
+        await using var session = await OpenAsync(Desktop, 900);
+        var page = session.Page;
+        var links = await page.Locator("a[href]").EvaluateAllAsync<string[]>("links => links.map(link => link.href)");
+        Assert.NotEmpty(links);
+        foreach (var link in links.Where(link => !link.Contains('#')))
+        {
+            var answer = await page.APIRequest.GetAsync(link);
+            Assert.True(answer.Ok, $"{link} answered {answer.Status}");
+        }
+
+        session.AssertHealthy();
+    }
+
+    [BrowserFact]
     public async Task GalleryLoadsMoreThroughTheCursorAndFiltersByPredictedClass()
     {
         var seeded = await SeedMnistPredictionsAsync(30);
@@ -234,9 +251,9 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
         session.AssertHealthy();
     }
 
-    private async Task<BrowserSession> OpenAsync(int width, int height)
+    private async Task<BrowserSession> OpenAsync(int width, int height, [CallerMemberName] string test = "")
     {
-        var session = await BrowserSession.OpenAsync(browser, service.BaseAddress, width, height);
+        var session = await BrowserSession.OpenAsync(browser, service.BaseAddress, width, height, test);
         await session.Page.GotoAsync("/");
         // The gallery is busy from the first paint until its first page has arrived (or failed).
         await Expect(session.Page.Locator("#gallery")).ToHaveAttributeAsync("aria-busy", "false");
