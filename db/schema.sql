@@ -78,3 +78,11 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
+
+-- Listing by recorded true label (feedback), newest first. Partial: only labelled rows are indexed,
+-- so the indexes stay small and unlabelled predictions cost nothing to insert. A query with
+-- true_label = $1 implies true_label IS NOT NULL, so the planner can use them.
+CREATE INDEX IF NOT EXISTS predictions_label_newest
+    ON predictions (true_label, created_at DESC, id DESC) WHERE true_label IS NOT NULL;
+CREATE INDEX IF NOT EXISTS predictions_model_label_newest
+    ON predictions (model_name, true_label, created_at DESC, id DESC) WHERE true_label IS NOT NULL;

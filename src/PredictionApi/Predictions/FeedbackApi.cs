@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 using Npgsql;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
@@ -25,7 +26,20 @@ public static class FeedbackApi
             .WithDescription(
                 "JSON merge patch: {\"true_label\": \"7\", \"note\": \"...\"}. A field left out is unchanged, null clears it. " +
                 "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters.")
-            .Accepts<FeedbackRequest>("application/json", "application/merge-patch+json")
+            // The body is described here rather than with Accepts(), whose routing-level 415 would not say how to fix the request.
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            {
+                var schema = await context.GetOrCreateSchemaAsync(typeof(FeedbackRequest), null, cancellationToken);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = schema },
+                        ["application/merge-patch+json"] = new() { Schema = schema },
+                    },
+                };
+            })
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -76,9 +76,12 @@ public sealed class PredictionFields
             }
         }
 
-        if (IncludesImage && !item.ContainsKey(Image))
+        // The image, the bulky field, comes last (null when the database does not hold the bytes).
+        if (IncludesImage)
         {
-            item[Image] = null;
+            var image = item[Image]?.DeepClone();
+            item.Remove(Image);
+            item[Image] = image;
         }
 
         return item;
