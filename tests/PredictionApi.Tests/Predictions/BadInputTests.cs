@@ -107,7 +107,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Theory]
     [InlineData("GET", "/prediction")]
     [InlineData("PUT", "/prediction")]
-    [InlineData("DELETE", "/predictions")]
+    [InlineData("PUT", "/predictions")]
     [InlineData("POST", "/prediction/1")]
     [InlineData("POST", "/health/live")]
     public async Task AWrongMethodIs405WithAnAllowHeader(string method, string path)
