@@ -123,6 +123,8 @@ async function runPrediction() {
   ui.predict.textContent = "Predicting…";
   ui.predict.setAttribute("aria-busy", "true");
   say("Sending the image to the model…");
+  // The previous answer belongs to the previous input: never leave it beside a new one.
+  showNoResult("Waiting for the model…");
   try {
     const blob = upload?.file ?? (await pad.toBlob());
     const name = upload?.name ?? "drawing.png";
@@ -133,12 +135,19 @@ async function runPrediction() {
     gallery.reset({ highlight: result.prediction_id });
   } catch (error) {
     say(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error");
+    showNoResult("No prediction for this input: the message under the drawing says why.");
   } finally {
     busy = false;
     ui.predict.textContent = "Predict";
     ui.predict.removeAttribute("aria-busy");
     refreshInputState();
   }
+}
+
+function showNoResult(text) {
+  ui.resultBody.hidden = true;
+  ui.resultEmpty.textContent = text;
+  ui.resultEmpty.hidden = false;
 }
 
 function showResult(result, labels) {

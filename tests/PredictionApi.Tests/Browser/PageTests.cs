@@ -184,19 +184,23 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
     }
 
     [BrowserFact]
-    public async Task LosingTheConnectionShowsAMessageNotAnException()
+    public async Task LosingTheConnectionShowsAMessageAndDropsTheStaleResult()
     {
         await using var session = await OpenAsync(Desktop, 900);
         var page = session.Page;
-        // The network fails for the upload only, as when Wi-Fi drops mid-request.
-        await page.RouteAsync(PredictionPostUrl(), route => route.AbortAsync("internetdisconnected"));
-
         await DrawSevenAsync(page);
+        await page.Locator("#predict").ClickAsync();
+        await Expect(page.Locator("#result-body")).ToBeVisibleAsync();
+
+        // The network fails for the next upload only, as when Wi-Fi drops mid-request.
+        await page.RouteAsync(PredictionPostUrl(), route => route.AbortAsync("internetdisconnected"));
         await page.Locator("#predict").ClickAsync();
 
         var message = page.Locator("#message");
         await Expect(message).ToContainTextAsync("Could not reach the service");
         await Expect(message).ToHaveClassAsync(ErrorClass());
+        await Expect(page.Locator("#result-body")).ToBeHiddenAsync();
+        await Expect(page.Locator("#result-empty")).ToContainTextAsync("No prediction for this input");
         await Expect(page.Locator("#predict")).ToBeEnabledAsync();
         session.AssertHealthy();
     }
