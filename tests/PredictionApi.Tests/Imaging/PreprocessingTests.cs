@@ -170,4 +170,33 @@ public sealed class PreprocessingTests
         Assert.Contains("megapixels", e.Message);
         small.Preprocess(TestImages.PngGray8(10, 10, new byte[100]), MnistSpec, new float[784]);
     }
+
+    [Fact]
+    public void TheExifOrientationOfAPhotoIsApplied()
+    {
+        // 8 wide x 4 tall: left half black, right half white. EXIF orientation 6 means "rotate 90 degrees
+        // clockwise to display", which puts the left half on top of a 4 wide x 8 tall picture.
+        var pixels = new byte[8 * 4];
+        for (var y = 0; y < 4; y++)
+        {
+            pixels.AsSpan(y * 8 + 4, 4).Fill(255);
+        }
+
+        var jpeg = TestImages.SkiaEncodeGray(8, 4, pixels, SKEncodedImageFormat.Jpeg, 100);
+        // APP1 "Exif": little-endian TIFF header, one IFD entry: Orientation (0x0112), SHORT, 1 value, 6.
+        byte[] app1 =
+        [
+            0xFF, 0xE1, 0x00, 0x22, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0,
+            (byte)'I', (byte)'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,
+            0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        byte[] rotated = [.. jpeg[..2], .. app1, .. jpeg[2..]];
+        var spec = new InputSpec { Name = "x", Layout = TensorLayout.NCHW, Height = 8, Width = 4, Channels = 1, Scaling = PixelScaling.Raw };
+
+        var tensor = Run(rotated, spec);
+
+        Assert.True(tensor[..16].Average() < 30, $"top half should be black: {string.Join(' ', tensor[..16])}");
+        Assert.True(tensor[16..].Average() > 225, $"bottom half should be white: {string.Join(' ', tensor[16..])}");
+    }
 }
