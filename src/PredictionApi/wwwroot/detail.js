@@ -128,7 +128,7 @@ export class DetailDialog {
       const merged = { ...prediction, ...saved, true_label: saved?.true_label ?? label, note: saved?.note ?? (note || null) };
       this.#current = merged;
       this.#renderTruth(merged);
-      say(parts.formMessage, `Saved: the true label is ${merged.true_label}. Thank you.`);
+      say(parts.formMessage, `Saved: the true label is ${merged.true_label}. Thank you.`, false, true);
       this.#onSaved(merged);
     } catch (error) {
       if (error?.name === "AbortError") return;
@@ -150,9 +150,10 @@ function saveFailure(error) {
   return error instanceof ApiError ? `The label was not saved. ${error.message}` : String(error);
 }
 
-function say(element, text, isError = false) {
+function say(element, text, isError = false, isSuccess = false) {
   element.textContent = text;
   element.classList.toggle("error", isError);
+  element.classList.toggle("success", isSuccess);
   // On a phone the dialog scrolls; keep the answer to the user's action in sight.
   if (text) element.scrollIntoView({ block: "nearest" });
 }
