@@ -86,3 +86,6 @@ CREATE INDEX IF NOT EXISTS predictions_label_newest
     ON predictions (true_label, created_at DESC, id DESC) WHERE true_label IS NOT NULL;
 CREATE INDEX IF NOT EXISTS predictions_model_label_newest
     ON predictions (model_name, true_label, created_at DESC, id DESC) WHERE true_label IS NOT NULL;
+-- A narrow confidence band (min_confidence=0.999, or max_confidence=0.05 where nearly every prediction
+-- is confident) matches too few rows to find by walking a newest-first index; this finds them directly.
+CREATE INDEX IF NOT EXISTS predictions_confidence ON predictions (confidence);

@@ -120,6 +120,37 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
         }
     }
 
+    public static TheoryData<string> RareCombinations => new() { "narrow confidence band", "model+narrow confidence band", "label+likely_class" };
+
+    [Theory]
+    [MemberData(nameof(RareCombinations))]
+    public async Task FiltersMatchingAHandfulOfRowsFindThemThroughAnIndexNotATableScan(string filterName)
+    {
+        var filter = filterName switch
+        {
+            "narrow confidence band" => new PredictionFilter { MinConfidence = 0.9995f },
+            "model+narrow confidence band" => new PredictionFilter { Model = "mnist", MinConfidence = 0.999f },
+            _ => new PredictionFilter { Label = "3", LikelyClass = 1 },
+        };
+
+        var nodes = Flatten((await ExplainAsync(new PredictionQuery(51, filter))).GetProperty("Plan")).ToList();
+
+        // Sorting the few rows found is the cheap plan here; reading the whole table is not allowed.
+        Assert.DoesNotContain(nodes, n => n.GetProperty("Node Type").GetString() is "Seq Scan" or "Parallel Seq Scan");
+        Assert.Contains(nodes, n => n.TryGetProperty("Index Name", out var index) && index.GetString()!.StartsWith("predictions_", StringComparison.Ordinal));
+        var expected = await CountAsync(filter);
+        Assert.Equal(Math.Min(51, expected), (await new PredictionStore(table.DataSource).ListAsync(new PredictionQuery(51, filter), CancellationToken.None)).Count);
+    }
+
+    private async Task<long> CountAsync(PredictionFilter filter)
+    {
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        filter.AddConditions(conditions, parameters);
+        await using var connection = await table.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM predictions p WHERE " + string.Join(" AND ", conditions), parameters);
+    }
+
     /// <summary>The plan PostgreSQL picks for the store's own query, with the same parameters.</summary>
     private async Task<JsonElement> ExplainAsync(PredictionQuery query)
     {
