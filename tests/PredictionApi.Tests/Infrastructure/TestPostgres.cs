@@ -50,7 +50,8 @@ public static class TestPostgres
             return configured;
         }
 
-        var root = Path.Combine(Path.GetTempPath(), $"predictionapi-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
+        RemoveStaleClusters();
+        var root = Path.Combine(Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
         var server = new PostgresServer(new PostgresServerSettings
         {
             RootDirectory = root,
@@ -73,11 +74,36 @@ public static class TestPostgres
             {
                 Directory.Delete(root, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Removed at the start of the next run instead.
             }
         };
         return server.ConnectionString("postgres");
+    }
+
+    private const string Prefix = "predictionapi-tests-";
+
+    /// <summary>
+    /// Deletes clusters of earlier runs whose test host ended before it could clean up: not running
+    /// (no postmaster.pid) and untouched for a while, so a run starting in parallel is never disturbed.
+    /// </summary>
+    private static void RemoveStaleClusters()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            try
+            {
+                if (!File.Exists(Path.Combine(dir, "data", "postmaster.pid")) && Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow.AddMinutes(-10))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Someone else's or busy: leave it.
+            }
+        }
     }
 
     public static int FreePort()
