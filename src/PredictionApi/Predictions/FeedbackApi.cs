@@ -48,7 +48,14 @@ public static class FeedbackApi
     }
 
     /// <summary>The body of PATCH /prediction/{id} (for the OpenAPI document; the handler reads it itself to tell absent from null).</summary>
-    public sealed record FeedbackRequest(string? TrueLabel, string? Note);
+    public sealed record FeedbackRequest
+    {
+        /// <summary>One of the served model's labels; null clears it.</summary>
+        public string? TrueLabel { get; init; }
+
+        /// <summary>Free text, at most 1000 characters; null clears it.</summary>
+        public string? Note { get; init; }
+    }
 
     /// <summary>What a PATCH changes: a field is only written when the body names it.</summary>
     internal sealed record Feedback(bool SetLabel, string? TrueLabel, bool SetNote, string? Note);

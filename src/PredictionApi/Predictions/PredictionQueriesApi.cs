@@ -30,16 +30,16 @@ public static class PredictionQueriesApi
 
     /// <summary>The query string of GET /predictions.</summary>
     public readonly record struct ListRequest(
-        string? Limit,
-        string? Cursor,
+        [FromQuery(Name = "limit")] string? Limit,
+        [FromQuery(Name = "cursor")] string? Cursor,
         [FromQuery(Name = "likely_class")] string? LikelyClass,
-        string? Label,
+        [FromQuery(Name = "label")] string? Label,
         [FromQuery(Name = "min_confidence")] string? MinConfidence,
         [FromQuery(Name = "max_confidence")] string? MaxConfidence,
-        string? From,
-        string? To,
-        string? Model,
-        string? Fields,
+        [FromQuery(Name = "from")] string? From,
+        [FromQuery(Name = "to")] string? To,
+        [FromQuery(Name = "model")] string? Model,
+        [FromQuery(Name = "fields")] string? Fields,
         [FromQuery(Name = "max_labels")] string? MaxLabels);
 
     /// <summary>A page of GET /predictions?fields=...: each item holds only the fields asked for.</summary>
