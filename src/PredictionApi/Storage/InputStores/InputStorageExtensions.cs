@@ -48,11 +48,12 @@ internal sealed class ObjectStorageHealthCheck(IServiceProvider services, IOptio
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await s3.ListObjectsV2Async(new() { BucketName = options.Value.Bucket, MaxKeys = 1 }, timeout.Token);
+            await s3.HeadBucketAsync(new() { BucketName = options.Value.Bucket }, timeout.Token);
             return HealthCheckResult.Healthy($"bucket {options.Value.Bucket} answers");
         }
         catch (Exception e) when (S3Clients.IsStoreFailure(e) || e is OperationCanceledException)
         {
+            // The reason goes to the log with the exception; the probe answer only names the bucket.
             return HealthCheckResult.Unhealthy($"bucket {options.Value.Bucket} does not answer", e);
         }
     }

@@ -52,9 +52,16 @@ public sealed class ObjectDeletions(
             return;
         }
 
+        var failed = false;
         foreach (var key in keys)
         {
-            await DeleteQueuedAsync(key, cancellationToken);
+            failed |= !await DeleteQueuedAsync(key, cancellationToken);
+        }
+
+        if (failed)
+        {
+            // The worker may be idle until its next poll; it should plan the retry now.
+            Wake();
         }
     }
 

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PredictionApi.Labelling;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Tests.ObjectStorage;
+
+/// <summary>ObjectStorage:Enabled: inputs live in an S3-compatible bucket (a real s3rver), rows in PostgreSQL.</summary>
+public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFixture<ObjectStorageFixture>
+{
+    private readonly HttpClient _client = fixture.Factory.CreateClient(new() { AllowAutoRedirect = false });
+
+    private async Task<JsonElement> PostAsync(byte[] png, string name = "digit.png")
+    {
+        using var response = await _client.PostAsync("/prediction", TestImages.Form(png, name));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task AnUploadIsPutInTheBucketAndItsRowHoldsTheKeyAndHashInsteadOfTheBytes()
+    {
+        var png = UniqueImages.Png();
+        var body = await PostAsync(png);
+        var inputId = body.GetProperty("input_id").GetInt64();
+
+        var row = await fixture.QuerySingleAsync<(string Kind, string? Data, string? Key, byte[] Sha256, int Size)>(
+            "SELECT storage_kind, data, object_key, sha256, byte_size FROM inputs WHERE id = @inputId", new { inputId });
+        Assert.Equal("object", row.Kind);
+        Assert.Null(row.Data);
+        Assert.Equal(ObjectStorageFixture.KeyOf(png), row.Key);
+        Assert.Equal(SHA256.HashData(png), row.Sha256);
+        Assert.Equal(png.Length, row.Size);
+
+        using var stored = await fixture.S3Client.GetObjectAsync(ObjectStorageFixture.Bucket, row.Key);
+        using var buffer = new MemoryStream();
+        await stored.ResponseStream.CopyToAsync(buffer);
+        Assert.Equal(png, buffer.ToArray());
+        Assert.Equal("image/png", stored.Headers.ContentType);
+    }
+
+    [Fact]
+    public async Task GetPredictionEmbedsTheImageReadFromTheBucket()
+    {
+        var png = UniqueImages.Png();
+        var posted = await PostAsync(png, "seven.png");
+
+        var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}");
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
+        Assert.Equal("seven.png", stored.GetProperty("filename").GetString());
+        Assert.Equal(posted.GetProperty("likely_class").GetInt32(), stored.GetProperty("likely_class").GetInt32());
+    }
+
+    [Fact]
+    public async Task GetImageStreamsTheObjectWithItsContentType()
+    {
+        var png = UniqueImages.Png();
+        var posted = await PostAsync(png);
+
+        using var response = await _client.GetAsync($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}/image");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task GetImageRedirectsToAPresignedUrlThatServesTheImageWhenConfigured()
+    {
+        var settings = fixture.S3.Settings(ObjectStorageFixture.Bucket, ObjectStorageFixture.Prefix);
+        settings["ObjectStorage:PresignedRedirect"] = "true";
+        settings["ObjectStorage:PresignedUrlExpirySeconds"] = "120";
+        await using var factory = new PredictionApiFactory(fixture.ConnectionString, settings);
+        using var client = factory.CreateClient(new() { AllowAutoRedirect = false });
+        var png = UniqueImages.Png();
+        using var posted = await client.PostAsync("/prediction", TestImages.Form(png));
+        var id = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+
+        using var response = await client.GetAsync($"/prediction/{id}/image");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.StartsWith(fixture.S3.ServiceUrl, location.AbsoluteUri);
+        Assert.Contains("X-Amz-Expires=120", location.Query);
+        Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
+
+        // The URL works without credentials: it is what a browser would follow.
+        using var direct = new HttpClient();
+        using var image = await direct.GetAsync(location);
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal(png, await image.Content.ReadAsByteArrayAsync());
+        Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task IdenticalUploadsShareOneObjectWhichIsDeletedOnlyWithTheLastInputUsingIt()
+    {
+        var png = UniqueImages.Png();
+        var key = ObjectStorageFixture.KeyOf(png);
+        var first = (await PostAsync(png, "a.png")).GetProperty("prediction_id").GetInt64();
+        var second = (await PostAsync(png, "b.png")).GetProperty("prediction_id").GetInt64();
+        Assert.Equal(2, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM inputs WHERE object_key = @key", new { key }));
+
+        using (var deleted = await _client.DeleteAsync($"/prediction/{first}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        // The other input still points at the object, so it stays, and nothing is queued for it.
+        Assert.Equal(png, await ObjectStorageFixture.TryGetObjectAsync(fixture.S3Client, ObjectStorageFixture.Bucket, key));
+        Assert.Equal(0, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM object_deletions WHERE object_key = @key", new { key }));
+        using (var image = await _client.GetAsync($"/prediction/{second}/image"))
+        {
+            Assert.Equal(png, await image.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var deleted = await _client.DeleteAsync($"/prediction/{second}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        // The last reference is gone: the delete removes the object before answering and empties the outbox.
+        Assert.Null(await ObjectStorageFixture.TryGetObjectAsync(fixture.S3Client, ObjectStorageFixture.Bucket, key));
+        Assert.Equal(0, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM object_deletions WHERE object_key = @key", new { key }));
+        Assert.Equal(0, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM inputs WHERE object_key = @key", new { key }));
+    }
+
+    [Fact]
+    public async Task AQueuedDeleteOfAKeyThatIsReferencedAgainDropsTheQueueEntryAndKeepsTheObject()
+    {
+        // A delete was queued, then the same bytes were uploaded again before the worker ran.
+        var png = UniqueImages.Png();
+        var key = ObjectStorageFixture.KeyOf(png);
+        await PostAsync(png);
+        await fixture.QuerySingleAsync<int>("INSERT INTO object_deletions (object_key) VALUES (@key) RETURNING 1", new { key });
+
+        var deletions = fixture.Factory.Services.GetRequiredService<ObjectDeletions>();
+        await deletions.ProcessDueAsync(CancellationToken.None);
+
+        Assert.Equal(0, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM object_deletions WHERE object_key = @key", new { key }));
+        Assert.Equal(png, await ObjectStorageFixture.TryGetObjectAsync(fixture.S3Client, ObjectStorageFixture.Bucket, key));
+    }
+
+    [Fact]
+    public async Task ImagesStoredInTheDatabaseBeforeObjectStorageWasEnabledAreStillServed()
+    {
+        var png = UniqueImages.Png();
+        long id;
+        await using (var databaseMode = new PredictionApiFactory(fixture.ConnectionString))
+        {
+            using var client = databaseMode.CreateClient();
+            using var posted = await client.PostAsync("/prediction", TestImages.Form(png));
+            id = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+        }
+
+        Assert.Equal("database", await fixture.QuerySingleAsync<string>(
+            "SELECT i.storage_kind FROM predictions p JOIN inputs i ON i.id = p.input_id WHERE p.id = @id", new { id }));
+        using var image = await _client.GetAsync($"/prediction/{id}/image");
+        Assert.Equal(png, await image.Content.ReadAsByteArrayAsync());
+        var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
+    }
+
+    [Fact]
+    public async Task ADatabaseModeServiceSaysWhyItCannotServeAnImageKeptInObjectStorage()
+    {
+        var id = (await PostAsync(UniqueImages.Png())).GetProperty("prediction_id").GetInt64();
+        await using var databaseMode = new PredictionApiFactory(fixture.ConnectionString);
+        using var client = databaseMode.CreateClient();
+
+        using var image = await client.GetAsync($"/prediction/{id}/image");
+        await ProblemAssert.AssertProblemAsync(image, HttpStatusCode.ServiceUnavailable, "ObjectStorage:Enabled");
+        using var stored = await client.GetAsync($"/prediction/{id}");
+        await ProblemAssert.AssertProblemAsync(stored, HttpStatusCode.ServiceUnavailable, "object storage");
+    }
+
+    [Fact]
+    public async Task TheReadinessProbeChecksTheBucket()
+    {
+        using var ready = await _client.GetAsync("/health/ready");
+        Assert.True(ready.StatusCode == HttpStatusCode.OK, await ready.Content.ReadAsStringAsync());
+        var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("object_storage").GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("ObjectStorage:Bucket", "", "ObjectStorage:Bucket must name the bucket")]
+    [InlineData("ObjectStorage:Bucket", "Not_A_Bucket", "is not a bucket name")]
+    [InlineData("ObjectStorage:ServiceUrl", "ftp://example", "must be an absolute http:// or https:// URL")]
+    [InlineData("ObjectStorage:SecretKey", "", "Set both ObjectStorage:AccessKey and ObjectStorage:SecretKey")]
+    [InlineData("ObjectStorage:Prefix", "/inputs", "must not start with '/'")]
+    [InlineData("ObjectStorage:PresignedUrlExpirySeconds", "0", "PresignedUrlExpirySeconds must be between 1 and 604800")]
+    public async Task BadObjectStorageSettingsStopTheProgramAtStartWithAMessageSayingWhatToFix(string key, string value, string message)
+    {
+        // The label command starts the same services as the web host (ValidateOnStart included) and reports start failures.
+        var settings = fixture.S3.Settings(ObjectStorageFixture.Bucket);
+        settings["ConnectionStrings:Predictions"] = fixture.ConnectionString;
+        settings[key] = value;
+        var folder = Directory.CreateTempSubdirectory("predictionapi-label-").FullName;
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        try
+        {
+            var exit = await LabelCommand.RunAsync([folder, .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error, CancellationToken.None);
+            Assert.Equal(LabelCommand.UsageError, exit);
+            Assert.Contains(message, error.ToString());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace PredictionApi.Tests.ObjectStorage;
+
+/// <summary>
+/// What the service does while the object store is unreachable: the s3rver process is really stopped
+/// and restarted on the same port with the same data. Tests in this class run one after the other.
+/// </summary>
+public sealed class ObjectStoreOutageTests : IAsyncLifetime
+{
+    private const string Bucket = "outage";
+    private S3rver _s3 = null!;
+    private string _database = null!;
+    private PredictionApiFactory _factory = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _s3 = await S3rver.StartNewAsync(Bucket);
+        _database = await TestPostgres.CreateDatabaseAsync("s3outage");
+        var settings = _s3.Settings(Bucket, ObjectStorageFixture.Prefix);
+        // Retry failed deletes after 1 s, 2 s, 2 s, ... so the test does not wait minutes.
+        settings["ObjectStorage:DeletionRetryMaxSeconds"] = "2";
+        settings["ObjectStorage:TimeoutSeconds"] = "3";
+        _factory = new PredictionApiFactory(_database, settings);
+        _client = _factory.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+        await _s3.DisposeAsync();
+        await TestPostgres.DropDatabaseAsync(_database);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<T>(connection, sql, parameters) ?? throw new InvalidOperationException("no value");
+    }
+
+    [Fact]
+    public async Task ADeleteWhileTheStoreIsDownDeletesTheRowsQueuesTheObjectAndTheObjectGoesOnceTheStoreIsBack()
+    {
+        var png = UniqueImages.Png();
+        var key = ObjectStorageFixture.KeyOf(png);
+        using var posted = await _client.PostAsync("/prediction", TestImages.Form(png));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        var body = await posted.Content.ReadFromJsonAsync<JsonElement>();
+        var (id, inputId) = (body.GetProperty("prediction_id").GetInt64(), body.GetProperty("input_id").GetInt64());
+
+        await _s3.StopAsync();
+        using (var deleted = await _client.DeleteAsync($"/prediction/{id}"))
+        {
+            // The database part is done and committed; the object delete is owed, not lost.
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM predictions WHERE id = @id", new { id }));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM inputs WHERE id = @inputId", new { inputId }));
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM object_deletions WHERE object_key = @key AND attempts >= 1 AND last_error IS NOT NULL", new { key }));
+        using (var gone = await _client.GetAsync($"/prediction/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        await _s3.StartAsync();
+        using var s3 = _s3.CreateClient();
+        // The object survived the outage: the failed delete did not happen half-way.
+        Assert.Equal(png, await ObjectStorageFixture.TryGetObjectAsync(s3, Bucket, key));
+
+        await ObjectStorageFixture.EventuallyAsync(
+            async () => await ScalarAsync<long>("SELECT count(*) FROM object_deletions") == 0,
+            "the deletion worker has emptied the outbox");
+        Assert.Null(await ObjectStorageFixture.TryGetObjectAsync(s3, Bucket, key));
+    }
+
+    [Fact]
+    public async Task AnUploadWhileTheStoreIsDownIs503AndStoresNothingAndTheServiceIsNotReady()
+    {
+        var before = await ScalarAsync<long>("SELECT count(*) FROM inputs");
+        await _s3.StopAsync();
+        try
+        {
+            using var posted = await _client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+            await ProblemAssert.AssertProblemAsync(posted, HttpStatusCode.ServiceUnavailable, "nothing was stored");
+            Assert.Equal(before, await ScalarAsync<long>("SELECT count(*) FROM inputs"));
+            Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
+
+            using var ready = await _client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+        finally
+        {
+            await _s3.StartAsync();
+        }
+
+        // And it serves again once the store is back.
+        using var retried = await _client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        using var readyAgain = await _client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+    }
+}
