@@ -34,7 +34,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (Release)"
-dotnet build -c Release -v quiet -nologo src/PredictionApi bench/PredictionApi.Bench >/dev/null
+for project in src/PredictionApi bench/PredictionApi.Bench; do
+  dotnet build -c Release -v quiet -nologo "$project" >/dev/null
+done
 bench_tool="dotnet bench/PredictionApi.Bench/bin/Release/net10.0/PredictionApi.Bench.dll"
 $bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null
 
