@@ -12,6 +12,22 @@ namespace PredictionApi.Predictions;
 /// </summary>
 public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletions objects)
 {
+    /// <summary>
+    /// One chunk of a retention delete, oldest first; returns the input ids of the deleted predictions.
+    /// It walks predictions_newest backwards from the oldest row, applying the confidence filter on the way.
+    /// </summary>
+    internal const string ChunkSql = """
+        WITH chunk AS (
+            SELECT id FROM predictions
+            WHERE created_at < @before AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
+            ORDER BY created_at, id
+            LIMIT @chunkSize
+            FOR UPDATE
+        )
+        DELETE FROM predictions p USING chunk c WHERE p.id = c.id
+        RETURNING p.input_id
+        """;
+
     /// <summary>Deletes one prediction; false when there is no such prediction.</summary>
     public async Task<bool> DeleteAsync(long predictionId, CancellationToken cancellationToken)
     {
@@ -42,18 +58,6 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
     /// </summary>
     public async Task<DeletedPredictions> DeleteBeforeAsync(DateTime before, float? maxConfidence, int chunkSize, CancellationToken cancellationToken)
     {
-        // Walks predictions_newest backwards from the oldest row; the confidence filter is applied on the way.
-        const string sql = """
-            WITH chunk AS (
-                SELECT id FROM predictions
-                WHERE created_at < @before AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
-                ORDER BY created_at, id
-                LIMIT @chunkSize
-                FOR UPDATE
-            )
-            DELETE FROM predictions p USING chunk c WHERE p.id = c.id
-            RETURNING p.input_id
-            """;
         long deleted = 0, inputsDeleted = 0;
         while (true)
         {
@@ -62,7 +66,7 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
-                inputIds = (await connection.QueryAsync<long>(new CommandDefinition(sql, new { before, maxConfidence, chunkSize }, transaction, cancellationToken: cancellationToken))).ToArray();
+                inputIds = (await connection.QueryAsync<long>(new CommandDefinition(ChunkSql, new { before, maxConfidence, chunkSize }, transaction, cancellationToken: cancellationToken))).ToArray();
                 var (inputs, queued) = await DeleteUnusedInputsAsync(connection, inputIds.Distinct().ToArray(), cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 inputsDeleted += inputs;

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using PredictionApi.Predictions;
+using PredictionApi.Storage;
+using PredictionApi.Tests.Queries;
+
+namespace PredictionApi.Tests.Deletes;
+
+/// <summary>DELETE /predictions?before=&amp;max_confidence=: retention in chunks. Each test has its own database.</summary>
+public sealed class RetentionTests : IAsyncLifetime
+{
+    private static readonly DateTime Old = new(2020, 6, 1, 0, 0, 0, DateTimeKind.Utc);
+    private string _database = null!;
+    private PredictionApiFactory _factory = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync("retention");
+        // A chunk smaller than the test's row counts, so several chunks are needed.
+        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?> { ["Retention:ChunkSize"] = "4" });
+        _client = _factory.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+        await TestPostgres.DropDatabaseAsync(_database);
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database);
+        return await connection.ExecuteScalarAsync<long>(sql);
+    }
+
+    private async Task<JsonElement> DeleteAsync(string query)
+    {
+        using var response = await _client.DeleteAsync("/predictions?" + query);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task OnlyPredictionsOlderThanBeforeAreDeletedWithTheirInputsAcrossSeveralChunks()
+    {
+        var old = Enumerable.Range(0, 10).Select(i => new SeedRow("mnist", i, 0.9f, Old.AddHours(i))).ToList();
+        var recent = Enumerable.Range(0, 3).Select(i => new SeedRow("mnist", i, 0.9f, DateTime.UtcNow.AddMinutes(-i))).ToList();
+        await Seed.InsertAsync(_database, [.. old, .. recent]);
+
+        var body = await DeleteAsync("before=2021-01-01T00:00:00Z");
+
+        Assert.Equal(10, body.GetProperty("deleted").GetInt64());
+        Assert.Equal(10, body.GetProperty("inputs_deleted").GetInt64());
+        Assert.Equal(3, await ScalarAsync("SELECT count(*) FROM predictions"));
+        Assert.Equal(3, await ScalarAsync("SELECT count(*) FROM inputs"));
+        Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM predictions WHERE created_at < '2021-01-01'"));
+        // Repeating the request finds nothing more.
+        Assert.Equal(0, (await DeleteAsync("before=2021-01-01T00:00:00Z")).GetProperty("deleted").GetInt64());
+    }
+
+    [Fact]
+    public async Task MaxConfidenceDeletesOnlyTheUnsurePredictionsInclusive()
+    {
+        var rows = new[] { 0.1f, 0.3f, 0.5f, 0.51f, 0.9f, 0.99f }.Select((c, i) => new SeedRow("mnist", i, c, Old.AddMinutes(i))).ToList();
+        await Seed.InsertAsync(_database, rows);
+
+        var body = await DeleteAsync("before=2021-01-01&max_confidence=0.5");
+
+        Assert.Equal(3, body.GetProperty("deleted").GetInt64());
+        var left = (await new NpgsqlConnection(_database).QueryAsync<float>("SELECT confidence FROM predictions ORDER BY confidence")).ToArray();
+        Assert.Equal([0.51f, 0.9f, 0.99f], left);
+    }
+
+    [Fact]
+    public async Task AnInputStillUsedByAKeptPredictionIsNotDeleted()
+    {
+        var row = new SeedRow("mnist", 1, 0.9f, Old);
+        await Seed.InsertAsync(_database, [row]);
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+                SELECT input_id, 'other', '2', probabilities, likely_class, confidence FROM predictions WHERE id = @Id
+                """, new { row.Id });
+        }
+
+        var body = await DeleteAsync("before=2021-01-01T00:00:00Z");
+
+        Assert.Equal(1, body.GetProperty("deleted").GetInt64());
+        Assert.Equal(0, body.GetProperty("inputs_deleted").GetInt64());
+        Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM inputs"));
+    }
+
+    [Theory]
+    [InlineData("", "before is required")]
+    [InlineData("max_confidence=0.5", "before is required")]
+    [InlineData("before=", "before is required")]
+    [InlineData("before=last%20week", "ISO 8601")]
+    [InlineData("before=2021-13-01", "ISO 8601")]
+    [InlineData("before=2999-01-01T00:00:00Z", "in the future")]
+    [InlineData("before=2021-01-01&max_confidence=1.5", "max_confidence must be a number from 0 to 1")]
+    [InlineData("before=2021-01-01&max_confidence=abc", "max_confidence must be a number from 0 to 1")]
+    [InlineData("before=2021-01-01&max_confidence=NaN", "max_confidence must be a number from 0 to 1")]
+    public async Task BadRetentionRequestsAre400AndDeleteNothing(string query, string detail)
+    {
+        await Seed.InsertAsync(_database, [new SeedRow("mnist", 1, 0.2f, Old)]);
+        using var response = await _client.DeleteAsync("/predictions?" + query);
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, detail);
+        Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM predictions"));
+    }
+
+    [Fact]
+    public async Task ATimeWithoutAnOffsetIsUtc()
+    {
+        await Seed.InsertAsync(_database, [new SeedRow("mnist", 1, 0.2f, Old), new SeedRow("mnist", 2, 0.2f, Old.AddHours(2))]);
+        // 01:00 UTC is between the two rows; read as local time elsewhere it would not be.
+        Assert.Equal(1, (await DeleteAsync("before=2020-06-01T01:00:00")).GetProperty("deleted").GetInt64());
+    }
+
+    [Fact]
+    public async Task AChunkWalksTheCreatedAtIndexFromTheOldestRow()
+    {
+        await using var connection = new NpgsqlConnection(_database);
+        await connection.ExecuteAsync("""
+            INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height)
+            SELECT 'bulk.png', 'image/png', 'AA==', sha256(int8send(g)), 1, 1, 1 FROM generate_series(1, 20000) g;
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_at)
+            SELECT id, 'mnist', '1', '[1]', 0, (id % 100) / 100.0, timestamptz '2026-01-01' - id * interval '1 minute' FROM inputs;
+            ANALYZE inputs;
+            ANALYZE predictions;
+            """);
+        foreach (var maxConfidence in new float?[] { null, 0.5f })
+        {
+            var plan = await connection.ExecuteScalarAsync<string>("EXPLAIN (FORMAT JSON) " + PredictionDeleter.ChunkSql,
+                new { before = new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc), maxConfidence, chunkSize = 1000 });
+            Assert.NotNull(plan);
+            Assert.Contains("\"Index Name\": \"predictions_newest\"", plan);
+            Assert.DoesNotContain("Seq Scan", plan);
+            Assert.DoesNotContain("\"Node Type\": \"Sort\"", plan);
+        }
+    }
+}
