@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
@@ -54,7 +53,6 @@ public static class BatchApi
     public static async Task<Results<Ok<BatchItem[]>, ProblemHttpResult>> CreateBatch(
         HttpContext context,
         [AsParameters] LabelQuery labelQuery,
-        [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
         Labeller labeller,
         PredictionRecorder recorder,
         NpgsqlDataSource dataSource,
@@ -69,7 +67,10 @@ public static class BatchApi
             return badLabels;
         }
 
-        if (idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))
+        // Read by hand: model binding would treat an empty header as no header at all.
+        var keyHeader = context.Request.Headers[IdempotencyKeys.Header];
+        var idempotencyKey = keyHeader.Count == 0 ? null : keyHeader.ToString();
+        if (keyHeader.Count > 1 || idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))
         {
             return ApiProblems.BadRequest($"The {IdempotencyKeys.Header} header must be 1 to 255 printable ASCII characters, such as a UUID.", "Invalid idempotency key");
         }

@@ -127,6 +127,26 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ABatchPutsEachGoodFileInTheBucket()
+    {
+        var (a, b) = (UniqueImages.Png(), UniqueImages.Png());
+        var form = TestImages.Form(a, "a.png");
+        form.Add(new ByteArrayContent("text"u8.ToArray()), "file", "b.txt");
+        form.Add(new ByteArrayContent(b), "file", "c.png");
+        using var response = await _client.PostAsync("/predictions/batch", form);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var items = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToArray();
+        Assert.Equal(415, items[1].GetProperty("error").GetProperty("status").GetInt32());
+
+        foreach (var (item, png) in new[] { (items[0], a), (items[2], b) })
+        {
+            var inputId = item.GetProperty("input_id").GetInt64();
+            Assert.Equal(ObjectStorageFixture.KeyOf(png), await fixture.QuerySingleAsync<string>("SELECT object_key FROM inputs WHERE id = @inputId", new { inputId }));
+            Assert.Equal(png, await ObjectStorageFixture.TryGetObjectAsync(fixture.S3Client, ObjectStorageFixture.Bucket, ObjectStorageFixture.KeyOf(png)));
+        }
+    }
+
+    [Fact]
     public async Task AQueuedDeleteOfAKeyThatIsReferencedAgainDropsTheQueueEntryAndKeepsTheObject()
     {
         // A delete was queued, then the same bytes were uploaded again before the worker ran.
