@@ -164,7 +164,7 @@ public static class LabelCommand
                 : (arg, null);
             if (name is "--model" or "--models-dir")
             {
-                value ??= i + 1 < args.Length ? args[++i] : null;
+                value ??= i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
                 if (string.IsNullOrWhiteSpace(value))
                 {
                     problem = $"{name} needs a value.";

@@ -12,7 +12,7 @@ public sealed class LabelProgress(TextWriter output, bool interactive, int total
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastReport = TimeSpan.MinValue;
+    private TimeSpan? _lastReport;
     private int _lastWidth;
 
     public TimeSpan Elapsed => _clock.Elapsed;
@@ -21,7 +21,7 @@ public sealed class LabelProgress(TextWriter output, bool interactive, int total
     public void Report(int labelled, int skipped, int failed, bool final = false)
     {
         var now = _clock.Elapsed;
-        if (!final && now - _lastReport < (interactive ? TerminalInterval : LogInterval))
+        if (!final && _lastReport is { } last && now - last < (interactive ? TerminalInterval : LogInterval))
         {
             return;
         }

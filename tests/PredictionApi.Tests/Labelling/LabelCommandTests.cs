@@ -1,0 +1,193 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Amazon.S3.Model;
+using Dapper;
+using Npgsql;
+using PredictionApi.Labelling;
+using PredictionApi.Tests.ObjectStorage;
+
+namespace PredictionApi.Tests.Labelling;
+
+/// <summary>
+/// The label command run in-process through its entry point, against a fresh database per test, on a
+/// temporary folder of MNIST PNGs (or an s3rver bucket).
+/// </summary>
+public sealed partial class LabelCommandTests : IAsyncLifetime
+{
+    private const int Digits = 24;
+    private string _database = null!;
+    private string _folder = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync("label");
+        _folder = Directory.CreateTempSubdirectory("predictionapi-label-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        await TestPostgres.DropDatabaseAsync(_database);
+    }
+
+    /// <summary>24 digits in nested folders, a copy of one of them, a file that is not an image and a text file.</summary>
+    private void WriteFolder()
+    {
+        for (var i = 0; i < Digits; i++)
+        {
+            var dir = Path.Combine(_folder, i % 2 == 0 ? "even" : Path.Combine("odd", "deeper"));
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(Path.Combine(dir, $"{i:00}.png"), Mnist.Png(i));
+        }
+
+        File.WriteAllBytes(Path.Combine(_folder, "copy-of-00.PNG"), Mnist.Png(0));
+        File.WriteAllText(Path.Combine(_folder, "broken.png"), "this is not a PNG");
+        File.WriteAllText(Path.Combine(_folder, "readme.txt"), "digits for labelling");
+    }
+
+    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await LabelCommand.RunAsync([.. args, $"--ConnectionStrings:Predictions={_database}"], output, error, CancellationToken.None);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database);
+        return (await connection.ExecuteScalarAsync<T>(sql))!;
+    }
+
+    private static int Count(string output, string what) => int.Parse(Regex.Match(output, $@"^\s+{what}\s+(\d+)", RegexOptions.Multiline).Groups[1].Value);
+
+    [Fact]
+    public async Task LabelsEveryImageReportsFailuresWithReasonsAndARerunSkipsWhatIsDone()
+    {
+        WriteFolder();
+
+        var (exit, output, error) = await RunAsync(_folder);
+
+        Assert.True(exit == LabelCommand.SomeFailed, output + error);
+        Assert.Equal(Digits, Count(output, "labelled"));
+        Assert.Equal(1, Count(output, "skipped"));
+        Assert.Equal(1, Count(output, "failed"));
+        Assert.Equal(1, Count(output, "ignored"));
+        Assert.Matches(@"broken\.png: Not an image: The file is not an image", output);
+        // Progress: count, rate and ETA, one plain line at a time when the output is not a terminal.
+        Assert.Matches($@"(?m)^{Digits + 2}/{Digits + 2} \(100\.0%\)  labelled {Digits}, skipped 1, failed 1  [\d.]+ images/s  ETA 0:00$", output);
+
+        Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
+        Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM inputs"));
+        Assert.Equal(1, await ScalarAsync<long>("SELECT count(*) FROM inputs WHERE filename = 'odd/deeper/03.png'"));
+
+        // The per-class counts printed are those stored, and the model mostly agrees with MNIST's labels.
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            var stored = (await connection.QueryAsync<(int Class, long Count)>("SELECT likely_class, count(*) FROM predictions GROUP BY 1")).ToList();
+            foreach (var (cls, count) in stored)
+            {
+                Assert.Matches($@"(?m)^    {cls}\s+{count}$", output);
+            }
+
+            var correct = (await connection.QueryAsync<(string Name, int Class)>("SELECT filename, likely_class FROM predictions p JOIN inputs i ON i.id = p.input_id"))
+                .Count(r => Mnist.Labels[int.Parse(Regex.Match(r.Name, @"(\d+)\.png$", RegexOptions.IgnoreCase).Groups[1].Value)] == r.Class);
+            Assert.True(correct >= Digits - 1, $"{correct} of {Digits} correct");
+        }
+
+        // Re-run: everything already labelled by this model is skipped; the broken file still fails.
+        var again = await RunAsync(_folder);
+        Assert.Equal(LabelCommand.SomeFailed, again.Exit);
+        Assert.Equal(0, Count(again.Output, "labelled"));
+        Assert.Equal(Digits + 1, Count(again.Output, "skipped"));
+        Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
+
+        File.Delete(Path.Combine(_folder, "broken.png"));
+        var clean = await RunAsync(_folder);
+        Assert.Equal(LabelCommand.Ok, clean.Exit);
+        Assert.Equal(0, Count(clean.Output, "failed"));
+    }
+
+    [Fact]
+    public async Task AnotherModelVersionLabelsTheSameImagesOnTheirStoredInputs()
+    {
+        WriteFolder();
+        File.Delete(Path.Combine(_folder, "broken.png"));
+        Assert.Equal(LabelCommand.Ok, (await RunAsync(_folder)).Exit);
+
+        // The same network published as version 2 in another models folder.
+        var models = SyntheticModels.TempModelsFolder();
+        try
+        {
+            var target = Directory.CreateDirectory(Path.Combine(models, "mnist")).FullName;
+            foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Models, "mnist")))
+            {
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(target, "model.json")))!;
+            manifest["version"] = "2.0.0";
+            File.WriteAllText(Path.Combine(target, "model.json"), manifest.ToJsonString());
+
+            var (exit, output, error) = await RunAsync(_folder, "--models-dir", models, "--model", "mnist");
+            Assert.True(exit == LabelCommand.Ok, output + error);
+            Assert.Contains("with mnist 2.0.0", output);
+            Assert.Equal(Digits, Count(output, "labelled"));
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+
+        // No second copy of any image: the new predictions point at the inputs stored by the first run.
+        Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM inputs"));
+        Assert.Equal(2 * Digits, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
+        Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(DISTINCT input_id) FROM predictions WHERE model_version = '2.0.0'"));
+    }
+
+    [Fact]
+    public async Task LabelsTheImagesUnderAnS3Prefix()
+    {
+        await using var s3 = await S3rver.StartNewAsync("source");
+        using var client = s3.CreateClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.PutObjectAsync(new PutObjectRequest { BucketName = "source", Key = $"digits/{i}.png", InputStream = new MemoryStream(Mnist.Png(i)), UseChunkEncoding = false });
+        }
+
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = "source", Key = "digits/notes.txt", ContentBody = "notes", UseChunkEncoding = false });
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = "source", Key = "other/9.png", InputStream = new MemoryStream(Mnist.Png(9)), UseChunkEncoding = false });
+
+        var settings = s3.Settings("source");
+        // Reading a source does not need inputs to be stored in object storage.
+        settings["ObjectStorage:Enabled"] = "false";
+        var (exit, output, error) = await RunAsync(["s3://source/digits/", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
+
+        Assert.True(exit == LabelCommand.Ok, output + error);
+        Assert.Contains("Labelling s3://source/digits/", output);
+        Assert.Equal(5, Count(output, "labelled"));
+        Assert.Equal(1, Count(output, "ignored"));
+        Assert.Equal("digits/0.png,digits/1.png,digits/2.png,digits/3.png,digits/4.png",
+            await ScalarAsync<string>("SELECT string_agg(filename, ',' ORDER BY filename) FROM inputs"));
+    }
+
+    [Theory]
+    [InlineData(new string[0], "Name the folder")]
+    [InlineData(new[] { "/no/such/folder" }, "is not a folder or an s3://bucket/prefix URL")]
+    [InlineData(new[] { "a", "b" }, "Only one source")]
+    [InlineData(new[] { "a", "--model" }, "--model needs a value")]
+    public async Task UsageErrorsExitWith2AndSayWhatIsWrong(string[] args, string message)
+    {
+        var (exit, _, error) = await RunAsync(args);
+        Assert.Equal(LabelCommand.UsageError, exit);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public async Task HelpPrintsUsageAndExits0()
+    {
+        var (exit, _, error) = await RunAsync("--help");
+        Assert.Equal(LabelCommand.Ok, exit);
+        Assert.Contains("Usage: PredictionApi label <folder | s3://bucket/prefix>", error);
+    }
+}
