@@ -6,6 +6,7 @@ using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
@@ -52,6 +53,8 @@ public static class LabelCommand
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         });
         builder.Configuration.AddCommandLine(configuration.ToArray());
+        // The same registrations as the web host, so the container validates the same way in Development.
+        builder.AddProblems();
         builder.AddStorage();
         builder.AddInputStorage();
         builder.AddInference();
@@ -62,16 +65,19 @@ public static class LabelCommand
         // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
         builder.Services.AddSingleton<IServer, NoServer>();
 
-        await using var app = builder.Build();
+        WebApplication app;
         try
         {
+            app = builder.Build();
             await app.StartAsync(cancellationToken);
         }
-        catch (Exception e) when (e is OptionsValidationException or ModelConfigurationException or InvalidOperationException or NpgsqlException or IOException)
+        catch (Exception e) when (e is OptionsValidationException or ModelConfigurationException or InvalidOperationException or AggregateException or NpgsqlException or IOException)
         {
             await error.WriteLineAsync($"label: cannot start: {e.Message}");
             return UsageError;
         }
+
+        await using var _ = app;
 
         try
         {
@@ -120,7 +126,8 @@ public static class LabelCommand
     private static async Task WriteSummaryAsync(TextWriter output, LabelSummary s, ModelSpec spec)
     {
         var rate = s.Elapsed.TotalSeconds > 0 ? (s.Labelled + s.Skipped + s.Failures.Count) / s.Elapsed.TotalSeconds : 0;
-        await output.WriteLineAsync($"Done in {LabelProgress.Format(s.Elapsed)} ({rate:0.0} images/s): {s.Total} images");
+        var elapsed = s.Elapsed.TotalMinutes < 1 ? $"{s.Elapsed.TotalSeconds:0.0} s" : LabelProgress.Format(s.Elapsed);
+        await output.WriteLineAsync($"Done in {elapsed} ({rate:0.0} images/s): {s.Total} images");
         await output.WriteLineAsync($"  labelled  {s.Labelled}");
         await output.WriteLineAsync($"  skipped   {s.Skipped} (already labelled by {spec.Name} {spec.Version}, same sha256)");
         await output.WriteLineAsync($"  failed    {s.Failures.Count}");
