@@ -113,9 +113,20 @@ public static class LabelCommand
                 await error.WriteLineAsync($"label: cannot list {images.Description}: {S3Clients.Describe(e)}");
                 return UsageError;
             }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                await error.WriteLineAsync("label: interrupted before any image was labelled.");
+                return Interrupted;
+            }
 
             await WriteSummaryAsync(output, summary, spec);
-            return stop.IsCancellationRequested ? Interrupted : summary.Failures.Count > 0 ? SomeFailed : Ok;
+            if (stop.IsCancellationRequested)
+            {
+                await output.WriteLineAsync($"Interrupted after {summary.Labelled + summary.Skipped + summary.Failures.Count} of {summary.Total} images; run the same command again to continue.");
+                return Interrupted;
+            }
+
+            return summary.Failures.Count > 0 ? SomeFailed : Ok;
         }
         finally
         {

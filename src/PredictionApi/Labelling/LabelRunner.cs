@@ -40,8 +40,10 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
     }
 
     /// <summary>Labels <paramref name="images"/> (as listed by <paramref name="source"/>), reporting to <paramref name="progress"/>.</summary>
-    public async Task<LabelSummary> RunAsync(IImageSource source, IReadOnlyList<SourceImage> images, LabelProgress progress, CancellationToken cancellationToken)
+    public async Task<LabelSummary> RunAsync(IImageSource source, IReadOnlyList<SourceImage> images, LabelProgress progress, CancellationToken stopToken)
     {
+        // A stop request ends the run between chunks: the chunk in hand is finished and counted.
+        var cancellationToken = CancellationToken.None;
         var spec = labeller.Spec;
         var failures = new List<LabelFailure>();
         var perClass = new SortedDictionary<int, int>();
@@ -49,7 +51,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
         int labelled = 0, skipped = 0;
         foreach (var chunk in images.Chunk(ChunkSize))
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (stopToken.IsCancellationRequested)
             {
                 break;
             }

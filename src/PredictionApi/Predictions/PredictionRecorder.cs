@@ -22,6 +22,12 @@ public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore 
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (inputs.Kind == "database")
+        {
+            // Bytes and rows go in one INSERT statement, which is a transaction of its own: one round trip.
+            return await RecordAsync(connection, upload, prediction, cancellationToken);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ids = await RecordAsync(connection, upload, prediction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
