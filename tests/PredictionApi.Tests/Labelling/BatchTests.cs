@@ -217,6 +217,19 @@ public sealed class BatchTests(BatchFixture fixture) : IClassFixture<BatchFixtur
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDescribesBatchesAndDeletes()
+    {
+        var paths = (await _client.GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+        var batch = paths.GetProperty("/predictions/batch").GetProperty("post");
+        Assert.True(batch.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
+        Assert.Contains("Idempotency-Key", batch.GetProperty("description").GetString());
+        Assert.True(batch.GetProperty("responses").TryGetProperty("413", out _));
+        Assert.True(paths.GetProperty("/prediction/{id}").TryGetProperty("delete", out _));
+        var retention = paths.GetProperty("/predictions").GetProperty("delete");
+        Assert.Equal(["before", "max_confidence"], retention.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task AnIdempotencyKeyLongerThan255CharactersIs400()
     {
         const int length = 256;
