@@ -38,6 +38,7 @@ public static class BatchApi
                 "returns the stored answer (header Idempotent-Replayed: true) without storing anything again; the same key " +
                 "with other files is 422. max_labels and min_confidence shape the labels of each result.")
             .Accepts<BatchForm>("multipart/form-data")
+            .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
-using Microsoft.OpenApi;
 using Npgsql;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
@@ -18,6 +16,8 @@ public static class FeedbackApi
     // A label and a note of at most 1,000 characters fit easily; anything far larger is not feedback.
     private const int MaxBodyBytes = 16 * 1024;
 
+    private const string BodyExample = """Send JSON such as {"true_label": "7", "note": "written with a thick pen"} with Content-Type: application/json.""";
+
     public static IEndpointRouteBuilder MapFeedback(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/prediction").WithTags("Predictions")
@@ -26,20 +26,8 @@ public static class FeedbackApi
             .WithDescription(
                 "JSON merge patch: {\"true_label\": \"7\", \"note\": \"...\"}. A field left out is unchanged, null clears it. " +
                 "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters.")
-            // The body is described here rather than with Accepts(), whose routing-level 415 would not say how to fix the request.
-            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
-            {
-                var schema = await context.GetOrCreateSchemaAsync(typeof(FeedbackRequest), null, cancellationToken);
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/json"] = new() { Schema = schema },
-                        ["application/merge-patch+json"] = new() { Schema = schema },
-                    },
-                };
-            })
+            .Accepts<FeedbackRequest>("application/json", "application/merge-patch+json")
+            .WithBodyHint(BodyExample)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -115,12 +103,10 @@ public static class FeedbackApi
     /// </summary>
     internal static async Task<(Feedback? Feedback, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, ModelSpec spec, CancellationToken cancellationToken)
     {
-        const string example = """Send JSON such as {"true_label": "7", "note": "written with a thick pen"} with Content-Type: application/json.""";
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !(mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-                 || mediaType.MediaType.Equals("application/merge-patch+json", StringComparison.OrdinalIgnoreCase)))
+        // Routing refuses other media types; a body without any content type arrives here.
+        if (!request.HasJsonContentType())
         {
-            return (null, ApiProblems.UnsupportedMediaType($"The request body is '{request.ContentType ?? "missing"}'. {example}"));
+            return (null, ApiProblems.UnsupportedMediaType(RequestBodies.UnsupportedMediaTypeDetail(request.HttpContext)));
         }
 
         if (request.ContentLength > MaxBodyBytes)
@@ -142,7 +128,7 @@ public static class FeedbackApi
 
         if (buffer.Length == 0)
         {
-            return (null, ApiProblems.BadRequest($"The body is empty. {example}", "Missing body"));
+            return (null, ApiProblems.BadRequest($"The body is empty. {BodyExample}", "Missing body"));
         }
 
         JsonDocument document;
@@ -152,14 +138,14 @@ public static class FeedbackApi
         }
         catch (JsonException e)
         {
-            return (null, ApiProblems.BadRequest($"The body is not valid JSON ({e.Message}). {example}", "Malformed JSON"));
+            return (null, ApiProblems.BadRequest($"The body is not valid JSON ({e.Message}). {BodyExample}", "Malformed JSON"));
         }
 
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, ApiProblems.BadRequest($"The body is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object. {example}"));
+                return (null, ApiProblems.BadRequest($"The body is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object. {BodyExample}"));
             }
 
             bool setLabel = false, setNote = false;
@@ -169,7 +155,7 @@ public static class FeedbackApi
                 var isLabel = property.NameEquals("true_label");
                 if (!isLabel && !property.NameEquals("note"))
                 {
-                    return (null, ApiProblems.BadRequest($"'{property.Name}' is not a field of feedback; the body may hold true_label and note. {example}"));
+                    return (null, ApiProblems.BadRequest($"'{property.Name}' is not a field of feedback; the body may hold true_label and note. {BodyExample}"));
                 }
 
                 if (isLabel ? setLabel : setNote)
@@ -179,7 +165,7 @@ public static class FeedbackApi
 
                 if (property.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
                 {
-                    return (null, ApiProblems.BadRequest($"{property.Name} must be a string (or null to clear it), not a JSON {property.Value.ValueKind.ToString().ToLowerInvariant()}. {example}"));
+                    return (null, ApiProblems.BadRequest($"{property.Name} must be a string (or null to clear it), not a JSON {property.Value.ValueKind.ToString().ToLowerInvariant()}. {BodyExample}"));
                 }
 
                 string? value;
@@ -205,7 +191,7 @@ public static class FeedbackApi
 
             if (!setLabel && !setNote)
             {
-                return (null, ApiProblems.BadRequest($"The body names neither true_label nor note, so there is nothing to record. {example}"));
+                return (null, ApiProblems.BadRequest($"The body names neither true_label nor note, so there is nothing to record. {BodyExample}"));
             }
 
             if (trueLabel is not null && !spec.Labels.Contains(trueLabel, StringComparer.Ordinal))

@@ -19,6 +19,7 @@ public static class PredictionsApi
             .WithSummary("Classify an uploaded image and store the image and its probabilities.")
             .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw.")
             .Accepts<PredictionUpload>("multipart/form-data")
+            .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -12,8 +12,8 @@ internal static class ProblemsExtensions
             {
                 StatusCodes.Status404NotFound => $"No resource at '{context.HttpContext.Request.Path}'. See /openapi/v1.json for the API.",
                 StatusCodes.Status405MethodNotAllowed => $"'{context.HttpContext.Request.Method}' is not allowed on '{context.HttpContext.Request.Path}'; the Allow header lists the methods that are.",
-                StatusCodes.Status415UnsupportedMediaType => $"'{context.HttpContext.Request.ContentType ?? "no content type"}' is not a media type '{context.HttpContext.Request.Path}' accepts. " +
-                    "Images are sent as multipart/form-data in a field named 'file' (curl -F file=@digit.png ...); /openapi/v1.json describes every endpoint's body.",
+                // Routing refuses a body of the wrong media type before the endpoint runs; say what that endpoint takes.
+                StatusCodes.Status415UnsupportedMediaType => RequestBodies.UnsupportedMediaTypeDetail(context.HttpContext),
                 StatusCodes.Status500InternalServerError => "The server failed to process the request. Nothing was stored. The error has been logged.",
                 _ => null,
             };

@@ -149,7 +149,43 @@ public sealed class FeedbackTests(ServiceFixture service) : IClassFixture<Servic
         await ProblemAssert.AssertProblemAsync(text, HttpStatusCode.UnsupportedMediaType, "application/json");
         using var form = await _client.PatchAsync($"/prediction/{id}", new FormUrlEncodedContent([new("true_label", "7")]));
         await ProblemAssert.AssertProblemAsync(form, HttpStatusCode.UnsupportedMediaType, "application/json");
+        using var untyped = await _client.PatchAsync($"/prediction/{id}", new ByteArrayContent("""{"true_label": "7"}"""u8.ToArray()));
+        await ProblemAssert.AssertProblemAsync(untyped, HttpStatusCode.UnsupportedMediaType, "application/json");
         Assert.Null((await ReadRowAsync(id)).TrueLabel);
+    }
+
+    [Fact]
+    public async Task AWrongMediaTypeIsAnsweredWithWhatThisEndpointTakesNotHowToUploadImages()
+    {
+        var id = await PostAsync(5);
+
+        foreach (var contentType in new[] { "text/plain", "multipart/form-data" })
+        {
+            using var response = await PatchAsync(id, """{"true_label": "7"}""", contentType);
+            var detail = (await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, $"PATCH /prediction/{id}"))
+                .GetProperty("detail").GetString()!;
+            Assert.Contains("application/json or application/merge-patch+json", detail);
+            Assert.Contains(contentType, detail);
+            Assert.Contains("\"true_label\": \"7\"", detail);
+            Assert.DoesNotContain("'file'", detail);
+        }
+
+        Assert.Null((await ReadRowAsync(id)).TrueLabel);
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesTheJsonBodyWithOptionalFields()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var body = document.GetProperty("paths").GetProperty("/prediction/{id}").GetProperty("patch").GetProperty("requestBody");
+
+        var content = body.GetProperty("content");
+        Assert.Equal(["application/json", "application/merge-patch+json"], content.EnumerateObject().Select(c => c.Name));
+        var reference = content.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!;
+        var schema = document.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]);
+        Assert.Equal(["true_label", "note"], schema.GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        // Merge-patch: any field may be left out.
+        Assert.False(schema.TryGetProperty("required", out var required) && required.GetArrayLength() > 0);
     }
 
     [Fact]

@@ -92,7 +92,10 @@ public sealed class BadInputTests : IAsyncLifetime
         using var content = new StringContent(body, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var response = await _client.PostAsync("/prediction", content);
-        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
+        var problem = await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "multipart/form-data");
+        // The answer names what was sent and how to send an image instead.
+        Assert.Contains(contentType, problem.GetProperty("detail").GetString());
+        Assert.Contains("'file'", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
