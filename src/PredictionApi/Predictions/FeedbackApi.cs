@@ -50,7 +50,7 @@ public static class FeedbackApi
 
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> RecordFeedback(
         string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ImageClassifier classifier, PredictionStore store,
-        NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        InputImages images, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         if (PredictionsApi.ParseId(id) is { } invalid)
         {
@@ -94,7 +94,7 @@ public static class FeedbackApi
         var row = updated == 0 ? null : await store.GetAsync(predictionId, cancellationToken);
         return row is null
             ? PredictionsApi.NoSuchPrediction(id)
-            : TypedResults.Ok(row.ToContract(withImage: true).WithLabels(spec, labels));
+            : TypedResults.Ok(await images.WithImageAsync(row, spec, labels, cancellationToken));
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using PredictionApi.Inference;
 using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
@@ -27,28 +28,48 @@ public sealed class InputImages(NpgsqlDataSource dataSource, IInputStore inputs)
         return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { predictionId }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>The image of input <paramref name="inputId"/> as a data: URL, read from wherever it is stored.</summary>
-    public async Task<string> DataUrlAsync(long inputId, CancellationToken cancellationToken)
-    {
-        const string sql = """
-            SELECT id AS Id, content_type AS ContentType, storage_kind AS StorageKind, data AS Data, object_key AS ObjectKey
-            FROM inputs WHERE id = @inputId
-            """;
-        StoredInput input;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            input = await connection.QuerySingleAsync<StoredInput>(new CommandDefinition(sql, new { inputId }, cancellationToken: cancellationToken));
-        }
+    /// <summary>A data: URL of base64 bytes.</summary>
+    public static string DataUrl(string contentType, string base64) => $"data:{contentType};base64,{base64}";
 
+    /// <summary>The image of <paramref name="input"/> as a data: URL, read from wherever it is stored.</summary>
+    public async Task<string> DataUrlAsync(StoredInput input, CancellationToken cancellationToken)
+    {
         if (input.Data is { } data)
         {
-            return $"data:{input.ContentType};base64,{data}";
+            return DataUrl(input.ContentType, data);
         }
 
         await using var stream = await inputs.OpenAsync(input, cancellationToken);
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, cancellationToken);
-        return $"data:{input.ContentType};base64,{Convert.ToBase64String(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))}";
+        return DataUrl(input.ContentType, Convert.ToBase64String(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+    }
+
+    /// <summary>One stored prediction as GET /prediction/{id} returns it: with its labels and its image.</summary>
+    public async Task<StoredPrediction> WithImageAsync(PredictionRow row, ModelSpec served, LabelSelection labels, CancellationToken cancellationToken) =>
+        row.ToContract(withImage: false).WithLabels(served, labels) with { Image = await DataUrlAsync(row.Input, cancellationToken) };
+
+    /// <summary>
+    /// The images of many inputs as data: URLs (a page of GET /predictions?fields=image), reading objects
+    /// a few at a time. An object gone from the store gives null rather than failing the others; a store
+    /// that cannot be read fails the whole call.
+    /// </summary>
+    public async Task<string?[]> DataUrlsAsync(IReadOnlyList<StoredInput> stored, CancellationToken cancellationToken)
+    {
+        var urls = new string?[stored.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, stored.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                try
+                {
+                    urls[i] = await DataUrlAsync(stored[i], token);
+                }
+                catch (InputStorageException e) when (e.Status == StatusCodes.Status404NotFound)
+                {
+                    // The store has logged the missing object; the prediction is still listed.
+                }
+            });
+        return urls;
     }
 
     /// <summary>GET /prediction/{id}/image: the stored bytes with their content type, or 302 to a presigned URL.</summary>

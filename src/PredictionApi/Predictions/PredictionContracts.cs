@@ -25,13 +25,14 @@ public sealed record PredictionResult(
     long PredictionId,
     ModelRef Model,
     DateTime CreatedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TensorPayload? Tensor)
+    // Bulky: after every other field, so a reader of the raw JSON sees the prediction first.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyOrder(1)] TensorPayload? Tensor)
 {
     /// <summary>The most probable classes by name, most probable first (?max_labels=, ?min_confidence=).</summary>
     public IReadOnlyList<LabelScore> Labels { get; init; } = [];
 }
 
-/// <summary>A prediction as stored; <see cref="Image"/> (a data URL) only when a single prediction is fetched.</summary>
+/// <summary>A prediction as stored; <see cref="Image"/> (a data URL) when a single prediction is fetched, or listed with fields=image.</summary>
 public sealed record StoredPrediction(
     long PredictionId,
     long InputId,
@@ -44,7 +45,8 @@ public sealed record StoredPrediction(
     DateTime CreatedAt,
     string? TrueLabel,
     string? Note,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Image)
+    // The data URL is by far the largest field: it comes last.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyOrder(1)] string? Image)
 {
     /// <summary>The most probable classes by name, most probable first (?max_labels=, ?min_confidence=).</summary>
     public IReadOnlyList<LabelScore> Labels { get; init; } = [];

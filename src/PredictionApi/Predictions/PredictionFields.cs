@@ -23,10 +23,8 @@ public sealed class PredictionFields
 
     private PredictionFields(HashSet<string> selected) => _selected = selected;
 
-    /// <summary>True when the items carry the image, which is then read from the database.</summary>
+    /// <summary>True when the items carry the image, which is then read from wherever the input is stored.</summary>
     public bool IncludesImage => _selected.Contains(Image);
-
-    public IReadOnlyCollection<string> Selected => _selected;
 
     /// <summary>Parses ?fields=; null input means the default item shape, and <paramref name="fields"/> is null then.</summary>
     internal static ProblemHttpResult? TryParse(string? text, out PredictionFields? fields)
@@ -64,7 +62,7 @@ public sealed class PredictionFields
         return null;
     }
 
-    /// <summary>The item as JSON with only the selected fields (an image the database does not hold is null).</summary>
+    /// <summary>The item as JSON with only the selected fields, in the order of the full item (the image last).</summary>
     public JsonObject Project(StoredPrediction prediction, JsonSerializerOptions options)
     {
         var item = JsonSerializer.SerializeToNode(prediction, options)!.AsObject();
@@ -76,12 +74,10 @@ public sealed class PredictionFields
             }
         }
 
-        // The image, the bulky field, comes last (null when the database does not hold the bytes).
-        if (IncludesImage)
+        // An image asked for but not available (gone from object storage) is there as null.
+        if (IncludesImage && !item.ContainsKey(Image))
         {
-            var image = item[Image]?.DeepClone();
-            item.Remove(Image);
-            item[Image] = image;
+            item[Image] = null;
         }
 
         return item;

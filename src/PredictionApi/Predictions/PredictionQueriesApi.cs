@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
 
@@ -22,7 +23,8 @@ public static class PredictionQueriesApi
             .WithDescription(
                 "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
                 "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
-                "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present. " +
+                "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present; " +
+                "an image whose object is gone from object storage is null. " +
                 "A cursor only continues the filters it was issued with.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
@@ -46,7 +48,8 @@ public static class PredictionQueriesApi
     public sealed record SelectedPredictionPage(IReadOnlyList<JsonObject> Items, string? NextCursor);
 
     public static async Task<Results<Ok<PredictionPage>, JsonHttpResult<SelectedPredictionPage>, ProblemHttpResult>> ListPredictions(
-        [AsParameters] ListRequest request, PredictionStore store, ImageClassifier classifier, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        [AsParameters] ListRequest request, PredictionStore store, InputImages images, ImageClassifier classifier, IOptions<JsonOptions> json,
+        CancellationToken cancellationToken)
     {
         var pageSize = DefaultLimit;
         if (request.Limit is not null && (!int.TryParse(request.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxLimit))
@@ -93,7 +96,15 @@ public static class PredictionQueriesApi
 
         // One row more than asked tells whether another page exists without a COUNT.
         var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
-        var items = rows.Take(pageSize).Select(r => r.ToContract(query.WithImage).WithLabels(spec, labels)).ToList();
+        var page = rows.Take(pageSize).ToList();
+        var items = page.Select(r => r.ToContract(withImage: false).WithLabels(spec, labels)).ToList();
+        if (query.WithImage)
+        {
+            // Bytes kept in the database came with the rows; objects are read from the store.
+            var urls = await images.DataUrlsAsync(page.Select(r => r.Input).ToList(), cancellationToken);
+            items = items.Select((item, i) => item with { Image = urls[i] }).ToList();
+        }
+
         var next = rows.Count > pageSize ? new PredictionCursor(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id, filter.Fingerprint).Encode() : null;
         if (fields is null)
         {

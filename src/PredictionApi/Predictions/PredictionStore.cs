@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
 
@@ -15,13 +16,21 @@ public sealed record NewPrediction(string ModelName, string ModelVersion, float[
 /// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>
 public sealed record StoredIds(long PredictionId, long InputId, DateTime CreatedAt);
 
-/// <summary>A prediction joined with its input; <see cref="Data"/> is only read when a single prediction is fetched.</summary>
+/// <summary>
+/// A prediction joined with its input. Where the input's bytes are (<see cref="Data"/> or
+/// <see cref="ObjectKey"/>) is only read when the image is asked for.
+/// </summary>
 public sealed record PredictionRow(long Id, long InputId, string Filename, string ContentType, string Probabilities, int LikelyClass,
-    float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, DateTime? LabeledAt, string? Data, string StorageKind)
+    float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, DateTime? LabeledAt,
+    string? Data, string StorageKind, string? ObjectKey)
 {
+    /// <summary>The input, for reading its bytes from wherever they are kept.</summary>
+    public StoredInput Input => new(InputId, ContentType, StorageKind, Data, ObjectKey);
+
+    /// <summary>The prediction as the API returns it; <paramref name="withImage"/> embeds bytes kept in the database.</summary>
     public StoredPrediction ToContract(bool withImage) => new(Id, InputId, Filename, ContentType,
         JsonSerializer.Deserialize<float[]>(Probabilities) ?? [], LikelyClass, Confidence, new ModelRef(ModelName, ModelVersion), CreatedAt,
-        TrueLabel, Note, withImage && Data is not null ? $"data:{ContentType};base64,{Data}" : null) { LabeledAt = LabeledAt };
+        TrueLabel, Note, withImage && Data is not null ? InputImages.DataUrl(ContentType, Data) : null) { LabeledAt = LabeledAt };
 }
 
 /// <summary>Filters and position of one page of GET /predictions; <see cref="WithImage"/> also reads the input's bytes.</summary>
@@ -85,11 +94,11 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>One prediction with its input's bytes, or null.</summary>
+    /// <summary>One prediction with where its input's bytes are, or null.</summary>
     public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)
     {
         const string sql = SelectColumns + """
-            , i.data AS Data, i.storage_kind AS StorageKind
+            , i.data AS Data, i.storage_kind AS StorageKind, i.object_key AS ObjectKey
             FROM predictions p JOIN inputs i ON i.id = p.input_id
             WHERE p.id = @id
             """;
@@ -124,12 +133,12 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         }
 
         parameters.Add("Limit", query.Limit);
-        return SelectColumns
-            + (query.WithImage ? ", i.data AS Data" : ", NULL::text AS Data")
-            + """
-            , i.storage_kind AS StorageKind
-            FROM predictions p JOIN inputs i ON i.id = p.input_id
-            """
+        // Columns in the order of PredictionRow's constructor, which Dapper follows.
+        var payload = query.WithImage
+            ? ", i.data AS Data, i.storage_kind AS StorageKind, i.object_key AS ObjectKey"
+            : ", NULL::text AS Data, i.storage_kind AS StorageKind, NULL::text AS ObjectKey";
+        return SelectColumns + payload
+            + "\nFROM predictions p JOIN inputs i ON i.id = p.input_id"
             + (conditions.Count > 0 ? "\nWHERE " + string.Join(" AND ", conditions) : "")
             + "\nORDER BY p.created_at DESC, p.id DESC\nLIMIT @Limit";
     }

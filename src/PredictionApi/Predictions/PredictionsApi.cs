@@ -127,9 +127,7 @@ public static class PredictionsApi
             return NoSuchPrediction(id);
         }
 
-        var stored = row.ToContract(withImage: true).WithLabels(classifier.Spec, labels);
-        // Inputs in object storage have no data column; the image is read from the store instead.
-        return TypedResults.Ok(row.Data is null ? stored with { Image = await images.DataUrlAsync(row.InputId, cancellationToken) } : stored);
+        return TypedResults.Ok(await images.WithImageAsync(row, classifier.Spec, labels, cancellationToken));
     }
 
     /// <summary>A problem when <paramref name="id"/> is not a prediction id, else null.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using PredictionApi.Labelling;
 using PredictionApi.Storage.InputStores;
+using PredictionApi.Tests.Queries;
 
 namespace PredictionApi.Tests.ObjectStorage;
 
@@ -50,8 +51,73 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
 
         var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}");
         Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
+        Assert.Equal("image", stored.EnumerateObject().Last().Name);
         Assert.Equal("seven.png", stored.GetProperty("filename").GetString());
         Assert.Equal(posted.GetProperty("likely_class").GetInt32(), stored.GetProperty("likely_class").GetInt32());
+    }
+
+    [Fact]
+    public async Task ListingWithFieldsImageEmbedsImagesFromTheBucketAndTheDatabaseAndNullForAnObjectThatIsGone()
+    {
+        var since = DateTime.UtcNow.AddSeconds(-1);
+        var (kept, gone, inDatabase) = (UniqueImages.Png(), UniqueImages.Png(), UniqueImages.Png());
+        var keptId = (await PostAsync(kept, "kept.png")).GetProperty("prediction_id").GetInt64();
+        var goneId = (await PostAsync(gone, "gone.png")).GetProperty("prediction_id").GetInt64();
+        long inDatabaseId;
+        await using (var databaseMode = new PredictionApiFactory(fixture.ConnectionString))
+        {
+            using var client = databaseMode.CreateClient();
+            using var posted = await client.PostAsync("/prediction", TestImages.Form(inDatabase, "db.png"));
+            inDatabaseId = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+        }
+
+        // The object of one input disappears behind the service's back.
+        await fixture.S3Client.DeleteObjectAsync(ObjectStorageFixture.Bucket, ObjectStorageFixture.KeyOf(gone));
+
+        using var response = await _client.GetAsync($"/predictions?fields=filename,image&limit=500&from={Seed.IsoPrecise(since)}");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var items = JsonSerializer.Deserialize<JsonElement>(text).GetProperty("items").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("prediction_id").GetInt64());
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(kept), items[keptId].GetProperty("image").GetString());
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(inDatabase), items[inDatabaseId].GetProperty("image").GetString());
+        Assert.Equal(JsonValueKind.Null, items[goneId].GetProperty("image").ValueKind);
+        Assert.All(new[] { keptId, goneId, inDatabaseId }, id =>
+            Assert.Equal(["prediction_id", "filename", "image"], items[id].EnumerateObject().Select(p => p.Name)));
+        Assert.Equal("gone.png", items[goneId].GetProperty("filename").GetString());
+    }
+
+    [Fact]
+    public async Task ListingWithFieldsImageWhileTheStoreIsUnreachableIs503NotAPageWithoutImages()
+    {
+        var since = DateTime.UtcNow.AddSeconds(-1);
+        await PostAsync(UniqueImages.Png());
+        // Same database, but the object store is at an address where nothing answers.
+        var settings = fixture.S3.Settings(ObjectStorageFixture.Bucket, ObjectStorageFixture.Prefix);
+        settings["ObjectStorage:ServiceUrl"] = $"http://127.0.0.1:{TestPostgres.FreePort()}";
+        await using var unreachable = new PredictionApiFactory(fixture.ConnectionString, settings);
+        using var client = unreachable.CreateClient();
+
+        using var response = await client.GetAsync($"/predictions?fields=image&from={Seed.IsoPrecise(since)}");
+
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "object storage");
+        // Without images the same page is served from PostgreSQL alone.
+        using var plain = await client.GetAsync($"/predictions?from={Seed.IsoPrecise(since)}");
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+    }
+
+    [Fact]
+    public async Task APatchAnswersWithTheImageReadFromTheBucket()
+    {
+        var png = UniqueImages.Png();
+        var id = (await PostAsync(png)).GetProperty("prediction_id").GetInt64();
+
+        using var response = await _client.PatchAsync($"/prediction/{id}", JsonContent.Create(new { true_label = "3" }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("3", body.GetProperty("true_label").GetString());
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), body.GetProperty("image").GetString());
     }
 
     [Fact]

@@ -101,6 +101,8 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
         Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
         Assert.Equal(JsonValueKind.Null, stored.GetProperty("note").ValueKind);
         Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
+        // The bulky data URL comes after every other field.
+        Assert.Equal("image", stored.EnumerateObject().Last().Name);
     }
 
     [Fact]
