@@ -10,6 +10,12 @@ namespace PredictionApi.Predictions;
 /// <summary>An image to store with its prediction: the bytes as uploaded and what their header said.</summary>
 public sealed record RecordedUpload(string FileName, ReadOnlyMemory<byte> Bytes, ImageHeader Header);
 
+/// <summary>A prediction row to insert, for a new input or one already stored.</summary>
+public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence);
+
+/// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>
+public sealed record StoredIds(long PredictionId, long InputId, DateTime CreatedAt);
+
 /// <summary>
 /// Writes inputs with their predictions, wherever the <see cref="IInputStore"/> keeps the bytes: first
 /// the bytes (an object put), then the rows, in one transaction. If the rows fail the object is an
@@ -46,11 +52,8 @@ public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore 
                 VALUES (@Filename, @ContentType, @Data, @Sha256, @ByteSize, @Width, @Height, @StorageKind, @ObjectKey)
                 RETURNING id
             )
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
-            SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
-            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
-            """;
-        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
+            """ + InsertPrediction;
+        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, Parameters(prediction, new
         {
             Filename = upload.FileName,
             upload.Header.ContentType,
@@ -61,41 +64,35 @@ public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore 
             upload.Header.Height,
             payload.StorageKind,
             payload.ObjectKey,
-            prediction.ModelName,
-            prediction.ModelVersion,
-            Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
-            prediction.LikelyClass,
-            prediction.Confidence,
-        }, cancellationToken: cancellationToken));
+        }), cancellationToken: cancellationToken));
     }
 
     /// <summary>Adds a prediction to an input that is already stored (a new model labelling known bytes).</summary>
     public static Task<StoredIds> RecordForInputAsync(NpgsqlConnection connection, long inputId, NewPrediction prediction, CancellationToken cancellationToken)
     {
-        const string sql = """
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
-            VALUES (@InputId, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence)
-            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
-            """;
-        return connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
+        // The foreign key refuses an input that was deleted in the meantime.
+        const string sql = "WITH input AS (SELECT @InputId::bigint AS id)\n" + InsertPrediction;
+        return connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, Parameters(prediction, new { InputId = inputId }), cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Inserts the prediction of the row in <c>input</c>, a CTE the statement starts with.</summary>
+    private const string InsertPrediction = """
+        INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+        SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
+        RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
+        """;
+
+    private static DynamicParameters Parameters(NewPrediction prediction, object inputParameters)
+    {
+        var parameters = new DynamicParameters(inputParameters);
+        parameters.AddDynamicParams(new
         {
-            InputId = inputId,
             prediction.ModelName,
             prediction.ModelVersion,
             Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
             prediction.LikelyClass,
             prediction.Confidence,
-        }, cancellationToken: cancellationToken));
-    }
-
-    /// <summary>Where the bytes of input <paramref name="inputId"/> are, or null when there is no such input.</summary>
-    public async Task<StoredInput?> FindInputAsync(long inputId, CancellationToken cancellationToken)
-    {
-        const string sql = """
-            SELECT id AS Id, content_type AS ContentType, storage_kind AS StorageKind, data AS Data, object_key AS ObjectKey
-            FROM inputs WHERE id = @inputId
-            """;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { inputId }, cancellationToken: cancellationToken));
+        });
+        return parameters;
     }
 }

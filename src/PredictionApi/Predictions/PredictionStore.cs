@@ -5,17 +5,6 @@ using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>An input row to insert: the upload and where its bytes live.</summary>
-/// <param name="Data">The bytes as base64 when stored in the database (storage kind 'database').</param>
-public sealed record NewInput(string Filename, string ContentType, string? Data, byte[] Sha256, int ByteSize, int Width, int Height,
-    string StorageKind = "database", string? ObjectKey = null);
-
-/// <summary>A prediction row to insert for a new input.</summary>
-public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence);
-
-/// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>
-public sealed record StoredIds(long PredictionId, long InputId, DateTime CreatedAt);
-
 /// <summary>
 /// A prediction joined with its input. Where the input's bytes are (<see cref="Data"/> or
 /// <see cref="ObjectKey"/>) is only read when the image is asked for.
@@ -34,22 +23,11 @@ public sealed record PredictionRow(long Id, long InputId, string Filename, strin
 }
 
 /// <summary>Filters and position of one page of GET /predictions; <see cref="WithImage"/> also reads the input's bytes.</summary>
-public sealed record PredictionQuery(int Limit, PredictionFilter Filter, PredictionCursor? After = null, bool WithImage = false)
-{
-    /// <summary>A page filtered by model and predicted class only.</summary>
-    public PredictionQuery(int Limit, PredictionCursor? After = null, string? Model = null, int? LikelyClass = null)
-        : this(Limit, new PredictionFilter { Model = Model, LikelyClass = LikelyClass }, After)
-    {
-    }
-
-    /// <summary>Fingerprint of the filters, carried in cursors so a cursor only continues the query it came from.</summary>
-    public uint Filters => Filter.Fingerprint;
-}
+public sealed record PredictionQuery(int Limit, PredictionFilter Filter, PredictionCursor? After = null, bool WithImage = false);
 
 /// <summary>
-/// Inputs and predictions in PostgreSQL, through the service's one NpgsqlDataSource. Every statement
-/// is parameterized; an input and its prediction are written by a single statement, so they commit
-/// (or fail) together.
+/// Reads stored predictions with their inputs from PostgreSQL, through the service's one NpgsqlDataSource;
+/// every statement is parameterized. <see cref="PredictionRecorder"/> writes them.
 /// </summary>
 public sealed class PredictionStore(NpgsqlDataSource dataSource)
 {
@@ -59,40 +37,6 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
                p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
                p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt
         """;
-
-    /// <summary>Stores an input and its prediction atomically; returns once both are committed.</summary>
-    public async Task<StoredIds> InsertAsync(NewInput input, NewPrediction prediction, CancellationToken cancellationToken)
-    {
-        // One statement is one transaction: the input exists only if its prediction does, in one round trip.
-        const string sql = """
-            WITH input AS (
-                INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key)
-                VALUES (@Filename, @ContentType, @Data, @Sha256, @ByteSize, @Width, @Height, @StorageKind, @ObjectKey)
-                RETURNING id
-            )
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
-            SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
-            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
-            """;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, new
-        {
-            input.Filename,
-            input.ContentType,
-            input.Data,
-            input.Sha256,
-            input.ByteSize,
-            input.Width,
-            input.Height,
-            input.StorageKind,
-            input.ObjectKey,
-            prediction.ModelName,
-            prediction.ModelVersion,
-            Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
-            prediction.LikelyClass,
-            prediction.Confidence,
-        }, cancellationToken: cancellationToken));
-    }
 
     /// <summary>One prediction with where its input's bytes are, or null.</summary>
     public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)

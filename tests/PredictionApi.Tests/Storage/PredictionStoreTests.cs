@@ -1,16 +1,19 @@
 using Dapper;
 using Npgsql;
+using PredictionApi.Imaging;
 using PredictionApi.Predictions;
 using PredictionApi.Storage;
+using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Tests.Storage;
 
-/// <summary>The store against a real PostgreSQL: atomic writes, reads, and index-backed pages.</summary>
+/// <summary>The recorder and the store against a real PostgreSQL: atomic writes, reads, and index-backed pages.</summary>
 public sealed class PredictionStoreTests : IAsyncLifetime
 {
     private string _database = null!;
     private NpgsqlDataSource _dataSource = null!;
     private PredictionStore _store = null!;
+    private PredictionRecorder _recorder = null!;
 
     public async Task InitializeAsync()
     {
@@ -18,6 +21,7 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         _dataSource = NpgsqlDataSource.Create(_database);
         await SchemaMigrator.ApplyAsync(_dataSource, CancellationToken.None);
         _store = new PredictionStore(_dataSource);
+        _recorder = new PredictionRecorder(_dataSource, new DatabaseInputStore());
     }
 
     public async Task DisposeAsync()
@@ -26,25 +30,30 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         await TestPostgres.DropDatabaseAsync(_database);
     }
 
-    private static NewInput Input(string filename) =>
-        new(filename, "image/png", Convert.ToBase64String([1, 2, 3]), new byte[32], 3, 28, 28);
+    private static RecordedUpload Upload(string filename) => new(filename, new byte[] { 1, 2, 3 }, new ImageHeader(ImageFormat.Png, 28, 28));
 
     [Fact]
-    public async Task InsertStoresTheInputAndItsPredictionLinked()
+    public async Task RecordingStoresTheInputAndItsPredictionLinked()
     {
-        var ids = await _store.InsertAsync(Input("a.png"), new NewPrediction("m", "2", [0.25f, 0.75f], 1, 0.75f), CancellationToken.None);
+        var ids = await _recorder.RecordAsync(Upload("a.png"), new NewPrediction("m", "2", [0.25f, 0.75f], 1, 0.75f), CancellationToken.None);
 
         var row = await _store.GetAsync(ids.PredictionId, CancellationToken.None);
         Assert.NotNull(row);
         Assert.Equal(ids.InputId, row.InputId);
         Assert.Equal("a.png", row.Filename);
         Assert.Equal("AQID", row.Data);
+        Assert.Equal(("database", null), (row.StorageKind, row.ObjectKey));
         var contract = row.ToContract(withImage: true);
         Assert.Equal([0.25f, 0.75f], contract.Prediction);
         Assert.Equal(new ModelRef("m", "2"), contract.Model);
         Assert.Equal("data:image/png;base64,AQID", contract.Image);
         Assert.Equal(ids.CreatedAt, row.CreatedAt);
         Assert.True(Math.Abs((DateTime.UtcNow - row.CreatedAt).TotalMinutes) < 5);
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var input = await connection.QuerySingleAsync<(byte[] Sha256, int ByteSize, int Width, int Height)>(
+            "SELECT sha256, byte_size, width, height FROM inputs WHERE id = @InputId", new { ids.InputId });
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData([1, 2, 3]), input.Sha256);
+        Assert.Equal((3, 28, 28), (input.ByteSize, input.Width, input.Height));
     }
 
     [Fact]
@@ -53,7 +62,7 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         // The prediction row violates a CHECK constraint (confidence above 1) after the input row was inserted.
         var marker = $"rollback-{Guid.NewGuid():N}.png";
         await Assert.ThrowsAsync<PostgresException>(() =>
-            _store.InsertAsync(Input(marker), new NewPrediction("m", "1", [1f], 0, 1.5f), CancellationToken.None));
+            _recorder.RecordAsync(Upload(marker), new NewPrediction("m", "1", [1f], 0, 1.5f), CancellationToken.None));
 
         await using var connection = await _dataSource.OpenConnectionAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inputs WHERE filename = @marker", new { marker }));
@@ -67,10 +76,30 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            _store.InsertAsync(Input(marker), new NewPrediction("m", "1", [1f], 0, 1f), cancelled.Token));
+            _recorder.RecordAsync(Upload(marker), new NewPrediction("m", "1", [1f], 0, 1f), cancelled.Token));
 
         await using var connection = await _dataSource.OpenConnectionAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inputs WHERE filename = @marker", new { marker }));
+    }
+
+    [Fact]
+    public async Task APredictionForAStoredInputIsAddedBesideTheFirstAndOneForAMissingInputIsRefused()
+    {
+        var first = await _recorder.RecordAsync(Upload("shared.png"), new NewPrediction("m", "1", [0.4f, 0.6f], 1, 0.6f), CancellationToken.None);
+        await using var connection = await _dataSource.OpenConnectionAsync();
+
+        var second = await PredictionRecorder.RecordForInputAsync(connection, first.InputId, new NewPrediction("m", "2", [0.9f, 0.1f], 0, 0.9f), CancellationToken.None);
+
+        Assert.Equal(first.InputId, second.InputId);
+        Assert.NotEqual(first.PredictionId, second.PredictionId);
+        var row = await _store.GetAsync(second.PredictionId, CancellationToken.None);
+        Assert.Equal(("m", "2", 0, 0.9f), (row!.ModelName, row.ModelVersion, row.LikelyClass, row.Confidence));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inputs WHERE filename = 'shared.png'"));
+
+        var missing = await Assert.ThrowsAsync<PostgresException>(() =>
+            PredictionRecorder.RecordForInputAsync(connection, long.MaxValue, new NewPrediction("m", "3", [1f], 0, 1f), CancellationToken.None));
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, missing.SqlState);
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM predictions WHERE model_version = '3'"));
     }
 
     [Fact]
@@ -90,15 +119,15 @@ public sealed class PredictionStoreTests : IAsyncLifetime
             await connection.ExecuteAsync("ANALYZE inputs; ANALYZE predictions");
         }
 
-        var page = await _store.ListAsync(new PredictionQuery(50), CancellationToken.None);
+        var page = await _store.ListAsync(new PredictionQuery(50, new PredictionFilter()), CancellationToken.None);
         var cursor = new PredictionCursor(page[^1].CreatedAt, page[^1].Id, 0);
         foreach (var query in new[]
         {
-            new PredictionQuery(51),
-            new PredictionQuery(51, cursor),
-            new PredictionQuery(51, cursor, Model: "mnist"),
-            new PredictionQuery(51, cursor, Model: "mnist", LikelyClass: 3),
-            new PredictionQuery(51, cursor, LikelyClass: 7),
+            new PredictionQuery(51, new PredictionFilter()),
+            new PredictionQuery(51, new PredictionFilter(), cursor),
+            new PredictionQuery(51, new PredictionFilter { Model = "mnist" }, cursor),
+            new PredictionQuery(51, new PredictionFilter { Model = "mnist", LikelyClass = 3 }, cursor),
+            new PredictionQuery(51, new PredictionFilter { LikelyClass = 7 }, cursor),
         })
         {
             var plan = await ExplainAsync(query);
