@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using PredictionApi.Predictions;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Labelling;
@@ -19,8 +20,6 @@ public sealed record BatchFile(string FileName, byte[] Bytes, BatchError? Error)
 public static class BatchUpload
 {
     public const string Field = "file";
-
-    private const int MaxFileNameLength = 255;
 
     // Room for boundaries and part headers around the files.
     private const long MultipartOverhead = 64 * 1024;
@@ -81,8 +80,7 @@ public static class BatchUpload
                         $"A batch may hold at most {options.MaxFiles} files; this one has more. Send them in several batches of up to {options.MaxFiles}."));
                 }
 
-                var fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                fileName = string.IsNullOrWhiteSpace(fileName) ? "upload" : fileName.Length > MaxFileNameLength ? fileName[..MaxFileNameLength] : fileName;
+                var fileName = Upload.CleanFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
                 var (bytes, length) = await ReadBoundedAsync(section.Body, maxFileBytes, cancellationToken);
                 total += length;
                 if (total > options.MaxTotalBytes)
@@ -112,6 +110,12 @@ public static class BatchUpload
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, [], tooLarge);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Kestrel's minimum data rate: the body arrived too slowly (or never, after a Content-Length that overstated it).
+            return (null, [], ApiProblems.Problem(StatusCodes.Status408RequestTimeout, "Request timeout",
+                "The request body arrived too slowly or stopped before its declared length; nothing was stored. Send the whole batch at once and retry."));
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {

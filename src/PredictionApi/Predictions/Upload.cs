@@ -34,8 +34,53 @@ public sealed class Upload : IDisposable
         }
     }
 
-    // File names are echoed and stored, not used as paths; only their length is bounded.
-    private const int MaxFileNameLength = 255;
+    /// <summary>Longest file name kept, in UTF-16 code units; longer names are shortened, keeping the extension.</summary>
+    public const int MaxFileNameLength = 255;
+
+    // Bidirectional formatting characters: they make "gnp.exe" display as "exe.png".
+    private static ReadOnlySpan<char> BidiControls => ['\u061C', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'];
+
+    /// <summary>
+    /// The name to store and echo for a client's file name: its last path segment, without control or
+    /// bidirectional formatting characters and unpaired surrogates (PostgreSQL text cannot hold NUL, and
+    /// lone surrogates are not text), at most <see cref="MaxFileNameLength"/> characters, and "upload"
+    /// when nothing is left. The name is data, never a path, but whoever exports it later gets a plain name.
+    /// </summary>
+    public static string CleanFileName(string? fileName)
+    {
+        var name = fileName ?? "";
+        name = name[(name.LastIndexOfAny(['/', '\\']) + 1)..];
+        var clean = new System.Text.StringBuilder(Math.Min(name.Length, MaxFileNameLength + 2));
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                clean.Append(c).Append(name[++i]);
+            }
+            else if (!char.IsControl(c) && !char.IsSurrogate(c) && !BidiControls.Contains(c))
+            {
+                clean.Append(c);
+            }
+        }
+
+        name = clean.ToString().Trim();
+        if (name.Length > MaxFileNameLength)
+        {
+            // Keep a short extension, and never cut a surrogate pair in two.
+            var dot = name.LastIndexOf('.');
+            var extension = dot > 0 && name.Length - dot <= 16 ? name[dot..] : "";
+            var keep = MaxFileNameLength - extension.Length;
+            if (char.IsHighSurrogate(name[keep - 1]))
+            {
+                keep--;
+            }
+
+            name = name[..keep] + extension;
+        }
+
+        return name is "" or "." or ".." ? "upload" : name;
+    }
 
     /// <summary>
     /// Reads the multipart field <paramref name="field"/> from the request, or says precisely what is
@@ -76,6 +121,12 @@ public sealed class Upload : IDisposable
         {
             return (null, tooLarge);
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Kestrel's minimum data rate: the body arrived too slowly (or never, after a Content-Length that overstated it).
+            return (null, ApiProblems.Problem(StatusCodes.Status408RequestTimeout, "Request timeout",
+                "The request body arrived too slowly or stopped before its declared length; nothing was stored. Send the whole file at once and retry."));
+        }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
             return (null, ApiProblems.BadRequest($"The multipart body could not be read: it is malformed or cut short. {example}", "Malformed multipart body"));
@@ -84,6 +135,12 @@ public sealed class Upload : IDisposable
         var files = form.Files.GetFiles(field);
         if (files.Count == 0)
         {
+            if (form.ContainsKey(field))
+            {
+                // A part without a filename is a text value, which is what curl -F file=digit.png (no @) sends.
+                return (null, ApiProblems.BadRequest($"The field '{field}' holds text, not a file: its part has no filename. {example}", "Missing file"));
+            }
+
             var others = form.Files.Count > 0 ? $" The request has file field(s) named {string.Join(", ", form.Files.Select(f => $"'{f.Name}'"))}." : "";
             return (null, ApiProblems.BadRequest($"The multipart field '{field}' is missing.{others} {example}", "Missing file"));
         }
@@ -96,7 +153,7 @@ public sealed class Upload : IDisposable
         var file = files[0];
         if (file.Length == 0)
         {
-            return (null, ApiProblems.BadRequest($"The file '{file.FileName}' is empty (0 bytes).", "Empty file"));
+            return (null, ApiProblems.BadRequest($"The file '{CleanFileName(file.FileName)}' is empty (0 bytes).", "Empty file"));
         }
 
         if (file.Length > maxBytes)
@@ -116,8 +173,7 @@ public sealed class Upload : IDisposable
             throw;
         }
 
-        var name = string.IsNullOrWhiteSpace(file.FileName) ? "upload" : file.FileName;
-        return (new Upload(name.Length > MaxFileNameLength ? name[..MaxFileNameLength] : name, buffer, (int)file.Length), null);
+        return (new Upload(CleanFileName(file.FileName), buffer, (int)file.Length), null);
     }
 
     private static string Describe(long bytes) =>
