@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -52,7 +51,7 @@ public static class FeedbackApi
         string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ImageClassifier classifier, PredictionStore store,
         InputImages images, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        if (PredictionsApi.ParseId(id) is { } invalid)
+        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
         {
             return invalid;
         }
@@ -69,7 +68,6 @@ public static class FeedbackApi
             return problem!;
         }
 
-        var predictionId = long.Parse(id, CultureInfo.InvariantCulture);
         // labeled_at follows true_label: set when a label is recorded, cleared with it.
         const string sql = """
             UPDATE predictions
@@ -93,7 +91,7 @@ public static class FeedbackApi
 
         var row = updated == 0 ? null : await store.GetAsync(predictionId, cancellationToken);
         return row is null
-            ? PredictionsApi.NoSuchPrediction(id)
+            ? PredictionIds.NotFound(id)
             : TypedResults.Ok(await images.WithImageAsync(row, spec, labels, cancellationToken));
     }
 

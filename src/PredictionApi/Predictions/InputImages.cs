@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -106,22 +105,4 @@ public sealed class InputImages(NpgsqlDataSource dataSource, IInputStore inputs)
             return ApiProblems.Problem(e.Status, e.Title, e.Message);
         }
     }
-}
-
-/// <summary>Prediction ids in routes: positive whole numbers; anything else is a 400, an unknown id a 404.</summary>
-internal static class PredictionIds
-{
-    public static bool TryParse(string text, out long id, out ProblemHttpResult problem)
-    {
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0)
-        {
-            problem = null!;
-            return true;
-        }
-
-        problem = ApiProblems.BadRequest($"'{text}' is not a prediction id; ids are positive whole numbers such as 42.", "Invalid id");
-        return false;
-    }
-
-    public static ProblemHttpResult NotFound(string id) => ApiProblems.NotFound($"There is no prediction {id}.");
 }

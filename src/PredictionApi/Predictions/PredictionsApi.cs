@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -111,7 +110,7 @@ public static class PredictionsApi
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
         string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
     {
-        if (ParseId(id) is { } invalid)
+        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
         {
             return invalid;
         }
@@ -121,20 +120,12 @@ public static class PredictionsApi
             return badLabels;
         }
 
-        var row = await store.GetAsync(long.Parse(id, CultureInfo.InvariantCulture), cancellationToken);
+        var row = await store.GetAsync(predictionId, cancellationToken);
         if (row is null)
         {
-            return NoSuchPrediction(id);
+            return PredictionIds.NotFound(id);
         }
 
         return TypedResults.Ok(await images.WithImageAsync(row, classifier.Spec, labels, cancellationToken));
     }
-
-    /// <summary>A problem when <paramref name="id"/> is not a prediction id, else null.</summary>
-    internal static ProblemHttpResult? ParseId(string id) =>
-        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? null
-            : ApiProblems.BadRequest($"'{id}' is not a prediction id; ids are positive whole numbers such as 42.", "Invalid id");
-
-    internal static ProblemHttpResult NoSuchPrediction(string id) => ApiProblems.NotFound($"There is no prediction {id}.");
 }
