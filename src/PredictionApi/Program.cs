@@ -28,10 +28,9 @@ builder.AddInputStorage();
 builder.AddInference();
 // Decoding and preprocessing uploads into the model's input tensor.
 builder.AddImaging();
-// Upload limits and the prediction store.
+// Upload limits and retention; storing, reading and deleting predictions.
 builder.AddPredictions();
-// Deleting predictions one by one or by age (retention), and the batch endpoint with idempotency keys.
-builder.AddDeletion();
+// The batch endpoint with idempotency keys.
 builder.AddBatch();
 // Liveness and readiness (model loaded, database reachable).
 builder.AddHealth();
@@ -47,6 +46,7 @@ app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
+// Single predictions: upload, fetch, image, delete; the batch upload and the retention delete.
 app.MapPredictions();
 app.MapDeletion();
 app.MapBatch();

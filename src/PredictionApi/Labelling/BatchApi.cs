@@ -17,17 +17,6 @@ namespace PredictionApi.Labelling;
 /// </summary>
 public static class BatchApi
 {
-    public static WebApplicationBuilder AddBatch(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<BatchOptions>()
-            .BindConfiguration(BatchOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddSingleton<Labeller>();
-        builder.Services.AddHostedService<IdempotencySweeper>();
-        return builder;
-    }
-
     public static IEndpointRouteBuilder MapBatch(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/predictions").WithTags("Predictions")

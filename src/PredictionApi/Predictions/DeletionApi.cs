@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -25,16 +24,6 @@ public static class DeletionApi
 {
     // Clients' clocks differ a little from the server's; "now" on a fast clock is not "the future".
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
-
-    public static WebApplicationBuilder AddDeletion(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<RetentionOptions>()
-            .BindConfiguration(RetentionOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddSingleton<PredictionDeleter>();
-        return builder;
-    }
 
     public static IEndpointRouteBuilder MapDeletion(this IEndpointRouteBuilder routes)
     {
@@ -76,12 +65,14 @@ public static class DeletionApi
                 "Missing before");
         }
 
-        if (!DateTimeOffset.TryParse(before, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var cutoff))
+        // Times and confidences are read exactly as the filters of GET /predictions read them.
+        if (QueryValues.Timestamp(before) is not { } cutoff)
         {
-            return ApiProblems.BadRequest($"before must be an ISO 8601 time such as 2024-01-31T00:00:00Z, not '{before}'.", "Invalid before");
+            return ApiProblems.BadRequest(
+                $"before must be an ISO 8601 date or time such as 2024-01-31 or 2024-01-31T00:00:00Z (no offset means UTC), not '{before}'.", "Invalid before");
         }
 
-        if (cutoff > DateTimeOffset.UtcNow + ClockSkew)
+        if (cutoff > DateTime.UtcNow + ClockSkew)
         {
             return ApiProblems.BadRequest(
                 $"before ({cutoff:O}) is in the future. Retention deletes what is older than a past time; to delete everything stored so far, pass the current time.",
@@ -91,7 +82,7 @@ public static class DeletionApi
         float? maxConfidence = null;
         if (maxConfidenceText is not null)
         {
-            if (!float.TryParse(maxConfidenceText, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) || !(parsed is >= 0 and <= 1))
+            if (QueryValues.Probability(maxConfidenceText) is not { } parsed)
             {
                 return ApiProblems.BadRequest($"max_confidence must be a number from 0 to 1, such as 0.5, not '{maxConfidenceText}'.");
             }
@@ -99,6 +90,6 @@ public static class DeletionApi
             maxConfidence = parsed;
         }
 
-        return TypedResults.Ok(await deleter.DeleteBeforeAsync(cutoff.UtcDateTime, maxConfidence, options.Value.ChunkSize, cancellationToken));
+        return TypedResults.Ok(await deleter.DeleteBeforeAsync(cutoff, maxConfidence, options.Value.ChunkSize, cancellationToken));
     }
 }

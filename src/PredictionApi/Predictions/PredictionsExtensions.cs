@@ -2,16 +2,22 @@ namespace PredictionApi.Predictions;
 
 internal static class PredictionsExtensions
 {
+    /// <summary>Upload limits and retention settings; writing, reading and deleting stored predictions.</summary>
     public static WebApplicationBuilder AddPredictions(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<UploadOptions>()
             .BindConfiguration(UploadOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<PredictionStore>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
         builder.Services.AddSingleton<PredictionRecorder>();
         builder.Services.AddSingleton<InputImages>();
+        builder.Services.AddSingleton<PredictionDeleter>();
         return builder;
     }
 }

@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Problems;
 
 /// <summary>
-/// Turns the exceptions that mean "the request was bad" or "a dependency is down" into the right
-/// problem details; everything else stays a 500 whose body says nothing about the internals.
+/// Turns the exceptions that mean "the request was bad", "a dependency is down" or "the image's bytes
+/// cannot be reached" into the right problem details; everything else stays a 500 whose body says
+/// nothing about the internals.
 /// </summary>
 internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
@@ -13,13 +15,17 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
     {
         var (status, title, detail) = exception switch
         {
-            // Kestrel's own limits and malformed requests (body too large, cut-off body).
-            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large" : "Bad request",
-                bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? "The request body is larger than this endpoint accepts."
-                    : "The request could not be read; it may be malformed or cut short."),
+            // Kestrel's own limits and malformed requests (body too large or too slow, cut-off body).
+            BadHttpRequestException bad => bad.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => (bad.StatusCode, "Payload too large", "The request body is larger than this endpoint accepts."),
+                StatusCodes.Status408RequestTimeout => (bad.StatusCode, "Request timeout", "The request body arrived too slowly or stopped before its declared length; nothing was stored."),
+                _ => (bad.StatusCode, "Bad request", "The request could not be read; it may be malformed or cut short."),
+            },
             NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 "The prediction database is unavailable, so nothing was stored. Retry later."),
+            // The bytes of an input could not be read or written; its message is written for the caller.
+            InputStorageException storage => (storage.Status, storage.Title, storage.Message),
             _ => (0, "", ""),
         };
         if (status == 0)

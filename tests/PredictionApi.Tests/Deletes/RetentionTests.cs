@@ -102,6 +102,8 @@ public sealed class RetentionTests : IAsyncLifetime
     [InlineData("before=", "before is required")]
     [InlineData("before=last%20week", "ISO 8601")]
     [InlineData("before=2021-13-01", "ISO 8601")]
+    [InlineData("before=06/01/2020", "ISO 8601")]
+    [InlineData("before=1590969600", "ISO 8601")]
     [InlineData("before=2999-01-01T00:00:00Z", "in the future")]
     [InlineData("before=2021-01-01&max_confidence=1.5", "max_confidence must be a number from 0 to 1")]
     [InlineData("before=2021-01-01&max_confidence=abc", "max_confidence must be a number from 0 to 1")]
@@ -120,6 +122,17 @@ public sealed class RetentionTests : IAsyncLifetime
         await Seed.InsertAsync(_database, [new SeedRow("mnist", 1, 0.2f, Old), new SeedRow("mnist", 2, 0.2f, Old.AddHours(2))]);
         // 01:00 UTC is between the two rows; read as local time elsewhere it would not be.
         Assert.Equal(1, (await DeleteAsync("before=2020-06-01T01:00:00")).GetProperty("deleted").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("before=2020-06-01T03:00:00%2B02:00")]
+    [InlineData("before=2020-06-01T03:00:00+02:00")]
+    [InlineData("before=2020-05-31T20:00:00-05:00")]
+    public async Task ATimeWithAnOffsetIsReadAsTheFiltersReadIt(string query)
+    {
+        // 01:00 UTC either way; an unescaped '+' arrives as a space and is read back as '+'.
+        await Seed.InsertAsync(_database, [new SeedRow("mnist", 1, 0.2f, Old), new SeedRow("mnist", 2, 0.2f, Old.AddHours(2))]);
+        Assert.Equal(1, (await DeleteAsync(query)).GetProperty("deleted").GetInt64());
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using Amazon.S3;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +18,6 @@ internal static class InputStorageExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ObjectStorageOptions>, ObjectStorageOptionsValidator>();
         builder.Services.AddSingleton<ObjectDeletions>();
-        builder.Services.AddExceptionHandler<InputStorageExceptionHandler>();
 
         // Decided when first resolved, so configuration added after this call (tests, hosts) still counts.
         builder.Services.AddSingleton<IAmazonS3>(sp => S3Clients.Create(sp.GetRequiredService<IOptions<ObjectStorageOptions>>().Value));
@@ -56,25 +54,5 @@ internal sealed class ObjectStorageHealthCheck(IServiceProvider services, IOptio
             // The reason goes to the log with the exception; the probe answer only names the bucket.
             return HealthCheckResult.Unhealthy($"bucket {options.Value.Bucket} does not answer", e);
         }
-    }
-}
-
-/// <summary>Answers <see cref="InputStorageException"/> with its status and message as problem details.</summary>
-internal sealed class InputStorageExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
-{
-    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
-    {
-        if (exception is not InputStorageException storage)
-        {
-            return false;
-        }
-
-        httpContext.Response.StatusCode = storage.Status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = httpContext,
-            Exception = exception,
-            ProblemDetails = { Status = storage.Status, Title = storage.Title, Detail = storage.Message },
-        });
     }
 }
