@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace PredictionApi.Tests.Hostile;
+
+/// <summary>
+/// Multipart bodies no well-behaved client sends, written byte by byte on a socket to real Kestrel:
+/// each gets a 4xx problem (or a 200 when it is odd but valid), nothing half-written, and the service
+/// keeps serving. Also clients that lie about the length or vanish mid-upload.
+/// </summary>
+public sealed class MultipartTests(HostileService service) : IClassFixture<HostileService>
+{
+    private const string Boundary = "hostile-boundary";
+
+    private static byte[] FilePart(string name = "file", string fileName = "a.png") =>
+        Encoding.ASCII.GetBytes($"Content-Disposition: form-data; name=\"{name}\"; filename=\"{fileName}\"\r\nContent-Type: image/png");
+
+    public static TheoryData<string, string, byte[], int, string> Bodies()
+    {
+        var png = Mnist.Png(0);
+        var multipart = $"multipart/form-data; boundary={Boundary}";
+        return new()
+        {
+            { "no boundary parameter", "multipart/form-data", RawHttp.Part(Boundary, FilePart(), png), 400, "multipart" },
+            { "a boundary that is not in the body", "multipart/form-data; boundary=other", RawHttp.Part(Boundary, FilePart(), png), 400, "multipart" },
+            { "an empty boundary", "multipart/form-data; boundary=\"\"", RawHttp.Part(Boundary, FilePart(), png), 400, "multipart" },
+            { "a boundary of 300 characters", $"multipart/form-data; boundary={new string('q', 300)}", RawHttp.Part(new string('q', 300), FilePart(), png), 400, "multipart" },
+            { "no closing boundary", multipart, RawHttp.Part(Boundary, FilePart(), png, close: false), 400, "multipart" },
+            { "a part with headers and no content", multipart, RawHttp.Part(Boundary, FilePart(), []), 400, "empty" },
+            { "a part without headers", multipart, [.. Encoding.ASCII.GetBytes($"--{Boundary}\r\n\r\n"), .. png, .. Encoding.ASCII.GetBytes($"\r\n--{Boundary}--\r\n")], 400, "'file'" },
+            { "'file' as a text field (no filename)", multipart, RawHttp.Part(Boundary, "Content-Disposition: form-data; name=\"file\""u8.ToArray(), png), 400, "no filename" },
+            { "a nested multipart/mixed part", multipart, RawHttp.Part(Boundary,
+                "Content-Disposition: form-data; name=\"file\"\r\nContent-Type: multipart/mixed; boundary=inner"u8.ToArray(),
+                RawHttp.Part("inner", FilePart(fileName: "nested.png"), png)), 400, "'file'" },
+            { "17 headers on one part", multipart, RawHttp.Part(Boundary, [.. FilePart(), .. Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 16).Select(i => $"\r\nX-H{i}: v")))], png), 400, "multipart" },
+            { "a 20 KB part header", multipart, RawHttp.Part(Boundary, [.. FilePart(), .. Encoding.ASCII.GetBytes("\r\nX-Big: " + new string('v', 20_000))], png), 400, "multipart" },
+            { "2000 text fields before the file", multipart, [.. Enumerable.Range(0, 2000).SelectMany(i => Encoding.ASCII.GetBytes($"--{Boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\nx\r\n")),
+                .. RawHttp.Part(Boundary, FilePart(), png)], 400, "multipart" },
+            { "a disposition that is not form-data", multipart, RawHttp.Part(Boundary, "Content-Disposition: attachment; filename=\"a.png\""u8.ToArray(), png), 400, "'file'" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public async Task AMalformedMultipartBodyIsAClientProblemAndStoresNothing(string what, string contentType, byte[] body, int status, string detail)
+    {
+        var before = await service.CountRowsAsync();
+        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", contentType, body));
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, what);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync(what);
+    }
+
+    [Fact]
+    public async Task AFileFieldAfterOtherFieldsAndWithExtraPartHeadersIsStillRead()
+    {
+        var body = RawHttp.Part(Boundary, "Content-Disposition: form-data; name=\"note\""u8.ToArray(), "hello"u8.ToArray(), close: false)
+            .Concat(RawHttp.Part(Boundary, [.. FilePart(fileName: "late.png"), .. "\r\nX-Extra: 1\r\nContent-Transfer-Encoding: binary"u8.ToArray()], Mnist.Png(0)))
+            .ToArray();
+        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", $"multipart/form-data; boundary=\"{Boundary}\"", body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("late.png", result.GetProperty("filename").GetString());
+        Assert.Equal(7, result.GetProperty("likely_class").GetInt32());
+    }
+
+    [Fact]
+    public async Task AContentLengthThatOverstatesTheBodyEndsInATimeoutProblemWithinSeconds()
+    {
+        var before = await service.CountRowsAsync();
+        var body = RawHttp.Part(Boundary, FilePart(fileName: "slow.png"), Mnist.Png(0));
+        var started = DateTime.UtcNow;
+        // The client promises 100 KB, sends far less, then waits: Kestrel's minimum data rate ends the wait.
+        using var response = await RawHttp.SendAsync(service.BaseAddress,
+            RawHttp.Post("/prediction", $"multipart/form-data; boundary={Boundary}", body, contentLength: 100_000), TimeSpan.FromSeconds(30));
+
+        await HostileAssert.ProblemAsync(response, 4, "a body shorter than its Content-Length");
+        Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20), "a stalled upload should be ended by the minimum data rate");
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync("a stalled upload");
+    }
+
+    [Fact]
+    public async Task BrokenChunkedFramingIsABadRequest()
+    {
+        var head = Encoding.ASCII.GetBytes($"POST /prediction HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={Boundary}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        byte[] request = [.. head, .. "zz\r\nnot a chunk size\r\n0\r\n\r\n"u8.ToArray()];
+        var before = await service.CountRowsAsync();
+        using var response = await RawHttp.SendAsync(service.BaseAddress, request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync("broken chunked framing");
+    }
+
+    [Fact]
+    public async Task ClientsThatVanishMidUploadLeaveNoRows()
+    {
+        var before = await service.CountRowsAsync();
+        var body = RawHttp.Part(Boundary, FilePart(fileName: "vanished.png"), Mnist.Png(0));
+        var request = RawHttp.Post("/prediction", $"multipart/form-data; boundary={Boundary}", body);
+        // Cut at several places: in the request head, in the part headers, in the image, before the closing boundary.
+        foreach (var cut in new[] { 40, request.Length - body.Length + 30, request.Length - 200, request.Length - 10 })
+        {
+            await RawHttp.SendAndVanishAsync(service.BaseAddress, request[..cut]);
+        }
+
+        await service.AssertStillServingAsync("clients that vanished");
+        var after = await service.CountRowsAsync();
+        // Only the check upload itself was stored.
+        Assert.Equal((before.Inputs + 1, before.Predictions + 1), after);
+    }
+}
