@@ -6,6 +6,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/PredictionApi/PredictionApi.csproj src/PredictionApi/
 RUN dotnet restore src/PredictionApi/PredictionApi.csproj
+# db/schema.sql is embedded in the assembly; models/ is published next to it (Model:Directory's default).
 COPY db/ db/
 COPY models/ models/
 COPY src/PredictionApi/ src/PredictionApi/
@@ -13,17 +14,13 @@ RUN dotnet publish src/PredictionApi/PredictionApi.csproj -c Release -o /app --n
 
 # Run: the ASP.NET runtime only, as the image's non-root "app" user.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl is only for the health check below.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app ./
-ENV ASPNETCORE_HTTP_PORTS=8080 \
-    DOTNET_gcServer=1
+ENV ASPNETCORE_HTTP_PORTS=8080
 EXPOSE 8080
 USER $APP_UID
 # Ready = model loaded and PostgreSQL reachable; the start period covers schema application and warm-up.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD curl -fsS http://localhost:8080/health/ready || exit 1
+# The runtime image has no curl or wget: the program's own "healthcheck" command asks /health/ready.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["dotnet", "/app/PredictionApi.dll", "healthcheck"]
 ENTRYPOINT ["dotnet", "PredictionApi.dll"]

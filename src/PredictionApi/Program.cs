@@ -16,6 +16,13 @@ if (args is ["label", ..])
     return;
 }
 
+// "healthcheck [url]": exit 0 when a running instance is ready (the container's HEALTHCHECK; no curl in the image).
+if (args is ["healthcheck", ..])
+{
+    Environment.ExitCode = await HealthProbe.RunAsync(args[1..], Console.Out, CancellationToken.None);
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 // Every error is an RFC 7807 problem details body.
