@@ -241,11 +241,13 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
             var (mean, std) = spec.Scaling == PixelScaling.Standard ? (spec.Mean[ch], spec.Std[ch]) : (0f, 1f);
             for (var i = 0; i < area; i++)
             {
+                // Averaging hundreds of pixels in float can overshoot 255 by a few ulps; the model's range is exact.
+                var pixel = Math.Clamp(source[i], 0f, 255f);
                 var v = spec.Scaling switch
                 {
-                    PixelScaling.Raw => source[i],
-                    PixelScaling.Standard => (source[i] / 255f - mean) / std,
-                    _ => source[i] / 255f,
+                    PixelScaling.Raw => pixel,
+                    PixelScaling.Standard => (pixel / 255f - mean) / std,
+                    _ => pixel / 255f,
                 };
                 tensor[spec.Layout == TensorLayout.NCHW ? ch * area + i : i * c + ch] = v;
             }

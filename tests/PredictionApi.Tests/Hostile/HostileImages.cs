@@ -1,0 +1,215 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using SkiaSharp;
+
+namespace PredictionApi.Tests.Hostile;
+
+/// <summary>
+/// Image files with the awkward features real uploads and attackers bring: palettes with transparency,
+/// 16-bit samples, top-down bitmaps, headers that declare enormous canvases. PNG chunks are written
+/// here byte by byte (with their CRCs) so a test states exactly what the file holds.
+/// </summary>
+public static class HostileImages
+{
+    /// <summary>MNIST test image <paramref name="index"/> scaled up by <paramref name="factor"/> (nearest neighbour).</summary>
+    public static byte[] Digit(int index, int factor)
+    {
+        var source = Mnist.Images.Image(index);
+        var side = 28 * factor;
+        var pixels = new byte[side * side];
+        for (var y = 0; y < side; y++)
+        {
+            for (var x = 0; x < side; x++)
+            {
+                pixels[y * side + x] = source[y / factor * 28 + x / factor];
+            }
+        }
+
+        return pixels;
+    }
+
+    /// <summary>255 - v for every pixel: the digit written dark on light, as on paper.</summary>
+    public static byte[] Inverted(ReadOnlySpan<byte> pixels)
+    {
+        var inverted = new byte[pixels.Length];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            inverted[i] = (byte)(255 - pixels[i]);
+        }
+
+        return inverted;
+    }
+
+    /// <summary>An 8-bit palette PNG whose palette entry i is gray level i, with <paramref name="transparency"/> as its tRNS chunk.</summary>
+    public static byte[] PngPalette(int width, int height, ReadOnlySpan<byte> indices, byte[] transparency)
+    {
+        var palette = new byte[256 * 3];
+        for (var i = 0; i < 256; i++)
+        {
+            palette[i * 3] = palette[i * 3 + 1] = palette[i * 3 + 2] = (byte)i;
+        }
+
+        return Png(width, height, bitDepth: 8, colourType: 3, bytesPerPixel: 1, indices, ("PLTE", palette), ("tRNS", transparency));
+    }
+
+    /// <summary>A 16-bit grayscale PNG (samples big-endian) whose tRNS marks the gray value <paramref name="transparentGray"/> transparent.</summary>
+    public static byte[] PngGray16Transparent(int width, int height, ReadOnlySpan<ushort> samples, ushort transparentGray)
+    {
+        var bytes = new byte[samples.Length * 2];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(i * 2), samples[i]);
+        }
+
+        var trns = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(trns, transparentGray);
+        return Png(width, height, bitDepth: 16, colourType: 0, bytesPerPixel: 2, bytes, ("tRNS", trns));
+    }
+
+    /// <summary>An 8-bit grayscale PNG whose rows are stored deflated but whose file is tiny: a decompression bomb of zeros.</summary>
+    public static byte[] PngZeros(int width, int height) => Png(width, height, 8, 0, 1, new byte[(long)width * height > int.MaxValue ? 0 : width * height]);
+
+    /// <summary>A PNG from raw samples (filter type 0 on every row) plus extra chunks written before IDAT.</summary>
+    public static byte[] Png(int width, int height, int bitDepth, int colourType, int bytesPerPixel, ReadOnlySpan<byte> samples, params (string Type, byte[] Data)[] chunks)
+    {
+        var stride = width * bytesPerPixel;
+        using var raw = new MemoryStream();
+        using (var z = new ZLibStream(raw, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            for (var y = 0; y < height; y++)
+            {
+                z.WriteByte(0);
+                z.Write(samples.Slice(y * stride, stride));
+            }
+        }
+
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = (byte)bitDepth;
+        ihdr[9] = (byte)colourType;
+        Chunk(png, "IHDR", ihdr);
+        foreach (var (type, data) in chunks)
+        {
+            Chunk(png, type, data);
+        }
+
+        Chunk(png, "IDAT", raw.ToArray());
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    /// <summary>The same BMP stored top-down: a negative height and the rows in reading order.</summary>
+    public static byte[] TopDown(byte[] bottomUpBmp)
+    {
+        var width = BinaryPrimitives.ReadInt32LittleEndian(bottomUpBmp.AsSpan(18));
+        var height = BinaryPrimitives.ReadInt32LittleEndian(bottomUpBmp.AsSpan(22));
+        var offset = BinaryPrimitives.ReadInt32LittleEndian(bottomUpBmp.AsSpan(10));
+        var stride = (width * 3 + 3) & ~3;
+        var flipped = (byte[])bottomUpBmp.Clone();
+        BinaryPrimitives.WriteInt32LittleEndian(flipped.AsSpan(22), -height);
+        for (var row = 0; row < height; row++)
+        {
+            bottomUpBmp.AsSpan(offset + row * stride, stride).CopyTo(flipped.AsSpan(offset + (height - 1 - row) * stride));
+        }
+
+        return flipped;
+    }
+
+    /// <summary>A lossless WebP of a dark digit on a fully transparent ground (alpha = ink).</summary>
+    public static byte[] WebPInkOnTransparent(int width, int height, ReadOnlySpan<byte> ink)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var pixels = bitmap.GetPixelSpan();
+        for (var i = 0; i < ink.Length; i++)
+        {
+            // Black ink whose coverage is the alpha; the colour under alpha 0 does not matter.
+            pixels[i * 4 + 3] = ink[i];
+        }
+
+        using var data = bitmap.PeekPixels().Encode(new SKWebpEncoderOptions(SKWebpEncoderCompression.Lossless, 100))
+            ?? throw new InvalidOperationException("Skia could not encode WebP.");
+        return data.ToArray();
+    }
+
+    /// <summary>Headers of every supported format declaring <paramref name="width"/> x <paramref name="height"/>, with hardly any data after them.</summary>
+    public static IEnumerable<(string Format, byte[] Bytes)> HugeHeaders(int width, int height)
+    {
+        yield return ("PNG", TestImages.PngHeaderOnly((uint)width, (uint)height));
+
+        var bmp = TestImages.BmpGray(4, 4, new byte[16]);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), width);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), -height);
+        yield return ("BMP (top-down)", bmp);
+
+        if (width <= 65535 && height <= 65535)
+        {
+            var gif = TestImages.GifGray(4, 4, new byte[16]);
+            BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(6), (ushort)width);
+            BinaryPrimitives.WriteUInt16LittleEndian(gif.AsSpan(8), (ushort)height);
+            yield return ("GIF", gif);
+
+            // SOI, then a baseline frame header: length 11, precision 8, height, width, one component.
+            byte[] jpeg = [0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 1, 1, 0x11, 0, 0xFF, 0xD9];
+            yield return ("JPEG", jpeg);
+        }
+
+        if (width <= 16384 && height <= 16384)
+        {
+            var vp8x = WebPChunk("VP8X", [0, 0, 0, 0, .. Int24(width - 1), .. Int24(height - 1)]);
+            yield return ("WebP VP8X", vp8x);
+            var bits = (uint)(width - 1) | (uint)(height - 1) << 14;
+            var vp8l = WebPChunk("VP8L", [0x2F, (byte)bits, (byte)(bits >> 8), (byte)(bits >> 16), (byte)(bits >> 24), 0, 0, 0, 0, 0]);
+            yield return ("WebP VP8L", vp8l);
+        }
+
+        if (width <= 16383 && height <= 16383)
+        {
+            var vp8 = WebPChunk("VP8 ", [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, (byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0, 0]);
+            yield return ("WebP VP8", vp8);
+        }
+    }
+
+    private static byte[] Int24(int v) => [(byte)v, (byte)(v >> 8), (byte)(v >> 16)];
+
+    private static byte[] WebPChunk(string type, byte[] payload)
+    {
+        var file = new byte[20 + payload.Length];
+        "RIFF"u8.CopyTo(file);
+        BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(4), file.Length - 8);
+        "WEBP"u8.CopyTo(file.AsSpan(8));
+        System.Text.Encoding.ASCII.GetBytes(type).CopyTo(file.AsSpan(12));
+        BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(16), payload.Length);
+        payload.CopyTo(file.AsSpan(20));
+        return file;
+    }
+
+    private static void Chunk(Stream stream, string type, ReadOnlySpan<byte> data)
+    {
+        Span<byte> head = stackalloc byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(head, data.Length);
+        System.Text.Encoding.ASCII.GetBytes(type, head[4..]);
+        stream.Write(head);
+        stream.Write(data);
+        Span<byte> crc = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. head[4..], .. data]));
+        stream.Write(crc);
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+}
