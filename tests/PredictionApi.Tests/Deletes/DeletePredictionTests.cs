@@ -14,9 +14,7 @@ public sealed class DeletePredictionTests(ServiceFixture service) : IClassFixtur
 
     private async Task<(long Id, long InputId)> PostAsync(int digit)
     {
-        using var response = await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(digit)));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var body = await _client.PostPredictionAsync(Mnist.Png(digit));
         return (body.GetProperty("prediction_id").GetInt64(), body.GetProperty("input_id").GetInt64());
     }
 

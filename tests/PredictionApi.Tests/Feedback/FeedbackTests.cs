@@ -16,12 +16,8 @@ public sealed class FeedbackTests(ServiceFixture service) : IClassFixture<Servic
 
     private sealed record Row(string? TrueLabel, string? Note, DateTime? LabeledAt);
 
-    private async Task<long> PostAsync(int mnistIndex = 0)
-    {
-        using var response = await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(mnistIndex)));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
-    }
+    private async Task<long> PostAsync(int mnistIndex = 0) =>
+        (await _client.PostPredictionAsync(Mnist.Png(mnistIndex))).GetProperty("prediction_id").GetInt64();
 
     private Task<HttpResponseMessage> PatchAsync(long id, string json, string contentType = "application/json") =>
         _client.PatchAsync($"/prediction/{id}", new StringContent(json, Encoding.UTF8, contentType));

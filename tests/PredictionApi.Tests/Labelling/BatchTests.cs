@@ -108,8 +108,7 @@ public sealed class BatchTests(BatchFixture fixture) : IClassFixture<BatchFixtur
             Assert.Equal(item.GetProperty("likely_class").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 item.GetProperty("labels")[0].GetProperty("name").GetString());
             Assert.Equal("mnist", item.GetProperty("model").GetProperty("name").GetString());
-            using var single = await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(digit)));
-            var singleBody = await single.Content.ReadFromJsonAsync<JsonElement>();
+            var singleBody = await _client.PostPredictionAsync(Mnist.Png(digit));
             Assert.Equal(singleBody.GetProperty("prediction").ToString(), item.GetProperty("prediction").ToString());
 
             var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{item.GetProperty("prediction_id").GetInt64()}");

@@ -14,18 +14,11 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
 {
     private readonly HttpClient _client = fixture.Factory.CreateClient(new() { AllowAutoRedirect = false });
 
-    private async Task<JsonElement> PostAsync(byte[] png, string name = "digit.png")
-    {
-        using var response = await _client.PostAsync("/prediction", TestImages.Form(png, name));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
     [Fact]
     public async Task AnUploadIsPutInTheBucketAndItsRowHoldsTheKeyAndHashInsteadOfTheBytes()
     {
         var png = UniqueImages.Png();
-        var body = await PostAsync(png);
+        var body = await _client.PostPredictionAsync(png);
         var inputId = body.GetProperty("input_id").GetInt64();
 
         var row = await fixture.QuerySingleAsync<(string Kind, string? Data, string? Key, byte[] Sha256, int Size)>(
@@ -47,7 +40,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     public async Task GetPredictionEmbedsTheImageReadFromTheBucket()
     {
         var png = UniqueImages.Png();
-        var posted = await PostAsync(png, "seven.png");
+        var posted = await _client.PostPredictionAsync(png, "seven.png");
 
         var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}");
         Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
@@ -61,14 +54,13 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     {
         var since = DateTime.UtcNow.AddSeconds(-1);
         var (kept, gone, inDatabase) = (UniqueImages.Png(), UniqueImages.Png(), UniqueImages.Png());
-        var keptId = (await PostAsync(kept, "kept.png")).GetProperty("prediction_id").GetInt64();
-        var goneId = (await PostAsync(gone, "gone.png")).GetProperty("prediction_id").GetInt64();
+        var keptId = (await _client.PostPredictionAsync(kept, "kept.png")).GetProperty("prediction_id").GetInt64();
+        var goneId = (await _client.PostPredictionAsync(gone, "gone.png")).GetProperty("prediction_id").GetInt64();
         long inDatabaseId;
         await using (var databaseMode = new PredictionApiFactory(fixture.ConnectionString))
         {
             using var client = databaseMode.CreateClient();
-            using var posted = await client.PostAsync("/prediction", TestImages.Form(inDatabase, "db.png"));
-            inDatabaseId = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+            inDatabaseId = (await client.PostPredictionAsync(inDatabase, "db.png")).GetProperty("prediction_id").GetInt64();
         }
 
         // The object of one input disappears behind the service's back.
@@ -91,7 +83,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     public async Task ListingWithFieldsImageWhileTheStoreIsUnreachableIs503NotAPageWithoutImages()
     {
         var since = DateTime.UtcNow.AddSeconds(-1);
-        await PostAsync(UniqueImages.Png());
+        await _client.PostPredictionAsync(UniqueImages.Png());
         // Same database, but the object store is at an address where nothing answers.
         var settings = fixture.S3.Settings(ObjectStorageFixture.Bucket, ObjectStorageFixture.Prefix);
         settings["ObjectStorage:ServiceUrl"] = $"http://127.0.0.1:{TestPostgres.FreePort()}";
@@ -110,7 +102,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     public async Task APatchAnswersWithTheImageReadFromTheBucket()
     {
         var png = UniqueImages.Png();
-        var id = (await PostAsync(png)).GetProperty("prediction_id").GetInt64();
+        var id = (await _client.PostPredictionAsync(png)).GetProperty("prediction_id").GetInt64();
 
         using var response = await _client.PatchAsync($"/prediction/{id}", JsonContent.Create(new { true_label = "3" }));
 
@@ -124,7 +116,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     public async Task GetImageStreamsTheObjectWithItsContentType()
     {
         var png = UniqueImages.Png();
-        var posted = await PostAsync(png);
+        var posted = await _client.PostPredictionAsync(png);
 
         using var response = await _client.GetAsync($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}/image");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -141,8 +133,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
         await using var factory = new PredictionApiFactory(fixture.ConnectionString, settings);
         using var client = factory.CreateClient(new() { AllowAutoRedirect = false });
         var png = UniqueImages.Png();
-        using var posted = await client.PostAsync("/prediction", TestImages.Form(png));
-        var id = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+        var id = (await client.PostPredictionAsync(png)).GetProperty("prediction_id").GetInt64();
 
         using var response = await client.GetAsync($"/prediction/{id}/image");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -164,8 +155,8 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     {
         var png = UniqueImages.Png();
         var key = ObjectStorageFixture.KeyOf(png);
-        var first = (await PostAsync(png, "a.png")).GetProperty("prediction_id").GetInt64();
-        var second = (await PostAsync(png, "b.png")).GetProperty("prediction_id").GetInt64();
+        var first = (await _client.PostPredictionAsync(png, "a.png")).GetProperty("prediction_id").GetInt64();
+        var second = (await _client.PostPredictionAsync(png, "b.png")).GetProperty("prediction_id").GetInt64();
         Assert.Equal(2, await fixture.QuerySingleAsync<int>("SELECT count(*)::int FROM inputs WHERE object_key = @key", new { key }));
 
         using (var deleted = await _client.DeleteAsync($"/prediction/{first}"))
@@ -218,7 +209,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
         // A delete was queued, then the same bytes were uploaded again before the worker ran.
         var png = UniqueImages.Png();
         var key = ObjectStorageFixture.KeyOf(png);
-        await PostAsync(png);
+        await _client.PostPredictionAsync(png);
         await fixture.QuerySingleAsync<int>("INSERT INTO object_deletions (object_key) VALUES (@key) RETURNING 1", new { key });
 
         var deletions = fixture.Factory.Services.GetRequiredService<ObjectDeletions>();
@@ -236,8 +227,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
         await using (var databaseMode = new PredictionApiFactory(fixture.ConnectionString))
         {
             using var client = databaseMode.CreateClient();
-            using var posted = await client.PostAsync("/prediction", TestImages.Form(png));
-            id = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+            id = (await client.PostPredictionAsync(png)).GetProperty("prediction_id").GetInt64();
         }
 
         Assert.Equal("database", await fixture.QuerySingleAsync<string>(
@@ -251,7 +241,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     [Fact]
     public async Task ADatabaseModeServiceSaysWhyItCannotServeAnImageKeptInObjectStorage()
     {
-        var id = (await PostAsync(UniqueImages.Png())).GetProperty("prediction_id").GetInt64();
+        var id = (await _client.PostPredictionAsync(UniqueImages.Png())).GetProperty("prediction_id").GetInt64();
         await using var databaseMode = new PredictionApiFactory(fixture.ConnectionString);
         using var client = databaseMode.CreateClient();
 

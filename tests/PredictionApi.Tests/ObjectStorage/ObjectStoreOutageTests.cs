@@ -47,9 +47,7 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
     {
         var png = UniqueImages.Png();
         var key = ObjectStorageFixture.KeyOf(png);
-        using var posted = await _client.PostAsync("/prediction", TestImages.Form(png));
-        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
-        var body = await posted.Content.ReadFromJsonAsync<JsonElement>();
+        var body = await _client.PostPredictionAsync(png);
         var (id, inputId) = (body.GetProperty("prediction_id").GetInt64(), body.GetProperty("input_id").GetInt64());
 
         await _s3.StopAsync();

@@ -21,7 +21,7 @@ public sealed class ListPredictionsTests : IAsyncLifetime
         _client = _factory.CreateClient();
         for (var i = 0; i < 12; i++)
         {
-            var body = await (await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(i), $"{i}.png"))).Content.ReadFromJsonAsync<JsonElement>();
+            var body = await _client.PostPredictionAsync(Mnist.Png(i), $"{i}.png");
             _posted.Add((body.GetProperty("prediction_id").GetInt64(), body.GetProperty("likely_class").GetInt32()));
         }
     }
@@ -35,21 +35,11 @@ public sealed class ListPredictionsTests : IAsyncLifetime
     [Fact]
     public async Task PagesWalkEveryPredictionNewestFirstWithoutGapsOrRepeats()
     {
-        var seen = new List<JsonElement>();
-        string? cursor = null;
-        var pages = 0;
-        do
-        {
-            var page = await _client.GetFromJsonAsync<JsonElement>("/predictions?limit=5" + (cursor is null ? "" : $"&cursor={cursor}"));
-            var items = page.GetProperty("items").EnumerateArray().ToList();
-            Assert.InRange(items.Count, 1, 5);
-            seen.AddRange(items);
-            cursor = page.GetProperty("next_cursor").GetString();
-            pages++;
-        }
-        while (cursor is not null);
+        var pages = await _client.WalkPredictionsAsync("", 5);
+        var seen = pages.SelectMany(p => p).ToList();
 
-        Assert.Equal(3, pages);
+        Assert.Equal(3, pages.Count);
+        Assert.All(pages, p => Assert.InRange(p.Count, 1, 5));
         Assert.Equal(_posted.Select(p => p.Id).Reverse(), seen.Select(s => s.GetProperty("prediction_id").GetInt64()));
         var times = seen.Select(s => s.GetProperty("created_at").GetDateTime()).ToList();
         Assert.Equal(times.OrderByDescending(t => t), times);
@@ -89,22 +79,11 @@ public sealed class ListPredictionsTests : IAsyncLifetime
     public async Task FilteringByLikelyClassReturnsOnlyThatClassAcrossPages()
     {
         var target = _posted.GroupBy(p => p.LikelyClass).OrderByDescending(g => g.Count()).First();
-        var ids = new List<long>();
-        string? cursor = null;
-        do
-        {
-            var page = await _client.GetFromJsonAsync<JsonElement>($"/predictions?likely_class={target.Key}&model=mnist&limit=1" + (cursor is null ? "" : $"&cursor={cursor}"));
-            foreach (var item in page.GetProperty("items").EnumerateArray())
-            {
-                Assert.Equal(target.Key, item.GetProperty("likely_class").GetInt32());
-                ids.Add(item.GetProperty("prediction_id").GetInt64());
-            }
 
-            cursor = page.GetProperty("next_cursor").GetString();
-        }
-        while (cursor is not null);
+        var items = (await _client.WalkPredictionsAsync($"likely_class={target.Key}&model=mnist", 1)).SelectMany(p => p).ToList();
 
-        Assert.Equal(target.Select(t => t.Id).Reverse(), ids);
+        Assert.All(items, item => Assert.Equal(target.Key, item.GetProperty("likely_class").GetInt32()));
+        Assert.Equal(target.Select(t => t.Id).Reverse(), items.Select(item => item.GetProperty("prediction_id").GetInt64()));
     }
 
     [Theory]

@@ -84,7 +84,7 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
     public async Task AStoredPredictionComesBackWithItsImageAsADataUrl()
     {
         var png = Mnist.Png(4);
-        var posted = await (await _client.PostAsync("/prediction", TestImages.Form(png, "four.png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var posted = await _client.PostPredictionAsync(png, "four.png");
         var id = posted.GetProperty("prediction_id").GetInt64();
 
         var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
@@ -109,7 +109,7 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
     public async Task TheImageEndpointReturnsTheUploadedBytesWithTheirContentType()
     {
         var png = Mnist.Png(5);
-        var posted = await (await _client.PostAsync("/prediction", TestImages.Form(png))).Content.ReadFromJsonAsync<JsonElement>();
+        var posted = await _client.PostPredictionAsync(png);
 
         using var response = await _client.GetAsync($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}/image");
 

@@ -82,7 +82,7 @@ public sealed class LabelsTests(ServiceFixture service) : IClassFixture<ServiceF
     [Fact]
     public async Task DefaultLabelsOfAStoredPredictionMatchThoseOfTheUpload()
     {
-        var body = await (await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(3)))).Content.ReadFromJsonAsync<JsonElement>();
+        var body = await _client.PostPredictionAsync(Mnist.Png(3));
         var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{body.GetProperty("prediction_id").GetInt64()}");
 
         Assert.Equal(LabelsOf(body), LabelsOf(stored));

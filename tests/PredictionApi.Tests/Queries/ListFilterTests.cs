@@ -61,27 +61,8 @@ public sealed class ListFilterTests(FilterFixture data) : IClassFixture<FilterFi
 
     private string At(int seconds) => Seed.Iso(data.Start.AddSeconds(seconds));
 
-    /// <summary>Every page of the query, following next_cursor with the given page size.</summary>
-    private async Task<List<JsonElement>> WalkAsync(string query, int limit)
-    {
-        var items = new List<JsonElement>();
-        string? cursor = null;
-        do
-        {
-            using var response = await _client.GetAsync($"/predictions?{query}&limit={limit}" + (cursor is null ? "" : $"&cursor={cursor}"));
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-            var page = JsonSerializer.Deserialize<JsonElement>(text);
-            var pageItems = page.GetProperty("items").EnumerateArray().ToList();
-            Assert.True(pageItems.Count <= limit);
-            items.AddRange(pageItems);
-            cursor = page.GetProperty("next_cursor").GetString();
-            Assert.True(cursor is null || pageItems.Count == limit, "only a full page has a next cursor");
-        }
-        while (cursor is not null);
-
-        return items;
-    }
+    /// <summary>Every item of the query, following next_cursor with the given page size.</summary>
+    private async Task<List<JsonElement>> WalkAsync(string query, int limit) => [.. (await _client.WalkPredictionsAsync(query, limit)).SelectMany(p => p)];
 
     private async Task AssertListsExactlyAsync(string query, Func<SeedRow, bool> matches)
     {

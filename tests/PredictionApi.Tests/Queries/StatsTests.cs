@@ -125,8 +125,7 @@ public sealed class StatsTests(ServiceFixture service) : IClassFixture<ServiceFi
         var posted = new List<JsonElement>();
         foreach (var index in new[] { 0, 1, 2 })
         {
-            using var response = await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(index)));
-            posted.Add(await response.Content.ReadFromJsonAsync<JsonElement>());
+            posted.Add(await _client.PostPredictionAsync(Mnist.Png(index)));
         }
 
         var stats = await StatsAsync($"from={Seed.Iso(before)}");
