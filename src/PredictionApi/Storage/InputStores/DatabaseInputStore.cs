@@ -5,7 +5,7 @@ namespace PredictionApi.Storage.InputStores;
 /// <summary>The default: each input's bytes as base64 in its own row (storage_kind 'database').</summary>
 public sealed class DatabaseInputStore : IInputStore
 {
-    public string Kind => "database";
+    public string Kind => StorageKinds.Database;
 
     public Task<InputPayload> PutAsync(NpgsqlConnection connection, ReadOnlyMemory<byte> bytes, byte[] sha256, string contentType, CancellationToken cancellationToken) =>
         Task.FromResult(new InputPayload(Kind, Convert.ToBase64String(bytes.Span), null));

@@ -28,6 +28,16 @@ public interface IInputStore
     Task DeleteObjectAsync(string objectKey, CancellationToken cancellationToken);
 }
 
+/// <summary>The values of inputs.storage_kind (db/schema.sql allows exactly these).</summary>
+public static class StorageKinds
+{
+    /// <summary>The bytes are base64 in inputs.data.</summary>
+    public const string Database = "database";
+
+    /// <summary>The bytes are an object in the bucket, named by inputs.object_key.</summary>
+    public const string Object = "object";
+}
+
 /// <summary>What goes into the input row: the base64 bytes, or the key of the object holding them.</summary>
 public sealed record InputPayload(string StorageKind, string? Data, string? ObjectKey);
 

@@ -20,7 +20,7 @@ public sealed class ObjectDeletions(
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     /// <summary>Whether this service can delete objects (object storage is configured).</summary>
-    public bool Active => store.Kind == "object";
+    public bool Active => store.Kind == StorageKinds.Object;
 
     /// <summary>
     /// Inside the deleting transaction, after the input rows are deleted: queues the keys that no

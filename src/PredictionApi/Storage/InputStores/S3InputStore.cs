@@ -16,7 +16,7 @@ public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> op
 {
     private readonly ObjectStorageOptions _options = options.Value;
 
-    public string Kind => "object";
+    public string Kind => StorageKinds.Object;
 
     public string Bucket => _options.Bucket!;
 
