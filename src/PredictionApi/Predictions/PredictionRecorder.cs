@@ -28,7 +28,7 @@ public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore 
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (inputs.Kind == "database")
+        if (inputs.Kind == StorageKinds.Database)
         {
             // Bytes and rows go in one INSERT statement, which is a transaction of its own: one round trip.
             return await RecordAsync(connection, upload, prediction, cancellationToken);
