@@ -60,7 +60,6 @@ public static class LabelCommand
         builder.AddInference();
         builder.AddImaging();
         builder.AddPredictions();
-        builder.Services.AddSingleton<Labeller>();
         builder.Services.AddSingleton<LabelRunner>();
         // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
         builder.Services.AddSingleton<IServer, NoServer>();

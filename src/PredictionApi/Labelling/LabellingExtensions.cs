@@ -2,14 +2,13 @@ namespace PredictionApi.Labelling;
 
 internal static class LabellingExtensions
 {
-    /// <summary>POST /predictions/batch: its limits, the shared labeller, and the sweeper of expired idempotency keys.</summary>
+    /// <summary>POST /predictions/batch: its limits and the sweeper of expired idempotency keys.</summary>
     public static WebApplicationBuilder AddBatch(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<BatchOptions>()
             .BindConfiguration(BatchOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<Labeller>();
         builder.Services.AddHostedService<IdempotencySweeper>();
         return builder;
     }

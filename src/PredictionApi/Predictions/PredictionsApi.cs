@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -42,8 +41,7 @@ public static class PredictionsApi
         HttpContext context,
         string? include,
         [AsParameters] LabelQuery labelQuery,
-        ImagePreprocessor preprocessor,
-        ImageClassifier classifier,
+        Labeller labeller,
         PredictionRecorder recorder,
         IOptions<UploadOptions> uploadOptions,
         CancellationToken cancellationToken)
@@ -59,7 +57,8 @@ public static class PredictionsApi
             includeTensor = true;
         }
 
-        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
+        var spec = labeller.Spec;
+        if (labelQuery.TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
         {
             return badLabels;
         }
@@ -72,38 +71,26 @@ public static class PredictionsApi
 
         using (upload)
         {
-            var spec = classifier.Spec;
-            var tensor = ArrayPool<float>.Shared.Rent(spec.Input.TensorLength);
+            LabelledImage labelled;
             try
             {
-                ImageHeader header;
-                try
-                {
-                    header = preprocessor.Preprocess(upload.Bytes, spec.Input, tensor);
-                }
-                catch (ImageRejectedException e)
-                {
-                    return ApiProblems.Problem(e.Status, e.Title, e.Message);
-                }
-
-                var probabilities = new float[spec.Output.Classes];
-                var likely = classifier.Classify(tensor, probabilities);
-                // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit.
-                var stored = await recorder.RecordAsync(new RecordedUpload(upload.FileName, upload.Memory, header),
-                    new NewPrediction(spec.Name, spec.Version, probabilities, likely, probabilities[likely]), cancellationToken);
-
-                context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
-                return TypedResults.Ok(new PredictionResult(upload.FileName, header.ContentType, probabilities, likely, probabilities[likely],
-                    stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
-                    includeTensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor[..spec.Input.TensorLength]) : null)
-                {
-                    Labels = TopLabels.Select(probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
-                });
+                labelled = labeller.Label(upload.Bytes, keepTensor: includeTensor);
             }
-            finally
+            catch (ImageRejectedException e)
             {
-                ArrayPool<float>.Shared.Return(tensor);
+                return ApiProblems.Problem(e.Status, e.Title, e.Message);
             }
+
+            // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit.
+            var stored = await recorder.RecordAsync(new RecordedUpload(upload.FileName, upload.Memory, labelled.Header), labelled.ToNewPrediction(spec), cancellationToken);
+
+            context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
+            return TypedResults.Ok(new PredictionResult(upload.FileName, labelled.Header.ContentType, labelled.Probabilities, labelled.LikelyClass, labelled.Confidence,
+                stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
+                labelled.Tensor is { } tensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor) : null)
+            {
+                Labels = TopLabels.Select(labelled.Probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
+            });
         }
     }
 

@@ -13,6 +13,8 @@ internal static class PredictionsExtensions
             .BindConfiguration(RetentionOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Bytes to probabilities, the same way for single uploads, batches and the label command.
+        builder.Services.AddSingleton<Labeller>();
         builder.Services.AddSingleton<PredictionStore>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
         builder.Services.AddSingleton<PredictionRecorder>();

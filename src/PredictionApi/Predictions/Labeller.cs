@@ -1,28 +1,33 @@
 using System.Buffers;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
-using PredictionApi.Predictions;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>What the model said about one image.</summary>
 public sealed record LabelledImage(ImageHeader Header, float[] Probabilities, int LikelyClass)
 {
     public float Confidence => Probabilities[LikelyClass];
 
+    /// <summary>The input tensor exactly as the model received it, when it was asked for.</summary>
+    public float[]? Tensor { get; init; }
+
     public NewPrediction ToNewPrediction(ModelSpec spec) => new(spec.Name, spec.Version, Probabilities, LikelyClass, Confidence);
 }
 
 /// <summary>
-/// Preprocesses and classifies one image with the served model, exactly as POST /prediction does;
-/// shared by the batch endpoint and the label command. Thread-safe.
+/// Preprocesses and classifies one image with the served model: the one path from bytes to
+/// probabilities of POST /prediction, the batch endpoint and the label command. Thread-safe.
 /// </summary>
 public sealed class Labeller(ImagePreprocessor preprocessor, ImageClassifier classifier)
 {
     public ModelSpec Spec => classifier.Spec;
 
-    /// <summary>Labels <paramref name="bytes"/>; throws <see cref="ImageRejectedException"/> when they are not a usable image.</summary>
-    public LabelledImage Label(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Labels <paramref name="bytes"/>, keeping a copy of the tensor when <paramref name="keepTensor"/> is set;
+    /// throws <see cref="ImageRejectedException"/> when they are not a usable image.
+    /// </summary>
+    public LabelledImage Label(ReadOnlySpan<byte> bytes, bool keepTensor = false)
     {
         var spec = classifier.Spec;
         var tensor = ArrayPool<float>.Shared.Rent(spec.Input.TensorLength);
@@ -31,7 +36,7 @@ public sealed class Labeller(ImagePreprocessor preprocessor, ImageClassifier cla
             var header = preprocessor.Preprocess(bytes, spec.Input, tensor);
             var probabilities = new float[spec.Output.Classes];
             var likely = classifier.Classify(tensor, probabilities);
-            return new LabelledImage(header, probabilities, likely);
+            return new LabelledImage(header, probabilities, likely) { Tensor = keepTensor ? tensor[..spec.Input.TensorLength] : null };
         }
         finally
         {
