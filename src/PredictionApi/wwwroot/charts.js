@@ -1,4 +1,4 @@
-// Rendering helpers shared by the result panel, the gallery and the detail dialog.
+// Rendering functions shared by the result panel, the gallery and the detail dialog.
 
 const percentFormat = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });

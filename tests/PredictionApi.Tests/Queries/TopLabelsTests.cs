@@ -2,7 +2,7 @@ using PredictionApi.Predictions;
 
 namespace PredictionApi.Tests.Queries;
 
-/// <summary>The top-k helper that every endpoint returning predictions (and batch labelling) shares.</summary>
+/// <summary>The top-k selection that every endpoint returning predictions (and batch labelling) shares.</summary>
 public sealed class TopLabelsTests
 {
     private static readonly string[] Names = ["cat", "dog", "bird", "fish"];
