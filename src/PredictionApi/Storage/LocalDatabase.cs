@@ -10,8 +10,6 @@ namespace PredictionApi.Storage;
 /// </summary>
 public sealed class LocalDatabase(PostgresServer server, string database, ILogger<LocalDatabase> logger)
 {
-    public PostgresServer Server => server;
-
     public string ConnectionString => server.ConnectionString(database);
 
     public async Task StartAsync(CancellationToken cancellationToken)
