@@ -41,49 +41,24 @@ public sealed record PredictionFilter
     /// </summary>
     internal void AddConditions(List<string> conditions, DynamicParameters parameters)
     {
-        if (Model is not null)
+        void Add(object? value, string condition, string name, DbType type)
         {
-            conditions.Add("p.model_name = @Model");
-            parameters.Add("Model", Model, DbType.String);
+            if (value is not null)
+            {
+                conditions.Add(condition);
+                parameters.Add(name, value, type);
+            }
         }
 
-        if (LikelyClass is { } likelyClass)
-        {
-            conditions.Add("p.likely_class = @LikelyClass");
-            parameters.Add("LikelyClass", likelyClass, DbType.Int32);
-        }
-
-        if (Label is not null)
-        {
-            // Implies true_label IS NOT NULL, which lets the planner use the partial label indexes.
-            conditions.Add("p.true_label = @Label");
-            parameters.Add("Label", Label, DbType.String);
-        }
-
+        Add(Model, "p.model_name = @Model", "Model", DbType.String);
+        Add(LikelyClass, "p.likely_class = @LikelyClass", "LikelyClass", DbType.Int32);
+        // Implies true_label IS NOT NULL, which lets the planner use the partial label indexes.
+        Add(Label, "p.true_label = @Label", "Label", DbType.String);
         // Confidence is a real column: comparing with real parameters keeps 0.7 equal to 0.7.
-        if (MinConfidence is { } min)
-        {
-            conditions.Add("p.confidence >= @MinConfidence");
-            parameters.Add("MinConfidence", min, DbType.Single);
-        }
-
-        if (MaxConfidence is { } max)
-        {
-            conditions.Add("p.confidence <= @MaxConfidence");
-            parameters.Add("MaxConfidence", max, DbType.Single);
-        }
-
-        if (From is { } from)
-        {
-            conditions.Add("p.created_at >= @From");
-            parameters.Add("From", from, DbType.DateTimeOffset);
-        }
-
-        if (To is { } to)
-        {
-            conditions.Add("p.created_at < @To");
-            parameters.Add("To", to, DbType.DateTimeOffset);
-        }
+        Add(MinConfidence, "p.confidence >= @MinConfidence", "MinConfidence", DbType.Single);
+        Add(MaxConfidence, "p.confidence <= @MaxConfidence", "MaxConfidence", DbType.Single);
+        Add(From, "p.created_at >= @From", "From", DbType.DateTimeOffset);
+        Add(To, "p.created_at < @To", "To", DbType.DateTimeOffset);
     }
 
     /// <summary>
