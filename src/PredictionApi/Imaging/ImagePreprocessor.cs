@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
 
@@ -48,15 +47,17 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         var (width, height) = swap ? (size.Height, size.Width) : (size.Width, size.Height);
         var channels = spec.Channels;
-        var planes = ArrayPool<float>.Shared.Rent(channels * width * height);
+        var factor = ReductionFactor(width, height, spec);
+        var (planeW, planeH) = ((width + factor - 1) / factor, (height + factor - 1) / factor);
+        var planes = Scratch<float>.Rent(channels * planeW * planeH);
         try
         {
-            ToPlanes(bitmap, origin, width, height, spec.Background, channels, planes);
-            Shape(planes, width, height, spec, tensor);
+            ToPlanes(bitmap, origin, width, height, factor, spec.Background, channels, planes);
+            Shape(planes, planeW, planeH, spec, tensor);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(planes);
+            Scratch<float>.Return(planes);
         }
 
         return header;
@@ -103,17 +104,46 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     }
 
     /// <summary>
-    /// RGBA bytes to float planes (0..255) in display orientation: alpha composited on the background,
-    /// grayscale by Rec. 601 luminance when the model takes one channel.
+    /// How many pixels (per side) the decoded image is box-averaged by before preprocessing: enough to
+    /// bring it near <see cref="MaxWorkingPixels"/>, but never below the detail the model needs (the margins
+    /// of <see cref="DecodeSize"/>). A small PNG declaring 40 megapixels then costs megabytes, not gigabytes.
     /// </summary>
-    private static void ToPlanes(SKBitmap bitmap, SKEncodedOrigin origin, int width, int height, Rgb background, int channels, Span<float> planes)
+    internal static int ReductionFactor(int width, int height, InputSpec spec)
+    {
+        var area = (long)width * height;
+        if (area <= MaxWorkingPixels)
+        {
+            return 1;
+        }
+
+        var byArea = (int)Math.Ceiling(Math.Sqrt((double)area / MaxWorkingPixels));
+        // The mnist profile fits the ink's longer side into 20 pixels, so the longer side sets the margin.
+        var byMargin = spec.Profile == PreprocessProfile.Mnist
+            ? Math.Max(width, height) / (8 * MnistProfile.Size)
+            : Math.Min(width / (4 * spec.Width), height / (4 * spec.Height));
+        return Math.Max(1, Math.Min(byArea, byMargin));
+    }
+
+    // About a megapixel: more than any model input needs, little enough to keep a request's memory small.
+    private const long MaxWorkingPixels = 1 << 20;
+
+    /// <summary>
+    /// RGBA bytes to float planes (0..255) in display orientation: alpha composited on the background,
+    /// grayscale by Rec. 601 luminance when the model takes one channel, and each <paramref name="factor"/>
+    /// x <paramref name="factor"/> block averaged into one pixel (edge blocks over the pixels they have).
+    /// The planes are ceil(width / factor) x ceil(height / factor).
+    /// </summary>
+    private static void ToPlanes(SKBitmap bitmap, SKEncodedOrigin origin, int width, int height, int factor, Rgb background, int channels, Span<float> planes)
     {
         var pixels = bitmap.GetPixelSpan();
         var rowBytes = bitmap.RowBytes;
         var (srcW, srcH) = (bitmap.Width, bitmap.Height);
-        var area = width * height;
+        var (planeW, planeH) = ((width + factor - 1) / factor, (height + factor - 1) / factor);
+        var area = planeW * planeH;
+        planes[..(channels * area)].Clear();
         for (var y = 0; y < height; y++)
         {
+            var rowStart = y / factor * planeW;
             for (var x = 0; x < width; x++)
             {
                 var (sx, sy) = origin switch
@@ -139,17 +169,35 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                     b = (b * a + background.B * inv) / 255f;
                 }
 
-                var i = y * width + x;
+                var i = rowStart + x / factor;
                 if (channels == 1)
                 {
                     // Integer weights keep gray input exact: (299v + 587v + 114v) / 1000 == v.
-                    planes[i] = (299 * r + 587 * g + 114 * b) / 1000f;
+                    planes[i] += (299 * r + 587 * g + 114 * b) / 1000f;
                 }
                 else
                 {
-                    planes[i] = r;
-                    planes[area + i] = g;
-                    planes[2 * area + i] = b;
+                    planes[i] += r;
+                    planes[area + i] += g;
+                    planes[2 * area + i] += b;
+                }
+            }
+        }
+
+        if (factor == 1)
+        {
+            return;
+        }
+
+        for (var by = 0; by < planeH; by++)
+        {
+            var rows = Math.Min(factor, height - by * factor);
+            for (var bx = 0; bx < planeW; bx++)
+            {
+                float count = rows * Math.Min(factor, width - bx * factor);
+                for (var ch = 0; ch < channels; ch++)
+                {
+                    planes[ch * area + by * planeW + bx] /= count;
                 }
             }
         }
@@ -159,7 +207,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     private static void Shape(float[] planes, int width, int height, InputSpec spec, Span<float> tensor)
     {
         var (w, h, c) = (spec.Width, spec.Height, spec.Channels);
-        var sized = ArrayPool<float>.Shared.Rent(c * w * h);
+        var sized = Scratch<float>.Rent(c * w * h);
         try
         {
             var area = w * h;
@@ -181,7 +229,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(sized);
+            Scratch<float>.Return(sized);
         }
     }
 
@@ -202,7 +250,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                 var scale = Math.Min((float)w / width, (float)h / height);
                 var fitW = Math.Clamp((int)MathF.Round(width * scale), 1, w);
                 var fitH = Math.Clamp((int)MathF.Round(height * scale), 1, h);
-                var fitted = ArrayPool<float>.Shared.Rent(fitW * fitH);
+                var fitted = Scratch<float>.Rent(fitW * fitH);
                 Resampler.Resize(src, width, height, 0, 0, width, height, fitted, fitW, fitH);
                 dst.Fill(background);
                 var (left, top) = ((w - fitW) / 2, (h - fitH) / 2);
@@ -211,7 +259,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                     fitted.AsSpan(y * fitW, fitW).CopyTo(dst.Slice((top + y) * w + left, fitW));
                 }
 
-                ArrayPool<float>.Shared.Return(fitted);
+                Scratch<float>.Return(fitted);
                 break;
             }
 

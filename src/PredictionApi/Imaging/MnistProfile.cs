@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace PredictionApi.Imaging;
 
 /// <summary>
@@ -38,7 +36,7 @@ internal static class MnistProfile
 
         output[..(Size * Size)].Clear();
         var length = width * height;
-        var work = ArrayPool<float>.Shared.Rent(length);
+        var work = Scratch<float>.Rent(length);
         try
         {
             var plane = work.AsSpan(0, length);
@@ -83,7 +81,7 @@ internal static class MnistProfile
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(work);
+            Scratch<float>.Return(work);
         }
     }
 
@@ -116,8 +114,8 @@ internal static class MnistProfile
     private static (int X, int Y, int W, int H)? InkBox(ReadOnlySpan<float> plane, int width, int height)
     {
         var threshold = InkShare * 255;
-        var columns = ArrayPool<double>.Shared.Rent(width);
-        var rows = ArrayPool<double>.Shared.Rent(height);
+        var columns = Scratch<double>.Rent(width);
+        var rows = Scratch<double>.Rent(height);
         try
         {
             var colMass = columns.AsSpan(0, width);
@@ -150,8 +148,8 @@ internal static class MnistProfile
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(columns);
-            ArrayPool<double>.Shared.Return(rows);
+            Scratch<double>.Return(columns);
+            Scratch<double>.Return(rows);
         }
     }
 

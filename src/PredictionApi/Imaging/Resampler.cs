@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace PredictionApi.Imaging;
 
 /// <summary>
@@ -22,7 +20,7 @@ internal static class Resampler
         // Only the source rows some output row reads need the horizontal pass.
         var firstRow = ys.MinIndex;
         var rows = ys.MaxIndex - firstRow + 1;
-        var tmp = ArrayPool<float>.Shared.Rent(rows * dstWidth);
+        var tmp = Scratch<float>.Rent(rows * dstWidth);
         try
         {
             for (var r = 0; r < rows; r++)
@@ -46,7 +44,7 @@ internal static class Resampler
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(tmp);
+            Scratch<float>.Return(tmp);
         }
     }
 

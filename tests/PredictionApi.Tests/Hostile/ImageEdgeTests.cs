@@ -41,6 +41,17 @@ public sealed class ImageEdgeTests(HostileService service) : IClassFixture<Hosti
         Assert.Equal(reference, await TensorAsync(TestImages.GifGray(28, 28, frames), "GIF with 151 frames"));
     }
 
+    [Fact]
+    public async Task ALargeImageIsBoxAveragedFaithfullyBeforePreprocessing()
+    {
+        // 1120 x 1120 (over a megapixel) is averaged 2 x 2 before the profile runs; its 2 x 2 blocks are
+        // uniform, so the result must be exactly what the 560 x 560 image gives without any averaging.
+        var large = await TensorAsync(TestImages.PngGray8(1120, 1120, HostileImages.Inverted(HostileImages.Digit(0, 40))), "1120 x 1120");
+        var half = await TensorAsync(TestImages.PngGray8(560, 560, HostileImages.Inverted(HostileImages.Digit(0, 20))), "560 x 560");
+        Assert.Equal(half, large);
+        Assert.Contains(large, v => v > 0.5f);
+    }
+
     [Theory]
     [InlineData("CMYK")]
     [InlineData("progressive")]
