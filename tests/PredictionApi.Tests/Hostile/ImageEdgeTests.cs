@@ -52,6 +52,26 @@ public sealed class ImageEdgeTests(HostileService service) : IClassFixture<Hosti
         Assert.Contains(large, v => v > 0.5f);
     }
 
+    [Fact]
+    public async Task TheDeclaredTypeIsNeverTrustedOrServedBack()
+    {
+        // A real PNG with an HTML page appended, declared as HTML: stored and served as what its bytes are.
+        byte[] polyglot = [.. Mnist.Png(0), .. Encoding.ASCII.GetBytes("<html><script>alert(document.cookie)</script></html>")];
+        using var response = await service.PostFileAsync(polyglot, "page.html", "text/html; charset=utf-8");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("image/png", body.GetProperty("contenttype").GetString());
+        Assert.Equal(7, body.GetProperty("likely_class").GetInt32());
+
+        var id = body.GetProperty("prediction_id").GetInt64();
+        using var image = await service.Client.GetAsync($"/prediction/{id}/image");
+        Assert.Equal(HttpStatusCode.OK, image.StatusCode);
+        Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(polyglot, await image.Content.ReadAsByteArrayAsync());
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.StartsWith("data:image/png;base64,", stored.GetProperty("image").GetString());
+    }
+
     [Theory]
     [InlineData("CMYK")]
     [InlineData("progressive")]
