@@ -86,6 +86,26 @@ public sealed class QueryStringTests(HostileService service) : IClassFixture<Hos
         Assert.Equal(before, await service.CountRowsAsync());
     }
 
+    /// <summary>
+    /// Requests Kestrel refuses while parsing, before the application sees them. Kestrel writes these
+    /// answers itself, with an empty body, so they cannot be problem details; what matters is that they are
+    /// 4xx and that the service keeps serving.
+    /// </summary>
+    [Theory]
+    [InlineData("a NUL in the path", "GET /prediction/%00 HTTP/1.1\r\nHost: x\r\n", 400)]
+    [InlineData("a 20 KB request line", "GET /predictions?model={long} HTTP/1.1\r\nHost: x\r\n", 414)]
+    [InlineData("40 KB of headers", "GET /predictions HTTP/1.1\r\nHost: x\r\nX-Big: {long}{long}\r\n", 431)]
+    [InlineData("a NUL in a header", "GET /predictions HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n", 400)]
+    [InlineData("no Host header", "GET /predictions HTTP/1.1\r\n", 400)]
+    [InlineData("an unknown HTTP version", "GET /predictions HTTP/7.0\r\nHost: x\r\n", 505)]
+    public async Task RequestsKestrelRefusesWhileParsingAreClientErrorsAndTheServiceKeepsServing(string what, string head, int status)
+    {
+        var request = head.Replace("{long}", new string('a', 20_000)) + "Connection: close\r\n\r\n";
+        using var response = await RawHttp.SendAsync(service.BaseAddress, System.Text.Encoding.Latin1.GetBytes(request));
+        Assert.True(status == (int)response.StatusCode, $"{what}: {(int)response.StatusCode}");
+        await service.AssertStillServingAsync(what);
+    }
+
     [Fact]
     public async Task SqlLookingLabelsAreValuesNotSql()
     {
