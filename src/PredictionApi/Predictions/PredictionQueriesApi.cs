@@ -15,6 +15,12 @@ public static class PredictionQueriesApi
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 
+    /// <summary>
+    /// Data URLs one page may hold: a page with images ends before it would pass this (it always holds
+    /// one row), and next_cursor continues, so a page of large images cannot exhaust the server's memory.
+    /// </summary>
+    public const long MaxImageCharsPerPage = 8L << 20;
+
     public static IEndpointRouteBuilder MapPredictionQueries(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/predictions").WithTags("Predictions")
@@ -24,7 +30,8 @@ public static class PredictionQueriesApi
                 "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
                 "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
                 "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present; " +
-                "an image whose object is gone from object storage is null. " +
+                "an image whose object is gone from object storage is null. A page with images stops at about 8 MiB of images (at least one item) " +
+                "and may hold fewer than limit items; next_cursor continues. " +
                 "A cursor only continues the filters it was issued with.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
@@ -76,7 +83,7 @@ public static class PredictionQueriesApi
             return badLabels;
         }
 
-        var query = new PredictionQuery(pageSize, filter, WithImage: fields?.IncludesImage ?? false);
+        var query = new PredictionQuery(pageSize, filter);
         if (request.Cursor is not null)
         {
             if (!PredictionCursor.TryDecode(request.Cursor, out var after))
@@ -96,16 +103,16 @@ public static class PredictionQueriesApi
 
         // One row more than asked tells whether another page exists without a COUNT.
         var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
-        var page = rows.Take(pageSize).ToList();
+        var withImages = fields?.IncludesImage ?? false;
+        var page = rows.Take(withImages ? RowsWithRoomForImages(rows, pageSize) : pageSize).ToList();
         var items = page.Select(r => r.ToContract(withImage: false).WithLabels(spec, labels)).ToList();
-        if (query.WithImage)
+        if (withImages)
         {
-            // Bytes kept in the database came with the rows; objects are read from the store.
             var urls = await images.DataUrlsAsync(page.Select(r => r.Input).ToList(), cancellationToken);
             items = items.Select((item, i) => item with { Image = urls[i] }).ToList();
         }
 
-        var next = rows.Count > pageSize ? new PredictionCursor(rows[pageSize - 1].CreatedAt, rows[pageSize - 1].Id, filter.Fingerprint).Encode() : null;
+        var next = rows.Count > page.Count ? new PredictionCursor(page[^1].CreatedAt, page[^1].Id, filter.Fingerprint).Encode() : null;
         if (fields is null)
         {
             return TypedResults.Ok(new PredictionPage(items, next));
@@ -113,5 +120,22 @@ public static class PredictionQueriesApi
 
         var options = json.Value.SerializerOptions;
         return TypedResults.Json(new SelectedPredictionPage(items.Select(i => fields.Project(i, options)).ToList(), next), options);
+    }
+
+    /// <summary>How many of the first <paramref name="pageSize"/> rows fit in <see cref="MaxImageCharsPerPage"/> (at least one).</summary>
+    internal static int RowsWithRoomForImages(IReadOnlyList<PredictionRow> rows, int pageSize)
+    {
+        long total = 0;
+        var count = Math.Min(pageSize, rows.Count);
+        for (var i = 0; i < count; i++)
+        {
+            total += InputImages.DataUrlLength(rows[i].ContentType, rows[i].ByteSize);
+            if (total > MaxImageCharsPerPage && i > 0)
+            {
+                return i;
+            }
+        }
+
+        return count;
     }
 }

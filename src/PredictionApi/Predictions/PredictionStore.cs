@@ -6,12 +6,13 @@ using PredictionApi.Storage.InputStores;
 namespace PredictionApi.Predictions;
 
 /// <summary>
-/// A prediction joined with its input. Where the input's bytes are (<see cref="Data"/> or
-/// <see cref="ObjectKey"/>) is only read when the image is asked for.
+/// A prediction joined with its input: where the input's bytes are (<see cref="StorageKind"/>,
+/// <see cref="ObjectKey"/>) and how many there are. <see cref="Data"/>, the base64 bytes kept in the
+/// database, is only read for a single prediction; a page reads the images it has room for afterwards.
 /// </summary>
 public sealed record PredictionRow(long Id, long InputId, string Filename, string ContentType, string Probabilities, int LikelyClass,
     float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, DateTime? LabeledAt,
-    string? Data, string StorageKind, string? ObjectKey)
+    string StorageKind, string? ObjectKey, int ByteSize, string? Data)
 {
     /// <summary>The input, for reading its bytes from wherever they are kept.</summary>
     public StoredInput Input => new(InputId, ContentType, StorageKind, Data, ObjectKey);
@@ -22,8 +23,8 @@ public sealed record PredictionRow(long Id, long InputId, string Filename, strin
         TrueLabel, Note, withImage && Data is not null ? InputImages.DataUrl(ContentType, Data) : null) { LabeledAt = LabeledAt };
 }
 
-/// <summary>Filters and position of one page of GET /predictions; <see cref="WithImage"/> also reads the input's bytes.</summary>
-public sealed record PredictionQuery(int Limit, PredictionFilter Filter, PredictionCursor? After = null, bool WithImage = false);
+/// <summary>Filters and position of one page of GET /predictions.</summary>
+public sealed record PredictionQuery(int Limit, PredictionFilter Filter, PredictionCursor? After = null);
 
 /// <summary>
 /// Reads stored predictions with their inputs from PostgreSQL, through the service's one NpgsqlDataSource;
@@ -31,18 +32,19 @@ public sealed record PredictionQuery(int Limit, PredictionFilter Filter, Predict
 /// </summary>
 public sealed class PredictionStore(NpgsqlDataSource dataSource)
 {
+    // In the order of PredictionRow's constructor, which Dapper follows; Data comes after these.
     private const string SelectColumns = """
         SELECT p.id AS Id, p.input_id AS InputId, i.filename AS Filename, i.content_type AS ContentType,
                p.probabilities::text AS Probabilities, p.likely_class AS LikelyClass, p.confidence AS Confidence,
                p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
-               p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt
+               p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt,
+               i.storage_kind AS StorageKind, i.object_key AS ObjectKey, i.byte_size AS ByteSize
         """;
-
-    /// <summary>One prediction with where its input's bytes are, or null.</summary>
+    /// <summary>One prediction with its input's bytes when the database keeps them, or null.</summary>
     public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)
     {
         const string sql = SelectColumns + """
-            , i.data AS Data, i.storage_kind AS StorageKind, i.object_key AS ObjectKey
+            , i.data AS Data
             FROM predictions p JOIN inputs i ON i.id = p.input_id
             WHERE p.id = @id
             """;
@@ -51,7 +53,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// One page, newest first. Keyset pagination on (created_at, id) walks an index from the cursor, so
+    /// One page without the inputs' bytes, newest first. Keyset pagination on (created_at, id) walks an index from the cursor, so
     /// page 1,000 costs what page 1 does; filters pick a matching composite index.
     /// </summary>
     public async Task<IReadOnlyList<PredictionRow>> ListAsync(PredictionQuery query, CancellationToken cancellationToken)
@@ -77,12 +79,8 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         }
 
         parameters.Add("Limit", query.Limit);
-        // Columns in the order of PredictionRow's constructor, which Dapper follows.
-        var payload = query.WithImage
-            ? ", i.data AS Data, i.storage_kind AS StorageKind, i.object_key AS ObjectKey"
-            : ", NULL::text AS Data, i.storage_kind AS StorageKind, NULL::text AS ObjectKey";
-        return SelectColumns + payload
-            + "\nFROM predictions p JOIN inputs i ON i.id = p.input_id"
+        return SelectColumns
+            + ", NULL::text AS Data\nFROM predictions p JOIN inputs i ON i.id = p.input_id"
             + (conditions.Count > 0 ? "\nWHERE " + string.Join(" AND ", conditions) : "")
             + "\nORDER BY p.created_at DESC, p.id DESC\nLIMIT @Limit";
     }
