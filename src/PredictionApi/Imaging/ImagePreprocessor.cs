@@ -143,21 +143,23 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         planes[..(channels * area)].Clear();
         for (var y = 0; y < height; y++)
         {
-            var rowStart = y / factor * planeW;
-            for (var x = 0; x < width; x++)
+            // Each display row is a straight line through the stored pixels: a start and a step per pixel.
+            var (start, step) = origin switch
             {
-                var (sx, sy) = origin switch
-                {
-                    SKEncodedOrigin.TopRight => (srcW - 1 - x, y),
-                    SKEncodedOrigin.BottomRight => (srcW - 1 - x, srcH - 1 - y),
-                    SKEncodedOrigin.BottomLeft => (x, srcH - 1 - y),
-                    SKEncodedOrigin.LeftTop => (y, x),
-                    SKEncodedOrigin.RightTop => (y, srcH - 1 - x),
-                    SKEncodedOrigin.RightBottom => (srcW - 1 - y, srcH - 1 - x),
-                    SKEncodedOrigin.LeftBottom => (srcW - 1 - y, x),
-                    _ => (x, y),
-                };
-                var p = pixels.Slice(sy * rowBytes + sx * 4, 4);
+                SKEncodedOrigin.TopRight => (y * rowBytes + (srcW - 1) * 4, -4),
+                SKEncodedOrigin.BottomRight => ((srcH - 1 - y) * rowBytes + (srcW - 1) * 4, -4),
+                SKEncodedOrigin.BottomLeft => ((srcH - 1 - y) * rowBytes, 4),
+                SKEncodedOrigin.LeftTop => (y * 4, rowBytes),
+                SKEncodedOrigin.RightTop => ((srcH - 1) * rowBytes + y * 4, -rowBytes),
+                SKEncodedOrigin.RightBottom => ((srcH - 1) * rowBytes + (srcW - 1 - y) * 4, -rowBytes),
+                SKEncodedOrigin.LeftBottom => ((srcW - 1 - y) * 4, rowBytes),
+                _ => (y * rowBytes, 4),
+            };
+            var i = y / factor * planeW;
+            var inBlock = 0;
+            for (var x = 0; x < width; x++, start += step)
+            {
+                var p = pixels.Slice(start, 4);
                 float r = p[0], g = p[1], b = p[2];
                 var a = p[3];
                 if (a != 255)
@@ -169,7 +171,6 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                     b = (b * a + background.B * inv) / 255f;
                 }
 
-                var i = rowStart + x / factor;
                 if (channels == 1)
                 {
                     // Integer weights keep gray input exact: (299v + 587v + 114v) / 1000 == v.
@@ -180,6 +181,11 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                     planes[i] += r;
                     planes[area + i] += g;
                     planes[2 * area + i] += b;
+                }
+
+                if (++inBlock == factor)
+                {
+                    (inBlock, i) = (0, i + 1);
                 }
             }
         }
