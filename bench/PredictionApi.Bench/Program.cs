@@ -1,4 +1,4 @@
-// Helpers for bench/run.sh: writes MNIST test digits as PNG files for the HTTP load,
+// Tools for bench/run.sh: writes MNIST test digits as PNG files for the HTTP load,
 // and measures raw ONNX Runtime throughput on the served model, the ceiling for the service.
 using PredictionApi.Bench;
 
