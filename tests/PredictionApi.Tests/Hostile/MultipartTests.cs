@@ -56,6 +56,27 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
         await service.AssertStillServingAsync(what);
     }
 
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public async Task AMalformedBatchIsRefusedOrAnsweredFileByFileAndStoresOnlyWhatItReports(string what, string contentType, byte[] body, int status, string detail)
+    {
+        _ = (status, detail);
+        var before = await service.CountRowsAsync();
+        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/predictions/batch", contentType, body));
+
+        // The batch reader is more lenient than a single upload (a long boundary, many text fields), but
+        // whatever it answers, the rows added are exactly the files it reports as stored.
+        var stored = 0;
+        if (await HostileAssert.OkOrClientProblemAsync(response, what) == HttpStatusCode.OK)
+        {
+            var items = (await response.Content.ReadFromJsonAsync<JsonElement[]>())!;
+            stored = items.Count(i => i.TryGetProperty("prediction_id", out _));
+            Assert.All(items, i => Assert.True(i.TryGetProperty("prediction_id", out _) ^ i.TryGetProperty("error", out _), $"{what}: {i}"));
+        }
+
+        Assert.Equal((before.Inputs + stored, before.Predictions + stored), await service.CountRowsAsync());
+    }
+
     [Fact]
     public async Task AFileFieldAfterOtherFieldsAndWithExtraPartHeadersIsStillRead()
     {
@@ -70,15 +91,17 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
         Assert.Equal(7, result.GetProperty("likely_class").GetInt32());
     }
 
-    [Fact]
-    public async Task AContentLengthThatOverstatesTheBodyEndsInATimeoutProblemWithinSeconds()
+    [Theory]
+    [InlineData("/prediction")]
+    [InlineData("/predictions/batch")]
+    public async Task AContentLengthThatOverstatesTheBodyEndsInATimeoutProblemWithinSeconds(string path)
     {
         var before = await service.CountRowsAsync();
         var body = RawHttp.Part(Boundary, FilePart(fileName: "slow.png"), Mnist.Png(0));
         var started = DateTime.UtcNow;
         // The client promises 100 KB, sends far less, then waits: Kestrel's minimum data rate ends the wait.
         using var response = await RawHttp.SendAsync(service.BaseAddress,
-            RawHttp.Post("/prediction", $"multipart/form-data; boundary={Boundary}", body, contentLength: 100_000), TimeSpan.FromSeconds(30));
+            RawHttp.Post(path, $"multipart/form-data; boundary={Boundary}", body, contentLength: 100_000), TimeSpan.FromSeconds(30));
 
         await HostileAssert.ProblemAsync(response, 4, "a body shorter than its Content-Length");
         Assert.Equal(HttpStatusCode.RequestTimeout, response.StatusCode);
