@@ -10,7 +10,7 @@ namespace PredictionApi.Tests.Hostile;
 /// </summary>
 public sealed class CorruptImageTests(HostileService service) : IClassFixture<HostileService>
 {
-    public static TheoryData<string> Formats() => ["PNG", "JPEG", "GIF", "BMP", "WebP lossy", "WebP lossless"];
+    public static TheoryData<string> Formats() => ["PNG", "PNG over a megapixel", "JPEG", "GIF", "BMP", "WebP lossy", "WebP lossless"];
 
     private static byte[] Sample(string format)
     {
@@ -19,6 +19,8 @@ public sealed class CorruptImageTests(HostileService service) : IClassFixture<Ho
         return format switch
         {
             "PNG" => TestImages.PngGray8(112, 112, pixels),
+            // Over a megapixel, so what the decoder makes of the damage is also box-averaged before preprocessing.
+            "PNG over a megapixel" => TestImages.PngGray8(1120, 1120, HostileImages.Digit(0, 40)),
             "JPEG" => TestImages.SkiaEncodeGray(112, 112, pixels, SKEncodedImageFormat.Jpeg, 90),
             "GIF" => TestImages.GifGray(112, 112, pixels),
             "BMP" => TestImages.BmpGray(112, 112, pixels),
