@@ -111,6 +111,22 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
     }
 
     [Fact]
+    public async Task AContentLengthThatUnderstatesTheBodyIsAMalformedBodyAndTheRestIsNotARequest()
+    {
+        var before = await service.CountRowsAsync();
+        var body = RawHttp.Part(Boundary, FilePart(fileName: "short.png"), Mnist.Png(0));
+        // The length ends inside the image; what follows must not be read as a second request.
+        using var response = await RawHttp.SendAsync(service.BaseAddress,
+            RawHttp.Post("/prediction", $"multipart/form-data; boundary={Boundary}", body, contentLength: body.Length / 2));
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, "a body longer than its Content-Length");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("multipart", problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync("an understated Content-Length");
+    }
+
+    [Fact]
     public async Task BrokenChunkedFramingIsABadRequest()
     {
         var head = Encoding.ASCII.GetBytes($"POST /prediction HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={Boundary}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
