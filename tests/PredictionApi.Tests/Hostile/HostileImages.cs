@@ -49,7 +49,7 @@ public static class HostileImages
             palette[i * 3] = palette[i * 3 + 1] = palette[i * 3 + 2] = (byte)i;
         }
 
-        return Png(width, height, bitDepth: 8, colourType: 3, bytesPerPixel: 1, indices, ("PLTE", palette), ("tRNS", transparency));
+        return TestImages.Png(width, height, bitDepth: 8, colourType: 3, bytesPerPixel: 1, indices, ("PLTE", palette), ("tRNS", transparency));
     }
 
     /// <summary>A 16-bit grayscale PNG (samples big-endian) whose tRNS marks the gray value <paramref name="transparentGray"/> transparent.</summary>
@@ -63,43 +63,11 @@ public static class HostileImages
 
         var trns = new byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(trns, transparentGray);
-        return Png(width, height, bitDepth: 16, colourType: 0, bytesPerPixel: 2, bytes, ("tRNS", trns));
+        return TestImages.Png(width, height, bitDepth: 16, colourType: 0, bytesPerPixel: 2, bytes, ("tRNS", trns));
     }
 
     /// <summary>An 8-bit grayscale PNG whose rows are stored deflated but whose file is tiny: a decompression bomb of zeros.</summary>
-    public static byte[] PngZeros(int width, int height) => Png(width, height, 8, 0, 1, new byte[(long)width * height > int.MaxValue ? 0 : width * height]);
-
-    /// <summary>A PNG from raw samples (filter type 0 on every row) plus extra chunks written before IDAT.</summary>
-    public static byte[] Png(int width, int height, int bitDepth, int colourType, int bytesPerPixel, ReadOnlySpan<byte> samples, params (string Type, byte[] Data)[] chunks)
-    {
-        var stride = width * bytesPerPixel;
-        using var raw = new MemoryStream();
-        using (var z = new ZLibStream(raw, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            for (var y = 0; y < height; y++)
-            {
-                z.WriteByte(0);
-                z.Write(samples.Slice(y * stride, stride));
-            }
-        }
-
-        using var png = new MemoryStream();
-        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = (byte)bitDepth;
-        ihdr[9] = (byte)colourType;
-        Chunk(png, "IHDR", ihdr);
-        foreach (var (type, data) in chunks)
-        {
-            Chunk(png, type, data);
-        }
-
-        Chunk(png, "IDAT", raw.ToArray());
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
+    public static byte[] PngZeros(int width, int height) => TestImages.Png(width, height, 8, 0, 1, new byte[(long)width * height > int.MaxValue ? 0 : width * height]);
 
     /// <summary>The same BMP stored top-down: a negative height and the rows in reading order.</summary>
     public static byte[] TopDown(byte[] bottomUpBmp)
@@ -184,32 +152,5 @@ public static class HostileImages
         BinaryPrimitives.WriteInt32LittleEndian(file.AsSpan(16), payload.Length);
         payload.CopyTo(file.AsSpan(20));
         return file;
-    }
-
-    private static void Chunk(Stream stream, string type, ReadOnlySpan<byte> data)
-    {
-        Span<byte> head = stackalloc byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(head, data.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, head[4..]);
-        stream.Write(head);
-        stream.Write(data);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. head[4..], .. data]));
-        stream.Write(crc);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

@@ -47,14 +47,22 @@ public static class TestImages
         return stream.ToArray();
     }
 
-    private static byte[] Png(int width, int height, int bitDepth, int colourType, int bytesPerPixel, ReadOnlySpan<byte> pixels)
+    /// <summary>
+    /// A PNG from raw samples (filter type 0 on every row), with extra chunks (PLTE, tRNS, ...) written before IDAT.
+    /// Rows are deflated as they are written, so a large image of zeros stays a small file.
+    /// </summary>
+    public static byte[] Png(int width, int height, int bitDepth, int colourType, int bytesPerPixel, ReadOnlySpan<byte> samples,
+        params (string Type, byte[] Data)[] chunks)
     {
         var stride = width * bytesPerPixel;
-        var raw = new byte[(stride + 1) * height];
-        for (var y = 0; y < height; y++)
+        using var deflated = new MemoryStream();
+        using (var z = new ZLibStream(deflated, CompressionLevel.SmallestSize, leaveOpen: true))
         {
-            // Filter type 0 (none) before each row.
-            pixels.Slice(y * stride, stride).CopyTo(raw.AsSpan(y * (stride + 1) + 1));
+            for (var y = 0; y < height; y++)
+            {
+                z.WriteByte(0);
+                z.Write(samples.Slice(y * stride, stride));
+            }
         }
 
         using var stream = new MemoryStream();
@@ -65,7 +73,12 @@ public static class TestImages
         ihdr[8] = (byte)bitDepth;
         ihdr[9] = (byte)colourType;
         WriteChunk(stream, "IHDR", ihdr);
-        WriteChunk(stream, "IDAT", ZLib(raw));
+        foreach (var (type, data) in chunks)
+        {
+            WriteChunk(stream, type, data);
+        }
+
+        WriteChunk(stream, "IDAT", deflated.ToArray());
         WriteChunk(stream, "IEND", []);
         return stream.ToArray();
     }
