@@ -179,8 +179,24 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
         }
         else
         {
-            await recorder.RecordAsync(connection, new RecordedUpload(w.Image.Name.Length > 255 ? w.Image.Name[^255..] : w.Image.Name, w.Bytes, w.Result.Header), prediction, cancellationToken);
+            await recorder.RecordAsync(connection, new RecordedUpload(StoredName(w.Image.Name), w.Bytes, w.Result.Header), prediction, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The filename stored for an image: its path below the source with each part cleaned as an
+    /// upload's file name is (no control or bidi characters), and leading folders dropped while it is
+    /// longer than an upload's name may be, so the file's own name and extension are always kept.
+    /// </summary>
+    internal static string StoredName(string name)
+    {
+        var parts = name.Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries).Select(Upload.CleanFileName).ToList();
+        while (parts.Count > 1 && parts.Sum(p => p.Length + 1) - 1 > Upload.MaxFileNameLength)
+        {
+            parts.RemoveAt(0);
+        }
+
+        return parts.Count == 0 ? Upload.CleanFileName(name) : string.Join('/', parts);
     }
 
     private static bool IsStorageFailure(Exception e) => e is NpgsqlException or InputStorageException or TimeoutException;

@@ -62,6 +62,26 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
     private static int Count(string output, string what) => int.Parse(Regex.Match(output, $@"^\s+{what}\s+(\d+)", RegexOptions.Multiline).Groups[1].Value);
 
     [Fact]
+    public async Task FileNamesAreStoredCleanedAsUploadsAreAndLongPathsKeepTheirFileName()
+    {
+        var longFolder = Path.Combine(new string('a', 100), new string('b', 100), new string('c', 100));
+        Directory.CreateDirectory(Path.Combine(_folder, longFolder));
+        var files = new[] { "evil\u202Egnp.png", "bell\u0007\u001b[31m\u2066.png", Path.Combine(longFolder, "tail.png") };
+        for (var i = 0; i < files.Length; i++)
+        {
+            File.WriteAllBytes(Path.Combine(_folder, files[i]), Mnist.Png(i));
+        }
+
+        var (exit, output, error) = await RunAsync(_folder);
+
+        Assert.True(exit == 0, output + error);
+        await using var connection = new NpgsqlConnection(_database);
+        var stored = (await connection.QueryAsync<string>("SELECT filename FROM inputs ORDER BY filename")).ToList();
+        // Control and bidi characters are gone; the 308-character path lost its leading folder, not its file name.
+        Assert.Equal([$"{new string('b', 100)}/{new string('c', 100)}/tail.png", "bell[31m.png", "evilgnp.png"], stored);
+    }
+
+    [Fact]
     public async Task LabelsEveryImageReportsFailuresWithReasonsAndARerunSkipsWhatIsDone()
     {
         WriteFolder();
