@@ -6,7 +6,6 @@ using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
-using PredictionApi.Storage;
 
 namespace PredictionApi.Labelling;
 
@@ -104,7 +103,7 @@ public static class BatchApi
         });
 
         var items = new BatchItem[files.Count];
-        await using (var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken))
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             if (idempotencyKey is not null && !await IdempotencyKeys.ClaimAsync(connection, idempotencyKey, requestSha256, options.IdempotencyKeyHours, cancellationToken))

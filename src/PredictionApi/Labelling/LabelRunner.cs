@@ -2,7 +2,6 @@ using Dapper;
 using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Predictions;
-using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Labelling;
@@ -135,7 +134,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
 
         try
         {
-            await using var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             foreach (var w in items)
             {
@@ -155,7 +154,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
         {
             try
             {
-                await using var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken);
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await StoreOneAsync(connection, w, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using PredictionApi.Imaging;
-using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
@@ -28,7 +27,7 @@ public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore 
     /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         if (inputs.Kind == StorageKinds.Database)
         {
             // Bytes and rows go in one INSERT statement, which is a transaction of its own: one round trip.

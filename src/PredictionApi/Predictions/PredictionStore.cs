@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
@@ -49,7 +48,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
             FROM predictions p JOIN inputs i ON i.id = p.input_id
             WHERE p.id = @id
             """;
-        await using var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<PredictionRow>(new CommandDefinition(sql, new { id }, cancellationToken: cancellationToken));
     }
 
@@ -60,7 +59,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<PredictionRow>> ListAsync(PredictionQuery query, CancellationToken cancellationToken)
     {
         var sql = ListSql(query, out var parameters);
-        await using var connection = await dataSource.OpenLiveConnectionAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<PredictionRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
         return rows.AsList();
     }

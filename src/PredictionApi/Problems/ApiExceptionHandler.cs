@@ -9,10 +9,21 @@ namespace PredictionApi.Problems;
 /// cannot be reached" into the right problem details; everything else stays a 500 whose body says
 /// nothing about the internals.
 /// </summary>
-internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServiceProvider services, ILogger<ApiExceptionHandler> logger)
+    : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (IsDeadConnection(exception))
+        {
+            // The backend behind a pooled connection is gone (PostgreSQL restarted or the backend was
+            // terminated), and so are those of the pool's other idle connections, opened before the same
+            // event. Dropping them all now lets this request be the only one that fails, without paying a
+            // validation round trip on every request. The failed request itself is not retried: its
+            // statement may have committed before the connection broke.
+            services.GetService<NpgsqlDataSource>()?.Clear();
+        }
+
         var (status, title, detail) = exception switch
         {
             // Kestrel's own limits and malformed requests (body too large or too slow, cut-off body).
@@ -46,6 +57,14 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogg
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+
+    /// <summary>57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, or a broken socket.</summary>
+    private static bool IsDeadConnection(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException npgsql => npgsql.InnerException is IOException or System.Net.Sockets.SocketException,
+        _ => false,
+    };
 
     private static bool IsDatabaseUnavailable(Exception exception) => exception switch
     {
