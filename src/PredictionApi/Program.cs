@@ -1,12 +1,8 @@
 using System.Text.Json;
 using PredictionApi.Health;
-using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Labelling;
 using PredictionApi.Predictions;
-using PredictionApi.Problems;
-using PredictionApi.Storage;
-using PredictionApi.Storage.InputStores;
 using Scalar.AspNetCore;
 
 // "label <folder | s3://bucket/prefix>": label a folder of images from the command line instead of serving HTTP.
@@ -25,18 +21,9 @@ if (args is ["healthcheck", ..])
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Every error is an RFC 7807 problem details body.
-builder.AddProblems();
-// PostgreSQL: one NpgsqlDataSource, schema applied at start-up; a private local cluster without a connection string.
-builder.AddStorage();
-// Where uploaded images live: PostgreSQL (default) or an S3-compatible bucket, with the object deletion outbox.
-builder.AddInputStorage();
-// The ONNX model from Model:Directory/Model:Name, loaded and warmed up before requests arrive.
-builder.AddInference();
-// Decoding and preprocessing uploads into the model's input tensor.
-builder.AddImaging();
-// Upload limits and retention; storing, reading and deleting predictions.
-builder.AddPredictions();
+// From an upload to its stored rows: problem details, PostgreSQL, the input store, the model, preprocessing
+// and the prediction store (Predictions/PredictionPipeline.cs; the label command registers the same).
+builder.AddPredictionPipeline();
 // The batch endpoint with idempotency keys.
 builder.AddBatch();
 // Liveness and readiness (model loaded, database reachable).

@@ -3,11 +3,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
-using PredictionApi.Problems;
-using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Labelling;
@@ -54,12 +51,7 @@ public static class LabelCommand
         });
         builder.Configuration.AddCommandLine(configuration.ToArray());
         // The same registrations as the web host, so the container validates the same way in Development.
-        builder.AddProblems();
-        builder.AddStorage();
-        builder.AddInputStorage();
-        builder.AddInference();
-        builder.AddImaging();
-        builder.AddPredictions();
+        builder.AddPredictionPipeline();
         builder.Services.AddSingleton<LabelRunner>();
         // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
         builder.Services.AddSingleton<IServer, NoServer>();
