@@ -47,37 +47,3 @@ public static class HealthApi
         }, cancellationToken: context.RequestAborted);
     }
 }
-
-internal sealed class ModelHealthCheck(ModelWarmup warmup, IServiceProvider services) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
-    {
-        if (!warmup.Ready)
-        {
-            return Task.FromResult(HealthCheckResult.Unhealthy("the model is not loaded yet"));
-        }
-
-        var spec = services.GetRequiredService<ImageClassifier>().Spec;
-        return Task.FromResult(HealthCheckResult.Healthy($"{spec.Name} {spec.Version} loaded"));
-    }
-}
-
-internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: timeout.Token));
-            return HealthCheckResult.Healthy("PostgreSQL answers");
-        }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            // The reason stays in the server log; the endpoint says only that the database is unreachable.
-            return HealthCheckResult.Unhealthy("PostgreSQL does not answer", e);
-        }
-    }
-}

@@ -2,15 +2,6 @@ using System.Buffers.Binary;
 
 namespace PredictionApi.Imaging;
 
-public enum ImageFormat
-{
-    Png,
-    Jpeg,
-    Gif,
-    Bmp,
-    WebP,
-}
-
 /// <summary>
 /// What the first bytes of an upload say it is: the format (by magic bytes, never by the declared
 /// content type or file name) and the dimensions its header declares, read before any decoding so a

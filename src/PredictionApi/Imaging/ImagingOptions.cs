@@ -11,16 +11,3 @@ public sealed class ImagingOptions
     [Range(1, 1_000_000_000, ErrorMessage = "Imaging:MaxPixels must be between 1 and 1000000000 (default 40000000, i.e. 40 megapixels).")]
     public long MaxPixels { get; set; } = 40_000_000;
 }
-
-internal static class ImagingExtensions
-{
-    public static WebApplicationBuilder AddImaging(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<ImagingOptions>()
-            .BindConfiguration(ImagingOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddSingleton<ImagePreprocessor>();
-        return builder;
-    }
-}

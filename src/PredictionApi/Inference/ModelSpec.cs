@@ -3,19 +3,6 @@ using PredictionApi.Imaging;
 
 namespace PredictionApi.Inference;
 
-public enum OutputKind
-{
-    /// <summary>Decided per row: used as is when it already is a distribution, else softmax.</summary>
-    Auto,
-    Logits,
-    Probabilities,
-}
-
-/// <summary>One ONNX graph input or output as the runtime reports it (-1 marks a dynamic dimension).</summary>
-public sealed record TensorSignature(string Name, int[] Dimensions, Type ElementType);
-
-public sealed record OutputSpec(string Name, OutputKind Kind, int Classes);
-
 /// <summary>Everything the service knows about the model it serves, with every manifest gap filled.</summary>
 public sealed record ModelSpec
 {

@@ -9,9 +9,6 @@ using PredictionApi.Problems;
 
 namespace PredictionApi.Labelling;
 
-/// <summary>One file of a batch: its bytes, or why they were not kept (too large, empty).</summary>
-public sealed record BatchFile(string FileName, byte[] Bytes, BatchError? Error);
-
 /// <summary>
 /// Reads the 'file' parts of a multipart batch as they stream in, so a request with too many files or
 /// too many bytes is refused before any file is processed. Also hashes what was sent, so an

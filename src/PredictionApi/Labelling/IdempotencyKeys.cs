@@ -3,9 +3,6 @@ using Npgsql;
 
 namespace PredictionApi.Labelling;
 
-/// <summary>The answer stored for an Idempotency-Key and a hash of the request that produced it.</summary>
-public sealed record StoredAnswer(byte[] RequestSha256, string Response);
-
 /// <summary>
 /// Idempotency-Key support for POST /predictions/batch (table idempotency_keys). The key is claimed
 /// inside the transaction that stores the batch and its answer is written in that same transaction,

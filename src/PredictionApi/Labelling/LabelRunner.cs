@@ -6,12 +6,6 @@ using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Labelling;
 
-/// <summary>One image the label command could not label, and why.</summary>
-public sealed record LabelFailure(string Name, string Reason);
-
-/// <summary>What a run of the label command did.</summary>
-public sealed record LabelSummary(int Total, int Labelled, int Skipped, int Ignored, IReadOnlyList<LabelFailure> Failures, IReadOnlyDictionary<int, int> PerClass, TimeSpan Elapsed);
-
 /// <summary>
 /// Labels every image of a source with the served model and stores inputs and predictions, a chunk of
 /// images per transaction. Re-runs are cheap: an image whose bytes (sha256) were already labelled by

@@ -5,9 +5,6 @@ using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>The answer to DELETE /predictions: predictions deleted, and inputs deleted with them.</summary>
-public sealed record DeletedPredictions(long Deleted, long InputsDeleted);
-
 /// <summary>DELETE /prediction/{id} and the retention delete DELETE /predictions?before=.</summary>
 public static class DeletionApi
 {

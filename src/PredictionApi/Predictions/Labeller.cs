@@ -4,17 +4,6 @@ using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>What the model said about one image.</summary>
-public sealed record LabelledImage(ImageHeader Header, float[] Probabilities, int LikelyClass)
-{
-    public float Confidence => Probabilities[LikelyClass];
-
-    /// <summary>The input tensor exactly as the model received it, when it was asked for.</summary>
-    public float[]? Tensor { get; init; }
-
-    public NewPrediction ToNewPrediction(ModelSpec spec) => new(spec.Name, spec.Version, Probabilities, LikelyClass, Confidence);
-}
-
 /// <summary>
 /// Preprocesses and classifies one image with the served model: the one path from bytes to
 /// probabilities of POST /prediction, the batch endpoint and the label command. Thread-safe.

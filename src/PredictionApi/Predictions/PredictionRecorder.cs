@@ -7,15 +7,6 @@ using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>An image to store with its prediction: the bytes as uploaded and what their header said.</summary>
-public sealed record RecordedUpload(string FileName, ReadOnlyMemory<byte> Bytes, ImageHeader Header);
-
-/// <summary>A prediction row to insert, for a new input or one already stored.</summary>
-public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence);
-
-/// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>
-public sealed record StoredIds(long PredictionId, long InputId, DateTime CreatedAt);
-
 /// <summary>
 /// Writes inputs with their predictions, wherever the <see cref="IInputStore"/> keeps the bytes: first
 /// the bytes (an object put), then the rows, in one transaction. If the rows fail the object is an

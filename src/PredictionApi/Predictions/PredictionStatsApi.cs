@@ -6,30 +6,6 @@ using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>Predictions of one predicted class.</summary>
-public sealed record ClassStats(int Class, string Label, long Count, double? MeanConfidence);
-
-/// <summary>Predictions whose confidence is at least <see cref="Min"/> and below <see cref="Max"/> (the last bin includes 1).</summary>
-public sealed record ConfidenceBin(double Min, double Max, long Count);
-
-/// <summary>Counts by true label (rows) and predicted label (columns), both indexed by <see cref="Labels"/>.</summary>
-public sealed record ConfusionMatrix(IReadOnlyList<string> Labels, long[][] Counts);
-
-/// <summary>How the predictions compare with the true labels recorded for them.</summary>
-/// <param name="Accuracy">Correct / labeled; null when nothing is labeled.</param>
-public sealed record FeedbackStats(long Labeled, long Correct, double? Accuracy, ConfusionMatrix? ConfusionMatrix);
-
-/// <summary>Answer to GET /predictions/stats.</summary>
-public sealed record PredictionStats(
-    string Model,
-    DateTime? From,
-    DateTime? To,
-    long Total,
-    double? MeanConfidence,
-    IReadOnlyList<ClassStats> Classes,
-    IReadOnlyList<ConfidenceBin> ConfidenceHistogram,
-    FeedbackStats Feedback);
-
 /// <summary>GET /predictions/stats: what a model predicted over a time range, and how often it was right.</summary>
 public static class PredictionStatsApi
 {

@@ -3,9 +3,6 @@ using Microsoft.AspNetCore.Routing.Template;
 
 namespace PredictionApi.Problems;
 
-/// <summary>How to send an endpoint's body, told to a caller who sent the wrong media type.</summary>
-internal sealed record BodyHint(string Text);
-
 /// <summary>
 /// The 415 answer of every endpoint with a body, written from that endpoint's metadata: the media types
 /// its <c>Accepts</c> names and its <see cref="BodyHint"/>. Routing refuses a wrong media type before any

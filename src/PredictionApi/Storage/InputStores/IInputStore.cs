@@ -27,30 +27,3 @@ public interface IInputStore
     /// <summary>Deletes one object from the object store (deleting a missing object succeeds).</summary>
     Task DeleteObjectAsync(string objectKey, CancellationToken cancellationToken);
 }
-
-/// <summary>The values of inputs.storage_kind (db/schema.sql allows exactly these).</summary>
-public static class StorageKinds
-{
-    /// <summary>The bytes are base64 in inputs.data.</summary>
-    public const string Database = "database";
-
-    /// <summary>The bytes are an object in the bucket, named by inputs.object_key.</summary>
-    public const string Object = "object";
-}
-
-/// <summary>What goes into the input row: the base64 bytes, or the key of the object holding them.</summary>
-public sealed record InputPayload(string StorageKind, string? Data, string? ObjectKey);
-
-/// <summary>Where a stored input's bytes are, as read from its row.</summary>
-public sealed record StoredInput(long Id, string ContentType, string StorageKind, string? Data, string? ObjectKey);
-
-/// <summary>
-/// The bytes of an input cannot be stored or read; <see cref="Status"/>, <see cref="Title"/> and the
-/// message are safe to show to the caller.
-/// </summary>
-public sealed class InputStorageException(int status, string title, string detail, Exception? inner = null) : Exception(detail, inner)
-{
-    public int Status { get; } = status;
-
-    public string Title { get; } = title;
-}

@@ -3,9 +3,6 @@ using PredictionApi.Predictions;
 
 namespace PredictionApi.Labelling;
 
-/// <summary>Why one file of a batch was not labelled, in the shape of problem details.</summary>
-public sealed record BatchError(int Status, string Title, string Detail);
-
 /// <summary>
 /// One element of the POST /predictions/batch answer, in request order: either the stored prediction
 /// (the fields of POST /prediction, with labels) or, for a file that could not be labelled, only

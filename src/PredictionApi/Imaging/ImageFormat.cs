@@ -1,0 +1,12 @@
+using System.Buffers.Binary;
+
+namespace PredictionApi.Imaging;
+
+public enum ImageFormat
+{
+    Png,
+    Jpeg,
+    Gif,
+    Bmp,
+    WebP,
+}

@@ -1,0 +1,7 @@
+namespace PredictionApi.Imaging;
+
+public enum PreprocessProfile
+{
+    None,
+    Mnist,
+}

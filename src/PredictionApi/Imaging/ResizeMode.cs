@@ -1,0 +1,8 @@
+namespace PredictionApi.Imaging;
+
+public enum ResizeMode
+{
+    Stretch,
+    Fit,
+    Crop,
+}

@@ -1,0 +1,7 @@
+namespace PredictionApi.Imaging;
+
+public enum TensorLayout
+{
+    NCHW,
+    NHWC,
+}

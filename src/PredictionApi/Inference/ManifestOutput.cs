@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PredictionApi.Inference;
+
+public sealed record ManifestOutput
+{
+    public string? Name { get; init; }
+
+    public string? Kind { get; init; }
+}

@@ -1,0 +1,12 @@
+using System.Text.Json;
+using PredictionApi.Imaging;
+
+namespace PredictionApi.Inference;
+
+public enum OutputKind
+{
+    /// <summary>Decided per row: used as is when it already is a distribution, else softmax.</summary>
+    Auto,
+    Logits,
+    Probabilities,
+}

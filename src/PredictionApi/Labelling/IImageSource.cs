@@ -1,0 +1,24 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace PredictionApi.Labelling;
+
+/// <summary>Where the label command finds images: a folder tree or an S3 prefix.</summary>
+public interface IImageSource
+{
+    /// <summary>Shown in progress and the summary.</summary>
+    string Description { get; }
+
+    /// <summary>Every image file under the source, in a stable order.</summary>
+    Task<IReadOnlyList<SourceImage>> ListAsync(CancellationToken cancellationToken);
+
+    Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken);
+
+    /// <summary>Files <see cref="ListAsync"/> passed over because their names are not image file names.</summary>
+    int Ignored { get; }
+
+    /// <summary>Image file names end with one of these; other files are counted as ignored, not failed.</summary>
+    static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"];
+
+    static bool IsImageName(string name) => Extensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,9 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>The answer to DELETE /predictions: predictions deleted, and inputs deleted with them.</summary>
+public sealed record DeletedPredictions(long Deleted, long InputsDeleted);

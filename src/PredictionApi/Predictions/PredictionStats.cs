@@ -1,0 +1,18 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using PredictionApi.Inference;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>Answer to GET /predictions/stats.</summary>
+public sealed record PredictionStats(
+    string Model,
+    DateTime? From,
+    DateTime? To,
+    long Total,
+    double? MeanConfidence,
+    IReadOnlyList<ClassStats> Classes,
+    IReadOnlyList<ConfidenceBin> ConfidenceHistogram,
+    FeedbackStats Feedback);

@@ -1,0 +1,49 @@
+using System.Data;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>Parsing of query-string values shared by the query endpoints.</summary>
+internal static partial class QueryValues
+{
+    public const int MaxNameLength = 200;
+
+    /// <summary>A finite number from 0 to 1, or null.</summary>
+    public static float? Probability(string text) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && float.IsFinite(value) && value is >= 0 and <= 1
+            ? value
+            : null;
+
+    /// <summary>
+    /// An ISO 8601 date (midnight UTC) or date and time, as UTC, or null. Without an offset the time is
+    /// UTC. A space where the offset sign belongs is read as '+', which an unescaped URL turns into a space.
+    /// </summary>
+    public static DateTime? Timestamp(string text)
+    {
+        var match = Iso8601().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var normalized = match.Groups["offset"].Value.StartsWith(' ') ? text.Replace(' ', '+') : text;
+        return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value.UtcDateTime
+            : null;
+    }
+
+    public static bool IsModelName(string text) => text.Length <= MaxNameLength && ModelName().IsMatch(text);
+
+    /// <summary>Non-empty, bounded text without control characters (PostgreSQL text cannot hold NUL).</summary>
+    public static bool IsText(string text) => text.Length is > 0 and <= MaxNameLength && !text.Any(char.IsControl);
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,7})?)?(?<offset>[Zz]|[+\- ][0-9]{2}:?[0-9]{2})?)?\z")]
+    private static partial Regex Iso8601();
+
+    [GeneratedRegex(@"^[\p{L}\p{N}][\p{L}\p{N}._:@/-]*\z")]
+    private static partial Regex ModelName();
+}

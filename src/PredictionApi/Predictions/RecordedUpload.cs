@@ -1,0 +1,11 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using PredictionApi.Imaging;
+using PredictionApi.Storage.InputStores;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>An image to store with its prediction: the bytes as uploaded and what their header said.</summary>
+public sealed record RecordedUpload(string FileName, ReadOnlyMemory<byte> Bytes, ImageHeader Header);

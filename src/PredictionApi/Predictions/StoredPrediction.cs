@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>A prediction as stored; <see cref="Image"/> (a data URL) when a single prediction is fetched, or listed with fields=image.</summary>
+public sealed record StoredPrediction(
+    long PredictionId,
+    long InputId,
+    string Filename,
+    [property: JsonPropertyName("contenttype")] string ContentType,
+    float[] Prediction,
+    int LikelyClass,
+    float Confidence,
+    ModelRef Model,
+    DateTime CreatedAt,
+    string? TrueLabel,
+    string? Note,
+    // The data URL is by far the largest field: it comes last.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyOrder(1)] string? Image)
+{
+    /// <summary>The most probable classes by name, most probable first (?max_labels=, ?min_confidence=).</summary>
+    public IReadOnlyList<LabelScore> Labels { get; init; } = [];
+
+    /// <summary>When <see cref="TrueLabel"/> was recorded; null while there is none.</summary>
+    public DateTime? LabeledAt { get; init; }
+}
