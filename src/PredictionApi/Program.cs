@@ -1,14 +1,15 @@
 using System.Text.Json;
+using PredictionApi.Commands;
 using PredictionApi.Health;
 using PredictionApi.Inference;
-using PredictionApi.Labelling;
 using PredictionApi.Predictions;
 using Scalar.AspNetCore;
 
-// "label <folder | s3://bucket/prefix>": label a folder of images from the command line instead of serving HTTP.
-if (args is ["label", ..])
+// "predict <folder | s3://bucket/prefix>": classify and store a folder of images instead of serving HTTP
+// ("label" is the command's earlier name, still accepted).
+if (args is ["predict" or "label", ..])
 {
-    Environment.ExitCode = await LabelCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+    Environment.ExitCode = await PredictCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
     return;
 }
 
@@ -40,14 +41,8 @@ app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-// Single predictions: upload, fetch, image, delete; the batch upload and the retention delete.
+// /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();
-app.MapDeletion();
-app.MapBatch();
-// Listing with filters, statistics, and true labels recorded as feedback.
-app.MapPredictionQueries();
-app.MapPredictionStats();
-app.MapFeedback();
 app.MapModels();
 app.MapHealth();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).

@@ -11,21 +11,6 @@ public static class DeletionApi
     // Clients' clocks differ a little from the server's; "now" on a fast clock is not "the future".
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
 
-    public static IEndpointRouteBuilder MapDeletion(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGroup("/prediction").WithTags("Predictions")
-            .MapDelete("/{id}", DeletePrediction)
-            .WithSummary("Delete a prediction, its input when no other prediction uses it, and the input's object in object storage.")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        routes.MapGroup("/predictions").WithTags("Predictions")
-            .MapDelete("/", DeletePredictionsBefore)
-            .WithSummary("Retention: delete every prediction created before a time (optionally only those with confidence <= max_confidence).")
-            .WithDescription("before (required) is an ISO 8601 time, UTC when it has no offset, and may not be in the future. " +
-                "Rows are deleted oldest first in short transactions of Retention:ChunkSize rows; inputs left without predictions go too.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        return routes;
-    }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeletePrediction(string id, PredictionDeleter deleter, CancellationToken cancellationToken)
     {

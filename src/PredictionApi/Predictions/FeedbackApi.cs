@@ -15,24 +15,8 @@ public static class FeedbackApi
     // A label and a note of at most 1,000 characters fit easily; anything far larger is not feedback.
     private const int MaxBodyBytes = 16 * 1024;
 
-    private const string BodyExample = """Send JSON such as {"true_label": "7", "note": "written with a thick pen"} with Content-Type: application/json.""";
+    internal const string BodyExample = """Send JSON such as {"true_label": "7", "note": "written with a thick pen"} with Content-Type: application/json.""";
 
-    public static IEndpointRouteBuilder MapFeedback(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGroup("/prediction").WithTags("Predictions")
-            .MapPatch("/{id}", RecordFeedback)
-            .WithSummary("Record the true label of a prediction (and an optional note); returns the stored prediction.")
-            .WithDescription(
-                "JSON merge patch: {\"true_label\": \"7\", \"note\": \"...\"}. A field left out is unchanged, null clears it. " +
-                "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters.")
-            .Accepts<FeedbackRequest>("application/json", "application/merge-patch+json")
-            .WithBodyHint(BodyExample)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        return routes;
-    }
 
     /// <summary>The body of PATCH /prediction/{id} (for the OpenAPI document; the handler reads it itself to tell absent from null).</summary>
     public sealed record FeedbackRequest

@@ -93,37 +93,4 @@ public sealed class InputImages(NpgsqlDataSource dataSource, IInputStore inputs)
     }
 
     /// <summary>GET /prediction/{id}/image: the stored bytes with their content type, or 302 to a presigned URL.</summary>
-    public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> GetImage(
-        string id, InputImages images, IInputStore inputs, HttpContext context, CancellationToken cancellationToken)
-    {
-        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
-        {
-            return invalid;
-        }
-
-        var input = await images.FindByPredictionAsync(predictionId, cancellationToken);
-        if (input is null)
-        {
-            return PredictionIds.NotFound(id);
-        }
-
-        try
-        {
-            if (await inputs.RedirectUriAsync(input, cancellationToken) is { } url)
-            {
-                // The URL expires; the redirect itself must not be cached past it.
-                context.Response.Headers.CacheControl = "private, no-store";
-                return TypedResults.Redirect(url.AbsoluteUri);
-            }
-
-            var stream = await inputs.OpenAsync(input, cancellationToken);
-            // A stored input never changes, so clients may keep it.
-            context.Response.Headers.CacheControl = "private, max-age=86400";
-            return TypedResults.Stream(stream, input.ContentType);
-        }
-        catch (InputStorageException e)
-        {
-            return ApiProblems.Problem(e.Status, e.Title, e.Message);
-        }
-    }
 }

@@ -1,11 +1,10 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using Dapper;
-using Npgsql;
-using PredictionApi.Imaging;
-using PredictionApi.Storage.InputStores;
+using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
 
 /// <summary>A prediction row to insert, for a new input or one already stored.</summary>
-public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence);
+public sealed record NewPrediction(string ModelName, string ModelVersion, float[] Probabilities, int LikelyClass, float Confidence)
+{
+    public static NewPrediction Of(ImagePrediction prediction, ModelSpec spec) =>
+        new(spec.Name, spec.Version, prediction.Probabilities, prediction.LikelyClass, prediction.Confidence);
+}

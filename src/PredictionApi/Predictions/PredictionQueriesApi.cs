@@ -6,10 +6,14 @@ using Microsoft.Extensions.Options;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
+using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>GET /predictions: stored predictions, newest first, filtered, with a keyset cursor.</summary>
+/// <summary>
+/// Reading what is stored: GET /predictions (newest first, filtered, with a keyset cursor), GET /prediction/{id}
+/// with its image as a data URL, and GET /prediction/{id}/image with the bytes as uploaded.
+/// </summary>
 public static class PredictionQueriesApi
 {
     public const int DefaultLimit = 50;
@@ -21,21 +25,6 @@ public static class PredictionQueriesApi
     /// </summary>
     public const long MaxImageCharsPerPage = 8L << 20;
 
-    public static IEndpointRouteBuilder MapPredictionQueries(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGroup("/predictions").WithTags("Predictions")
-            .MapGet("/", ListPredictions)
-            .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
-            .WithDescription(
-                "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
-                "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
-                "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present; " +
-                "an image whose object is gone from object storage is null. A page with images stops at about 8 MiB of images (at least one item) " +
-                "and may hold fewer than limit items; next_cursor continues. " +
-                "A cursor only continues the filters it was issued with.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        return routes;
-    }
 
     /// <summary>The query string of GET /predictions.</summary>
     public readonly record struct ListRequest(
@@ -137,5 +126,60 @@ public static class PredictionQueriesApi
         }
 
         return count;
+    }
+    public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
+        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
+    {
+        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
+        {
+            return invalid;
+        }
+
+        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
+        {
+            return badLabels;
+        }
+
+        var row = await store.GetAsync(predictionId, cancellationToken);
+        if (row is null)
+        {
+            return PredictionIds.NotFound(id);
+        }
+
+        return TypedResults.Ok(await images.WithImageAsync(row, classifier.Spec, labels, cancellationToken));
+    }
+
+    public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> GetImage(
+        string id, InputImages images, IInputStore inputs, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
+        {
+            return invalid;
+        }
+
+        var input = await images.FindByPredictionAsync(predictionId, cancellationToken);
+        if (input is null)
+        {
+            return PredictionIds.NotFound(id);
+        }
+
+        try
+        {
+            if (await inputs.RedirectUriAsync(input, cancellationToken) is { } url)
+            {
+                // The URL expires; the redirect itself must not be cached past it.
+                context.Response.Headers.CacheControl = "private, no-store";
+                return TypedResults.Redirect(url.AbsoluteUri);
+            }
+
+            var stream = await inputs.OpenAsync(input, cancellationToken);
+            // A stored input never changes, so clients may keep it.
+            context.Response.Headers.CacheControl = "private, max-age=86400";
+            return TypedResults.Stream(stream, input.ContentType);
+        }
+        catch (InputStorageException e)
+        {
+            return ApiProblems.Problem(e.Status, e.Title, e.Message);
+        }
     }
 }

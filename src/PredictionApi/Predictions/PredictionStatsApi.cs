@@ -11,15 +11,6 @@ public static class PredictionStatsApi
 {
     public const int HistogramBins = 10;
 
-    public static IEndpointRouteBuilder MapPredictionStats(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGroup("/predictions").WithTags("Predictions")
-            .MapGet("/stats", GetStats)
-            .WithSummary("Counts per predicted class, mean confidence, a confidence histogram and, where true labels were recorded, accuracy and a confusion matrix.")
-            .WithDescription("Optional from (inclusive) and to (exclusive) as ISO 8601 times; model defaults to the served model.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
-        return routes;
-    }
 
     /// <summary>One group of the aggregate: predictions sharing a predicted class, a confidence bin and a true label.</summary>
     private sealed record Group(int LikelyClass, int Bin, string? TrueLabel, long Count, double ConfidenceSum);

@@ -1,118 +1,107 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using PredictionApi.Imaging;
-using PredictionApi.Inference;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>POST /prediction, GET /prediction/{id} and its image.</summary>
+/// <summary>
+/// The /prediction and /predictions routes: every handler of the predictions feature is mapped here, with
+/// the statuses it can answer, so the OpenAPI document and the behaviour are read side by side. The
+/// handlers live in the <c>...Api</c> classes named after what they do.
+/// </summary>
 public static class PredictionsApi
 {
     public static IEndpointRouteBuilder MapPredictions(this IEndpointRouteBuilder routes)
     {
         var prediction = routes.MapGroup("/prediction").WithTags("Predictions");
-        prediction.MapPost("/", CreatePrediction)
+        var predictions = routes.MapGroup("/predictions").WithTags("Predictions");
+
+        prediction.MapPost("/", UploadApi.CreatePrediction)
             .WithSummary("Classify an uploaded image and store the image and its probabilities.")
-            .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw.")
-            .Accepts<PredictionUpload>("multipart/form-data")
+            .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw. " +
+                "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same file returns the " +
+                "stored answer (header Idempotent-Replayed: true) without storing anything again; the same key with another file is 422.")
+            .Accepts<UploadApi.PredictionUpload>("multipart/form-data")
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
+            .ProducesUploadProblems();
+
+        predictions.MapPost("/batch", BatchApi.CreateBatch)
+            .WithSummary("Classify and store several images; one result or error per file, in request order.")
+            .WithDescription("multipart/form-data with one 'file' field per image (at most Batch:MaxFiles, default 64). " +
+                "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same files " +
+                "returns the stored answer (header Idempotent-Replayed: true) without storing anything again; the same key " +
+                "with other files is 422. max_labels and min_confidence shape the labels of each result.")
+            .Accepts<BatchApi.BatchForm>("multipart/form-data")
+            .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
+            .DisableAntiforgery()
+            .ProducesUploadProblems();
+
+        predictions.MapGet("/", PredictionQueriesApi.ListPredictions)
+            .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
+            .WithDescription(
+                "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
+                "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
+                "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present; " +
+                "an image whose object is gone from object storage is null. A page with images stops at about 8 MiB of images (at least one item) " +
+                "and may hold fewer than limit items; next_cursor continues. " +
+                "A cursor only continues the filters it was issued with.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        prediction.MapGet("/{id}", PredictionQueriesApi.GetPrediction)
+            .WithSummary("A stored prediction with its input image as a data URL.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        prediction.MapGet("/{id}/image", PredictionQueriesApi.GetImage)
+            .WithSummary("The stored input image, as uploaded, with its content type (or a redirect to a presigned object URL).")
+            .Produces(StatusCodes.Status200OK, contentType: "image/*")
+            .Produces(StatusCodes.Status302Found)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        predictions.MapGet("/stats", PredictionStatsApi.GetStats)
+            .WithSummary("Counts per predicted class, mean confidence, a confidence histogram and, where true labels were recorded, accuracy and a confusion matrix.")
+            .WithDescription("Optional from (inclusive) and to (exclusive) as ISO 8601 times; model defaults to the served model.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        prediction.MapPatch("/{id}", FeedbackApi.RecordFeedback)
+            .WithSummary("Record the true label of a prediction (and an optional note); returns the stored prediction.")
+            .WithDescription(
+                "JSON merge patch: {\"true_label\": \"7\", \"note\": \"...\"}. A field left out is unchanged, null clears it. " +
+                "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters.")
+            .Accepts<FeedbackApi.FeedbackRequest>("application/json", "application/merge-patch+json")
+            .WithBodyHint(FeedbackApi.BodyExample)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        prediction.MapGet("/{id}", GetPrediction)
-            .WithSummary("A stored prediction with its input image as a data URL.")
+
+        prediction.MapDelete("/{id}", DeletionApi.DeletePrediction)
+            .WithSummary("Delete a prediction, its input when no other prediction uses it, and the input's object in object storage.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        prediction.MapGet("/{id}/image", InputImages.GetImage)
-            .WithSummary("The stored input image, as uploaded, with its content type.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        predictions.MapDelete("/", DeletionApi.DeletePredictionsBefore)
+            .WithSummary("Retention: delete every prediction created before a time (optionally only those with confidence <= max_confidence).")
+            .WithDescription("before (required) is an ISO 8601 time, UTC when it has no offset, and may not be in the future. " +
+                "Rows are deleted oldest first in short transactions of Retention:ChunkSize rows; inputs left without predictions go too.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 
-    /// <summary>The multipart form POST /prediction reads (for the OpenAPI document).</summary>
-    public sealed record PredictionUpload(IFormFile File);
-
-    public static async Task<Results<Ok<PredictionResult>, ProblemHttpResult>> CreatePrediction(
-        HttpContext context,
-        string? include,
-        [AsParameters] LabelQuery labelQuery,
-        Labeller labeller,
-        PredictionRecorder recorder,
-        IOptions<UploadOptions> uploadOptions,
-        CancellationToken cancellationToken)
-    {
-        var includeTensor = false;
-        foreach (var part in (include ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!part.Equals("tensor", StringComparison.OrdinalIgnoreCase))
-            {
-                return ApiProblems.BadRequest($"include '{part}' is not known; the only value is 'tensor'.");
-            }
-
-            includeTensor = true;
-        }
-
-        var spec = labeller.Spec;
-        if (labelQuery.TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
-        {
-            return badLabels;
-        }
-
-        var (upload, problem) = await Upload.ReadAsync(context.Request, "file", uploadOptions.Value.MaxBytes, cancellationToken);
-        if (upload is null)
-        {
-            return problem!;
-        }
-
-        using (upload)
-        {
-            LabelledImage labelled;
-            try
-            {
-                labelled = labeller.Label(upload.Bytes, keepTensor: includeTensor);
-            }
-            catch (ImageRejectedException e)
-            {
-                return ApiProblems.Problem(e.Status, e.Title, e.Message);
-            }
-
-            // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit.
-            var stored = await recorder.RecordAsync(new RecordedUpload(upload.FileName, upload.Memory, labelled.Header), labelled.ToNewPrediction(spec), cancellationToken);
-
-            context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
-            return TypedResults.Ok(new PredictionResult(upload.FileName, labelled.Header.ContentType, labelled.Probabilities, labelled.LikelyClass, labelled.Confidence,
-                stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
-                labelled.Tensor is { } tensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor) : null)
-            {
-                Labels = TopLabels.Select(labelled.Probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
-            });
-        }
-    }
-
-    public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
-        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
-    {
-        if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
-        {
-            return invalid;
-        }
-
-        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
-        {
-            return badLabels;
-        }
-
-        var row = await store.GetAsync(predictionId, cancellationToken);
-        if (row is null)
-        {
-            return PredictionIds.NotFound(id);
-        }
-
-        return TypedResults.Ok(await images.WithImageAsync(row, classifier.Spec, labels, cancellationToken));
-    }
+    /// <summary>What an upload can be refused with: bad input, a stalled body, a key conflict, an unavailable database.</summary>
+    private static RouteHandlerBuilder ProducesUploadProblems(this RouteHandlerBuilder builder) => builder
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status408RequestTimeout)
+        .ProducesProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }

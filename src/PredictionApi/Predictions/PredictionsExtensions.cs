@@ -1,3 +1,5 @@
+using PredictionApi.Inference;
+
 namespace PredictionApi.Predictions;
 
 internal static class PredictionsExtensions
@@ -14,7 +16,7 @@ internal static class PredictionsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         // Bytes to probabilities, the same way for single uploads, batches and the label command.
-        builder.Services.AddSingleton<Labeller>();
+        builder.Services.AddSingleton<ImagePredictor>();
         builder.Services.AddSingleton<PredictionStore>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
         builder.Services.AddSingleton<PredictionRecorder>();

@@ -1,9 +1,10 @@
+using PredictionApi.Commands;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using PredictionApi.Labelling;
+using PredictionApi.Predictions;
 using PredictionApi.Storage.InputStores;
 using PredictionApi.Tests.Queries;
 
@@ -269,7 +270,7 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
     [InlineData("ObjectStorage:PresignedUrlExpirySeconds", "0", "PresignedUrlExpirySeconds must be between 1 and 604800")]
     public async Task BadObjectStorageSettingsStopTheProgramAtStartWithAMessageSayingWhatToFix(string key, string value, string message)
     {
-        // The label command starts the same services as the web host (ValidateOnStart included) and reports start failures.
+        // The predict command starts the same services as the web host (ValidateOnStart included) and reports start failures.
         var settings = fixture.S3.Settings(ObjectStorageFixture.Bucket);
         settings["ConnectionStrings:Predictions"] = fixture.ConnectionString;
         settings[key] = value;
@@ -278,8 +279,8 @@ public sealed class ObjectStorageTests(ObjectStorageFixture fixture) : IClassFix
         using var error = new StringWriter();
         try
         {
-            var exit = await LabelCommand.RunAsync([folder, .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error, CancellationToken.None);
-            Assert.Equal(LabelCommand.UsageError, exit);
+            var exit = await PredictCommand.RunAsync([folder, .. settings.Select(s => $"--{s.Key}={s.Value}")], output, error, CancellationToken.None);
+            Assert.Equal(PredictCommand.UsageError, exit);
             Assert.Contains(message, error.ToString());
         }
         finally

@@ -1,13 +1,13 @@
+using PredictionApi.Inference;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
-using PredictionApi.Predictions;
 using PredictionApi.Problems;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>
 /// POST /predictions/batch: several images in one request. Every file gets its own result or its own
@@ -17,25 +17,6 @@ namespace PredictionApi.Labelling;
 /// </summary>
 public static class BatchApi
 {
-    public static IEndpointRouteBuilder MapBatch(this IEndpointRouteBuilder routes)
-    {
-        routes.MapGroup("/predictions").WithTags("Predictions")
-            .MapPost("/batch", CreateBatch)
-            .WithSummary("Classify and store several images; one result or error per file, in request order.")
-            .WithDescription("multipart/form-data with one 'file' field per image (at most Batch:MaxFiles, default 64). " +
-                "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same files " +
-                "returns the stored answer (header Idempotent-Replayed: true) without storing anything again; the same key " +
-                "with other files is 422. max_labels and min_confidence shape the labels of each result.")
-            .Accepts<BatchForm>("multipart/form-data")
-            .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
-            .DisableAntiforgery()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        return routes;
-    }
 
     /// <summary>The multipart form POST /predictions/batch reads (for the OpenAPI document).</summary>
     public sealed record BatchForm(IFormFileCollection File);
@@ -43,7 +24,7 @@ public static class BatchApi
     public static async Task<Results<Ok<BatchItem[]>, ProblemHttpResult>> CreateBatch(
         HttpContext context,
         [AsParameters] LabelQuery labelQuery,
-        Labeller labeller,
+        ImagePredictor predictor,
         PredictionRecorder recorder,
         NpgsqlDataSource dataSource,
         IOptions<BatchOptions> batchOptions,
@@ -51,7 +32,7 @@ public static class BatchApi
         IOptions<JsonOptions> jsonOptions,
         CancellationToken cancellationToken)
     {
-        var spec = labeller.Spec;
+        var spec = predictor.Spec;
         if (labelQuery.TryResolve(spec.Output.Classes, out var selection) is { } badLabels)
         {
             return badLabels;
@@ -94,7 +75,7 @@ public static class BatchApi
 
             try
             {
-                outcomes[i] = labeller.Label(files[i].Bytes);
+                outcomes[i] = predictor.Predict(files[i].Bytes);
             }
             catch (ImageRejectedException e)
             {
@@ -119,9 +100,9 @@ public static class BatchApi
             for (var i = 0; i < files.Count; i++)
             {
                 var file = files[i];
-                if (outcomes[i] is LabelledImage labelled)
+                if (outcomes[i] is ImagePrediction labelled)
                 {
-                    var ids = await recorder.RecordAsync(connection, new RecordedUpload(file.FileName, file.Bytes, labelled.Header), labelled.ToNewPrediction(spec), cancellationToken);
+                    var ids = await recorder.RecordAsync(connection, new RecordedUpload(file.FileName, file.Bytes, labelled.Header), NewPrediction.Of(labelled, spec), cancellationToken);
                     items[i] = new BatchItem
                     {
                         Filename = file.FileName,

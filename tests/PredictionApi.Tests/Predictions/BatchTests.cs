@@ -7,7 +7,7 @@ using Dapper;
 using Npgsql;
 using PredictionApi.Tests.ObjectStorage;
 
-namespace PredictionApi.Tests.Labelling;
+namespace PredictionApi.Tests.Predictions;
 
 /// <summary>The service with small batch limits (5 files, 4 KiB per file, 64 KiB per request) on its own database.</summary>
 public sealed class BatchFixture : IAsyncLifetime

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
 /// <summary>
-/// Progress of the label command: on a terminal one line rewritten in place a few times a second; when
+/// Progress of the predict command: on a terminal one line rewritten in place a few times a second; when
 /// the output is a file or a pipe, a plain line every few seconds, so logs stay readable.
 /// </summary>
-public sealed class LabelProgress(TextWriter output, bool interactive, int total)
+public sealed class PredictProgress(TextWriter output, bool interactive, int total)
 {
     private static readonly TimeSpan TerminalInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
@@ -18,7 +18,7 @@ public sealed class LabelProgress(TextWriter output, bool interactive, int total
     public TimeSpan Elapsed => _clock.Elapsed;
 
     /// <summary>Reports the counts so far; writes only when the interval has passed or <paramref name="final"/> is set.</summary>
-    public void Report(int labelled, int skipped, int failed, bool final = false)
+    public void Report(int predicted, int skipped, int failed, bool final = false)
     {
         var now = _clock.Elapsed;
         if (!final && _lastReport is { } last && now - last < (interactive ? TerminalInterval : LogInterval))
@@ -27,11 +27,11 @@ public sealed class LabelProgress(TextWriter output, bool interactive, int total
         }
 
         _lastReport = now;
-        var done = labelled + skipped + failed;
+        var done = predicted + skipped + failed;
         var rate = now.TotalSeconds > 0 ? done / now.TotalSeconds : 0;
         var eta = rate > 0 && done < total ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
         var percent = total > 0 ? 100.0 * done / total : 100;
-        var line = $"{done}/{total} ({percent:0.0}%)  labelled {labelled}, skipped {skipped}, failed {failed}  {rate:0.0} images/s  ETA {Format(eta)}";
+        var line = $"{done}/{total} ({percent:0.0}%)  predicted {predicted}, skipped {skipped}, failed {failed}  {rate:0.0} images/s  ETA {Format(eta)}";
         if (interactive)
         {
             // Pad over the previous, possibly longer, line; a newline only when done.

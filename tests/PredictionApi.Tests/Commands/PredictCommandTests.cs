@@ -1,18 +1,19 @@
+using PredictionApi.Commands;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Amazon.S3.Model;
 using Dapper;
 using Npgsql;
-using PredictionApi.Labelling;
+using PredictionApi.Predictions;
 using PredictionApi.Tests.ObjectStorage;
 
-namespace PredictionApi.Tests.Labelling;
+namespace PredictionApi.Tests.Commands;
 
 /// <summary>
-/// The label command run in-process through its entry point, against a fresh database per test, on a
+/// The predict command run in-process through its entry point, against a fresh database per test, on a
 /// temporary folder of MNIST PNGs (or an s3rver bucket).
 /// </summary>
-public sealed partial class LabelCommandTests : IAsyncLifetime
+public sealed partial class PredictCommandTests : IAsyncLifetime
 {
     private const int Digits = 24;
     private string _database = null!;
@@ -49,7 +50,7 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exit = await LabelCommand.RunAsync([.. args, $"--ConnectionStrings:Predictions={_database}"], output, error, CancellationToken.None);
+        var exit = await PredictCommand.RunAsync([.. args, $"--ConnectionStrings:Predictions={_database}"], output, error, CancellationToken.None);
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -88,14 +89,14 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
 
         var (exit, output, error) = await RunAsync(_folder);
 
-        Assert.True(exit == LabelCommand.SomeFailed, output + error);
-        Assert.Equal(Digits, Count(output, "labelled"));
+        Assert.True(exit == PredictCommand.SomeFailed, output + error);
+        Assert.Equal(Digits, Count(output, "predicted"));
         Assert.Equal(1, Count(output, "skipped"));
         Assert.Equal(1, Count(output, "failed"));
         Assert.Equal(1, Count(output, "ignored"));
         Assert.Matches(@"broken\.png: Not an image: The file is not an image", output);
         // Progress: count, rate and ETA, one plain line at a time when the output is not a terminal.
-        Assert.Matches($@"(?m)^{Digits + 2}/{Digits + 2} \(100\.0%\)  labelled {Digits}, skipped 1, failed 1  [\d.]+ images/s  ETA 0:00$", output);
+        Assert.Matches($@"(?m)^{Digits + 2}/{Digits + 2} \(100\.0%\)  predicted {Digits}, skipped 1, failed 1  [\d.]+ images/s  ETA 0:00$", output);
 
         Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
         Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM inputs"));
@@ -115,16 +116,16 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
             Assert.True(correct >= Digits - 1, $"{correct} of {Digits} correct");
         }
 
-        // Re-run: everything already labelled by this model is skipped; the broken file still fails.
+        // Re-run: everything already predicted by this model is skipped; the broken file still fails.
         var again = await RunAsync(_folder);
-        Assert.Equal(LabelCommand.SomeFailed, again.Exit);
-        Assert.Equal(0, Count(again.Output, "labelled"));
+        Assert.Equal(PredictCommand.SomeFailed, again.Exit);
+        Assert.Equal(0, Count(again.Output, "predicted"));
         Assert.Equal(Digits + 1, Count(again.Output, "skipped"));
         Assert.Equal(Digits, await ScalarAsync<long>("SELECT count(*) FROM predictions"));
 
         File.Delete(Path.Combine(_folder, "broken.png"));
         var clean = await RunAsync(_folder);
-        Assert.Equal(LabelCommand.Ok, clean.Exit);
+        Assert.Equal(PredictCommand.Ok, clean.Exit);
         Assert.Equal(0, Count(clean.Output, "failed"));
     }
 
@@ -133,7 +134,7 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
     {
         WriteFolder();
         File.Delete(Path.Combine(_folder, "broken.png"));
-        Assert.Equal(LabelCommand.Ok, (await RunAsync(_folder)).Exit);
+        Assert.Equal(PredictCommand.Ok, (await RunAsync(_folder)).Exit);
 
         // The same network published as version 2 in another models folder.
         var models = SyntheticModels.TempModelsFolder();
@@ -150,9 +151,9 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
             File.WriteAllText(Path.Combine(target, "model.json"), manifest.ToJsonString());
 
             var (exit, output, error) = await RunAsync(_folder, "--models-dir", models, "--model", "mnist");
-            Assert.True(exit == LabelCommand.Ok, output + error);
+            Assert.True(exit == PredictCommand.Ok, output + error);
             Assert.Contains("with mnist 2.0.0", output);
-            Assert.Equal(Digits, Count(output, "labelled"));
+            Assert.Equal(Digits, Count(output, "predicted"));
         }
         finally
         {
@@ -183,9 +184,9 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
         settings["ObjectStorage:Enabled"] = "false";
         var (exit, output, error) = await RunAsync(["s3://source/digits/", .. settings.Select(s => $"--{s.Key}={s.Value}")]);
 
-        Assert.True(exit == LabelCommand.Ok, output + error);
-        Assert.Contains("Labelling s3://source/digits/", output);
-        Assert.Equal(5, Count(output, "labelled"));
+        Assert.True(exit == PredictCommand.Ok, output + error);
+        Assert.Contains("Predicting s3://source/digits/", output);
+        Assert.Equal(5, Count(output, "predicted"));
         Assert.Equal(1, Count(output, "ignored"));
         Assert.Equal("digits/0.png,digits/1.png,digits/2.png,digits/3.png,digits/4.png",
             await ScalarAsync<string>("SELECT string_agg(filename, ',' ORDER BY filename) FROM inputs"));
@@ -199,7 +200,7 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
     public async Task UsageErrorsExitWith2AndSayWhatIsWrong(string[] args, string message)
     {
         var (exit, _, error) = await RunAsync(args);
-        Assert.Equal(LabelCommand.UsageError, exit);
+        Assert.Equal(PredictCommand.UsageError, exit);
         Assert.Contains(message, error);
     }
 
@@ -207,7 +208,7 @@ public sealed partial class LabelCommandTests : IAsyncLifetime
     public async Task HelpPrintsUsageAndExits0()
     {
         var (exit, _, error) = await RunAsync("--help");
-        Assert.Equal(LabelCommand.Ok, exit);
-        Assert.Contains("Usage: PredictionApi label <folder | s3://bucket/prefix>", error);
+        Assert.Equal(PredictCommand.Ok, exit);
+        Assert.Contains("Usage: PredictionApi predict <folder | s3://bucket/prefix>", error);
     }
 }

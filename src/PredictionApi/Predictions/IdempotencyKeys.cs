@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>
 /// Idempotency-Key support for POST /predictions/batch (table idempotency_keys). The key is claimed

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using PredictionApi.Predictions;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>
 /// One element of the POST /predictions/batch answer, in request order: either the stored prediction

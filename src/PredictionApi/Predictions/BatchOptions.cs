@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>Configuration section "Batch": limits of POST /predictions/batch. Each file is also limited by Upload:MaxBytes.</summary>
 public sealed class BatchOptions

@@ -4,10 +4,9 @@ using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
-using PredictionApi.Predictions;
 using PredictionApi.Problems;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>Deletes expired idempotency answers once an hour, so the table holds about a day of batches.</summary>
 internal sealed class IdempotencySweeper(NpgsqlDataSource dataSource, IOptions<BatchOptions> options, ILogger<IdempotencySweeper> logger) : BackgroundService

@@ -1,22 +1,21 @@
 using System.Buffers;
 using PredictionApi.Imaging;
-using PredictionApi.Inference;
 
-namespace PredictionApi.Predictions;
+namespace PredictionApi.Inference;
 
 /// <summary>
 /// Preprocesses and classifies one image with the served model: the one path from bytes to
-/// probabilities of POST /prediction, the batch endpoint and the label command. Thread-safe.
+/// probabilities of POST /prediction, the batch endpoint and the predict command. Thread-safe.
 /// </summary>
-public sealed class Labeller(ImagePreprocessor preprocessor, ImageClassifier classifier)
+public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifier classifier)
 {
     public ModelSpec Spec => classifier.Spec;
 
     /// <summary>
-    /// Labels <paramref name="bytes"/>, keeping a copy of the tensor when <paramref name="keepTensor"/> is set;
+    /// Runs the model on <paramref name="bytes"/>, keeping a copy of the tensor when <paramref name="keepTensor"/> is set;
     /// throws <see cref="ImageRejectedException"/> when they are not a usable image.
     /// </summary>
-    public LabelledImage Label(ReadOnlySpan<byte> bytes, bool keepTensor = false)
+    public ImagePrediction Predict(ReadOnlySpan<byte> bytes, bool keepTensor = false)
     {
         var spec = classifier.Spec;
         var tensor = ArrayPool<float>.Shared.Rent(spec.Input.TensorLength);
@@ -25,7 +24,7 @@ public sealed class Labeller(ImagePreprocessor preprocessor, ImageClassifier cla
             var header = preprocessor.Preprocess(bytes, spec.Input, tensor);
             var probabilities = new float[spec.Output.Classes];
             var likely = classifier.Classify(tensor, probabilities);
-            return new LabelledImage(header, probabilities, likely) { Tensor = keepTensor ? tensor[..spec.Input.TensorLength] : null };
+            return new ImagePrediction(header, probabilities, likely) { Tensor = keepTensor ? tensor[..spec.Input.TensorLength] : null };
         }
         finally
         {

@@ -4,10 +4,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using PredictionApi.Predictions;
 using PredictionApi.Problems;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>One file of a batch: its bytes, or why they were not kept (too large, empty).</summary>
 public sealed record BatchFile(string FileName, byte[] Bytes, BatchError? Error);

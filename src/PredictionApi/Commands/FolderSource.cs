@@ -1,7 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
 /// <summary>Every image file below a folder, recursively; names are paths relative to it.</summary>
 public sealed class FolderSource(string root) : IImageSource

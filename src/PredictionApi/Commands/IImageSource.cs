@@ -1,9 +1,9 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
-/// <summary>Where the label command finds images: a folder tree or an S3 prefix.</summary>
+/// <summary>Where the predict command finds images: a folder tree or an S3 prefix.</summary>
 public interface IImageSource
 {
     /// <summary>Shown in progress and the summary.</summary>

@@ -1,7 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
 /// <summary>Every image object under s3://bucket/prefix; names are the object keys.</summary>
 public sealed class S3Source(IAmazonS3 s3, string bucket, string prefix) : IImageSource

@@ -7,16 +7,16 @@ using PredictionApi.Inference;
 using PredictionApi.Predictions;
 using PredictionApi.Storage.InputStores;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
 /// <summary>
-/// The command-line mode: <c>PredictionApi label &lt;folder | s3://bucket/prefix&gt; [--model NAME]</c>.
+/// The command-line mode: <c>PredictionApi predict &lt;folder | s3://bucket/prefix&gt; [--model NAME]</c>.
 /// Builds the same services as the web service (configuration, PostgreSQL or the private local cluster,
-/// model, preprocessing, input store) without listening on HTTP, labels every image, prints progress and a
-/// summary. Exit code 0 when every image was labelled or skipped, 1 when any failed, 2 for a usage or
+/// model, preprocessing, input store) without listening on HTTP, runs the model on every image, prints progress and a
+/// summary. Exit code 0 when every image was predicted or skipped, 1 when any failed, 2 for a usage or
 /// configuration error, 130 when interrupted.
 /// </summary>
-public static class LabelCommand
+public static class PredictCommand
 {
     public const int Ok = 0;
     public const int SomeFailed = 1;
@@ -24,11 +24,11 @@ public static class LabelCommand
     public const int Interrupted = 130;
 
     private const string Usage = """
-        Usage: PredictionApi label <folder | s3://bucket/prefix> [--model NAME] [--models-dir DIR] [--Section:Key=value ...]
+        Usage: PredictionApi predict <folder | s3://bucket/prefix> [--model NAME] [--models-dir DIR] [--Section:Key=value ...]
 
-        Labels every image (.png .jpg .jpeg .gif .bmp .webp) under a folder (recursively) or an S3 prefix with the
+        Runs the model on every image (.png .jpg .jpeg .gif .bmp .webp) under a folder (recursively) or an S3 prefix with the
         model, and stores inputs and predictions in PostgreSQL exactly as POST /prediction does. Images whose bytes
-        this model name and version already labelled are skipped, so a run can be repeated or resumed.
+        this model name and version already predicted are skipped, so a run can be repeated or resumed.
         The database, model and object storage come from the usual configuration (appsettings.json, environment
         variables such as ConnectionStrings__Predictions, or --Section:Key=value arguments); without a connection
         string the private local PostgreSQL cluster is used. S3 sources are read with the ObjectStorage settings.
@@ -52,7 +52,7 @@ public static class LabelCommand
         builder.Configuration.AddCommandLine(configuration.ToArray());
         // The same registrations as the web host, so the container validates the same way in Development.
         builder.AddPredictionPipeline();
-        builder.Services.AddSingleton<LabelRunner>();
+        builder.Services.AddSingleton<PredictRunner>();
         // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
         builder.Services.AddSingleton<IServer, NoServer>();
 
@@ -64,7 +64,7 @@ public static class LabelCommand
         }
         catch (Exception e) when (e is OptionsValidationException or ModelConfigurationException or InvalidOperationException or AggregateException or NpgsqlException or IOException)
         {
-            await error.WriteLineAsync($"label: cannot start: {e.Message}");
+            await error.WriteLineAsync($"predict: cannot start: {e.Message}");
             return UsageError;
         }
 
@@ -83,37 +83,37 @@ public static class LabelCommand
             }
             else
             {
-                await error.WriteLineAsync($"label: '{source}' is not a folder or an s3://bucket/prefix URL.");
+                await error.WriteLineAsync($"predict: '{source}' is not a folder or an s3://bucket/prefix URL.");
                 return UsageError;
             }
 
             // Ctrl+C stops the host; finish the chunk in hand and print what was done.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
-            var spec = app.Services.GetRequiredService<Labeller>().Spec;
-            await output.WriteLineAsync($"Labelling {images.Description} with {spec.Name} {spec.Version}");
+            var spec = app.Services.GetRequiredService<ImagePredictor>().Spec;
+            await output.WriteLineAsync($"Predicting {images.Description} with {spec.Name} {spec.Version}");
             var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-            LabelSummary summary;
+            PredictSummary summary;
             try
             {
                 var listed = await images.ListAsync(stop.Token);
-                var progress = new LabelProgress(output, interactive, listed.Count);
-                summary = await app.Services.GetRequiredService<LabelRunner>().RunAsync(images, listed, progress, stop.Token);
+                var progress = new PredictProgress(output, interactive, listed.Count);
+                summary = await app.Services.GetRequiredService<PredictRunner>().RunAsync(images, listed, progress, stop.Token);
             }
             catch (Exception e) when (S3Clients.IsStoreFailure(e))
             {
-                await error.WriteLineAsync($"label: cannot list {images.Description}: {S3Clients.Describe(e)}");
+                await error.WriteLineAsync($"predict: cannot list {images.Description}: {S3Clients.Describe(e)}");
                 return UsageError;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                await error.WriteLineAsync("label: interrupted before any image was labelled.");
+                await error.WriteLineAsync("predict: interrupted before any image was predicted.");
                 return Interrupted;
             }
 
             await WriteSummaryAsync(output, summary, spec);
             if (stop.IsCancellationRequested)
             {
-                await output.WriteLineAsync($"Interrupted after {summary.Labelled + summary.Skipped + summary.Failures.Count} of {summary.Total} images; run the same command again to continue.");
+                await output.WriteLineAsync($"Interrupted after {summary.Predicted + summary.Skipped + summary.Failures.Count} of {summary.Total} images; run the same command again to continue.");
                 return Interrupted;
             }
 
@@ -125,27 +125,27 @@ public static class LabelCommand
         }
     }
 
-    private static async Task WriteSummaryAsync(TextWriter output, LabelSummary s, ModelSpec spec)
+    private static async Task WriteSummaryAsync(TextWriter output, PredictSummary s, ModelSpec spec)
     {
-        var rate = s.Elapsed.TotalSeconds > 0 ? (s.Labelled + s.Skipped + s.Failures.Count) / s.Elapsed.TotalSeconds : 0;
-        var elapsed = s.Elapsed.TotalMinutes < 1 ? $"{s.Elapsed.TotalSeconds:0.0} s" : LabelProgress.Format(s.Elapsed);
-        await output.WriteLineAsync($"Done in {elapsed} ({rate:0.0} images/s): {s.Total} images");
-        await output.WriteLineAsync($"  labelled  {s.Labelled}");
-        await output.WriteLineAsync($"  skipped   {s.Skipped} (already labelled by {spec.Name} {spec.Version}, same sha256)");
+        var rate = s.Elapsed.TotalSeconds > 0 ? (s.Predicted + s.Skipped + s.Failures.Count) / s.Elapsed.TotalSeconds : 0;
+        var elapsed = s.Elapsed.TotalMinutes < 1 ? $"{s.Elapsed.TotalSeconds:0.0} s" : PredictProgress.Format(s.Elapsed);
+        await output.WriteLineAsync($"Done in {elapsed} ({rate:0.0} images/s): {s.Total} {(s.Total == 1 ? "image" : "images")}");
+        await output.WriteLineAsync($"  predicted  {s.Predicted}");
+        await output.WriteLineAsync($"  skipped   {s.Skipped} (already predicted by {spec.Name} {spec.Version}, same sha256)");
         await output.WriteLineAsync($"  failed    {s.Failures.Count}");
-        if (s.Ignored > 0)
-        {
-            await output.WriteLineAsync($"  ignored   {s.Ignored} files without an image extension");
-        }
-
         foreach (var failure in s.Failures)
         {
             await output.WriteLineAsync($"    {failure.Name}: {failure.Reason}");
         }
 
+        if (s.Ignored > 0)
+        {
+            await output.WriteLineAsync($"  ignored   {s.Ignored} {(s.Ignored == 1 ? "file" : "files")} without an image extension");
+        }
+
         if (s.PerClass.Count > 0)
         {
-            await output.WriteLineAsync("  per class (labelled in this run):");
+            await output.WriteLineAsync("  per class (predicted in this run):");
             foreach (var (index, count) in s.PerClass)
             {
                 var name = index < spec.Labels.Length ? spec.Labels[index] : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -193,14 +193,14 @@ public static class LabelCommand
             }
             else
             {
-                problem = $"Only one source can be labelled per run; got '{source}' and '{arg}'.";
+                problem = $"Only one source can be classified per run; got '{source}' and '{arg}'.";
                 return false;
             }
         }
 
         if (source.Length == 0)
         {
-            problem = "Name the folder or s3://bucket/prefix to label.";
+            problem = "Name the folder or s3://bucket/prefix to classify.";
             return false;
         }
 

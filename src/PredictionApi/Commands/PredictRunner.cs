@@ -1,22 +1,23 @@
+using PredictionApi.Inference;
 using Dapper;
 using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Predictions;
 using PredictionApi.Storage.InputStores;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Commands;
 
 /// <summary>
-/// Labels every image of a source with the served model and stores inputs and predictions, a chunk of
-/// images per transaction. Re-runs are cheap: an image whose bytes (sha256) were already labelled by
-/// this model name and version is skipped after one index lookup; bytes stored before but labelled by
+/// Runs the model on every image of a source with the served model and stores inputs and predictions, a chunk of
+/// images per transaction. Re-runs are cheap: an image whose bytes (sha256) were already predicted by
+/// this model name and version is skipped after one index lookup; bytes stored before but predicted by
 /// another model get a new prediction on the existing input instead of a second copy.
 /// </summary>
-public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder recorder, Labeller labeller)
+public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionRecorder recorder, ImagePredictor predictor)
 {
     private const int ChunkSize = 64;
 
-    private sealed record Known(byte[] Sha256, long InputId, bool Labelled);
+    private sealed record Known(byte[] Sha256, long InputId, bool Predicted);
 
     private sealed class Work(SourceImage image, byte[] bytes, byte[] sha256)
     {
@@ -28,21 +29,21 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
 
         public long? ExistingInput { get; set; }
 
-        public LabelledImage? Result { get; set; }
+        public ImagePrediction? Result { get; set; }
 
         public string? Failure { get; set; }
     }
 
     /// <summary>Labels <paramref name="images"/> (as listed by <paramref name="source"/>), reporting to <paramref name="progress"/>.</summary>
-    public async Task<LabelSummary> RunAsync(IImageSource source, IReadOnlyList<SourceImage> images, LabelProgress progress, CancellationToken stopToken)
+    public async Task<PredictSummary> RunAsync(IImageSource source, IReadOnlyList<SourceImage> images, PredictProgress progress, CancellationToken stopToken)
     {
         // A stop request ends the run between chunks: the chunk in hand is finished and counted.
         var cancellationToken = CancellationToken.None;
-        var spec = labeller.Spec;
-        var failures = new List<LabelFailure>();
+        var spec = predictor.Spec;
+        var failures = new List<PredictFailure>();
         var perClass = new SortedDictionary<int, int>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        int labelled = 0, skipped = 0;
+        int predicted = 0, skipped = 0;
         foreach (var chunk in images.Chunk(ChunkSize))
         {
             if (stopToken.IsCancellationRequested)
@@ -61,7 +62,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException || S3Clients.IsStoreFailure(e))
                 {
-                    failures.Add(new LabelFailure(image.Name, $"cannot be read: {S3Clients.Describe(e)}"));
+                    failures.Add(new PredictFailure(image.Name, $"cannot be read: {S3Clients.Describe(e)}"));
                 }
             }
 
@@ -70,8 +71,8 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
             foreach (var w in work)
             {
                 var hex = Convert.ToHexString(w.Sha256);
-                // The same bytes twice in one run are labelled once.
-                if (!seen.Add(hex) || known.TryGetValue(hex, out var k) && k.Labelled)
+                // The same bytes twice in one run are predicted once.
+                if (!seen.Add(hex) || known.TryGetValue(hex, out var k) && k.Predicted)
                 {
                     skipped++;
                     continue;
@@ -85,7 +86,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
             {
                 try
                 {
-                    w.Result = labeller.Label(w.Bytes);
+                    w.Result = predictor.Predict(w.Bytes);
                 }
                 catch (ImageRejectedException e)
                 {
@@ -98,24 +99,24 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
             {
                 if (w.Failure is not null)
                 {
-                    failures.Add(new LabelFailure(w.Image.Name, w.Failure));
+                    failures.Add(new PredictFailure(w.Image.Name, w.Failure));
                 }
                 else if (stored.Contains(w))
                 {
-                    labelled++;
+                    predicted++;
                     perClass[w.Result!.LikelyClass] = perClass.GetValueOrDefault(w.Result.LikelyClass) + 1;
                 }
             }
 
-            progress.Report(labelled, skipped, failures.Count);
+            progress.Report(predicted, skipped, failures.Count);
         }
 
-        progress.Report(labelled, skipped, failures.Count, final: true);
-        return new LabelSummary(images.Count, labelled, skipped, source.Ignored, failures, perClass, progress.Elapsed);
+        progress.Report(predicted, skipped, failures.Count, final: true);
+        return new PredictSummary(images.Count, predicted, skipped, source.Ignored, failures, perClass, progress.Elapsed);
     }
 
     /// <summary>
-    /// Stores the labelled images of one chunk in one transaction. If that fails, each is retried in a
+    /// Stores the predicted images of one chunk in one transaction. If that fails, each is retried in a
     /// transaction of its own, so one bad row costs only itself and its reason is reported.
     /// </summary>
     private async Task<HashSet<Work>> StoreAsync(List<Work> items, CancellationToken cancellationToken)
@@ -165,14 +166,15 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
 
     private async Task StoreOneAsync(NpgsqlConnection connection, Work w, CancellationToken cancellationToken)
     {
-        var prediction = w.Result!.ToNewPrediction(labeller.Spec);
+        var result = w.Result!;
+        var prediction = NewPrediction.Of(result, predictor.Spec);
         if (w.ExistingInput is { } inputId)
         {
             await PredictionRecorder.RecordForInputAsync(connection, inputId, prediction, cancellationToken);
         }
         else
         {
-            await recorder.RecordAsync(connection, new RecordedUpload(StoredName(w.Image.Name), w.Bytes, w.Result.Header), prediction, cancellationToken);
+            await recorder.RecordAsync(connection, new RecordedUpload(StoredName(w.Image.Name), w.Bytes, result.Header), prediction, cancellationToken);
         }
     }
 
@@ -194,7 +196,7 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
 
     private static bool IsStorageFailure(Exception e) => e is NpgsqlException or InputStorageException or TimeoutException;
 
-    /// <summary>For each hash already stored: an input with those bytes, preferring one this model has labelled.</summary>
+    /// <summary>For each hash already stored: an input with those bytes, preferring one this model has predicted.</summary>
     private async Task<Dictionary<string, Known>> FindKnownAsync(byte[][] hashes, string modelName, string modelVersion, CancellationToken cancellationToken)
     {
         if (hashes.Length == 0)
@@ -206,10 +208,10 @@ public sealed class LabelRunner(NpgsqlDataSource dataSource, PredictionRecorder 
         const string sql = """
             SELECT DISTINCT ON (i.sha256) i.sha256 AS Sha256, i.id AS InputId,
                    EXISTS (SELECT 1 FROM predictions p
-                           WHERE p.input_id = i.id AND p.model_name = @modelName AND p.model_version = @modelVersion) AS Labelled
+                           WHERE p.input_id = i.id AND p.model_name = @modelName AND p.model_version = @modelVersion) AS Predicted
             FROM inputs i
             WHERE i.sha256 = ANY(@hashes)
-            ORDER BY i.sha256, Labelled DESC, i.id
+            ORDER BY i.sha256, Predicted DESC, i.id
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<Known>(new CommandDefinition(sql, new { hashes, modelName, modelVersion }, cancellationToken: cancellationToken));

@@ -1,6 +1,6 @@
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
-internal static class LabellingExtensions
+internal static class BatchExtensions
 {
     /// <summary>POST /predictions/batch: its limits and the sweeper of expired idempotency keys.</summary>
     public static WebApplicationBuilder AddBatch(this WebApplicationBuilder builder)

@@ -4,10 +4,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using PredictionApi.Predictions;
 using PredictionApi.Problems;
 
-namespace PredictionApi.Labelling;
+namespace PredictionApi.Predictions;
 
 /// <summary>
 /// Reads the 'file' parts of a multipart batch as they stream in, so a request with too many files or
