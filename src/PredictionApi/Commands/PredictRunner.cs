@@ -13,7 +13,7 @@ namespace PredictionApi.Commands;
 /// this model name and version is skipped after one index lookup; bytes stored before but predicted by
 /// another model get a new prediction on the existing input instead of a second copy.
 /// </summary>
-public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionRecorder recorder, ImagePredictor predictor)
+public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter recorder, ImagePredictor predictor)
 {
     private const int ChunkSize = 64;
 
@@ -170,7 +170,7 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionRecorde
         var prediction = NewPrediction.Of(result, predictor.Spec);
         if (w.ExistingInput is { } inputId)
         {
-            await PredictionRecorder.RecordForInputAsync(connection, inputId, prediction, cancellationToken);
+            await PredictionWriter.RecordForInputAsync(connection, inputId, prediction, cancellationToken);
         }
         else
         {

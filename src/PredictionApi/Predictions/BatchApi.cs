@@ -25,7 +25,7 @@ public static class BatchApi
         HttpContext context,
         [AsParameters] LabelQuery labelQuery,
         ImagePredictor predictor,
-        PredictionRecorder recorder,
+        PredictionWriter recorder,
         NpgsqlDataSource dataSource,
         IOptions<BatchOptions> batchOptions,
         IOptions<UploadOptions> uploadOptions,

@@ -32,7 +32,7 @@ public static class FeedbackApi
     internal sealed record Feedback(bool SetLabel, string? TrueLabel, bool SetNote, string? Note);
 
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> RecordFeedback(
-        string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ImageClassifier classifier, PredictionStore store,
+        string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ImageClassifier classifier, PredictionReader store,
         InputImages images, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))

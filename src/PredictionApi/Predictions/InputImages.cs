@@ -13,20 +13,8 @@ namespace PredictionApi.Predictions;
 /// contract; GET /prediction/{id}/image serves the bytes, or redirects to a presigned URL when
 /// ObjectStorage:PresignedRedirect is set.
 /// </summary>
-public sealed class InputImages(NpgsqlDataSource dataSource, IInputStore inputs)
+public sealed class InputImages(IInputStore inputs)
 {
-    /// <summary>The input of prediction <paramref name="predictionId"/>, or null when there is no such prediction.</summary>
-    public async Task<StoredInput?> FindByPredictionAsync(long predictionId, CancellationToken cancellationToken)
-    {
-        const string sql = """
-            SELECT i.id AS Id, i.content_type AS ContentType, i.storage_kind AS StorageKind, i.data AS Data, i.object_key AS ObjectKey
-            FROM predictions p JOIN inputs i ON i.id = p.input_id
-            WHERE p.id = @predictionId
-            """;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { predictionId }, cancellationToken: cancellationToken));
-    }
-
     /// <summary>A data: URL of base64 bytes.</summary>
     public static string DataUrl(string contentType, string base64) => $"data:{contentType};base64,{base64}";
 

@@ -44,7 +44,7 @@ public static class PredictionQueriesApi
     public sealed record SelectedPredictionPage(IReadOnlyList<JsonObject> Items, string? NextCursor);
 
     public static async Task<Results<Ok<PredictionPage>, JsonHttpResult<SelectedPredictionPage>, ProblemHttpResult>> ListPredictions(
-        [AsParameters] ListRequest request, PredictionStore store, InputImages images, ImageClassifier classifier, IOptions<JsonOptions> json,
+        [AsParameters] ListRequest request, PredictionReader store, InputImages images, ImageClassifier classifier, IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
         var pageSize = DefaultLimit;
@@ -128,7 +128,7 @@ public static class PredictionQueriesApi
         return count;
     }
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
-        string id, [AsParameters] LabelQuery labelQuery, PredictionStore store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
+        string id, [AsParameters] LabelQuery labelQuery, PredictionReader store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
     {
         if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
         {
@@ -150,14 +150,14 @@ public static class PredictionQueriesApi
     }
 
     public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> GetImage(
-        string id, InputImages images, IInputStore inputs, HttpContext context, CancellationToken cancellationToken)
+        string id, PredictionReader reader, IInputStore inputs, HttpContext context, CancellationToken cancellationToken)
     {
         if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
         {
             return invalid;
         }
 
-        var input = await images.FindByPredictionAsync(predictionId, cancellationToken);
+        var input = await reader.FindInputAsync(predictionId, cancellationToken);
         if (input is null)
         {
             return PredictionIds.NotFound(id);

@@ -1,7 +1,5 @@
 using System.Globalization;
-using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
@@ -11,12 +9,8 @@ public static class PredictionStatsApi
 {
     public const int HistogramBins = 10;
 
-
-    /// <summary>One group of the aggregate: predictions sharing a predicted class, a confidence bin and a true label.</summary>
-    private sealed record Group(int LikelyClass, int Bin, string? TrueLabel, long Count, double ConfidenceSum);
-
     public static async Task<Results<Ok<PredictionStats>, ProblemHttpResult>> GetStats(
-        string? from, string? to, string? model, ImageClassifier classifier, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string? from, string? to, string? model, ImageClassifier classifier, PredictionReader reader, CancellationToken cancellationToken)
     {
         var served = classifier.Spec;
         if (PredictionFilter.TryParse(model ?? served.Name, null, null, null, null, from, to, out var filter) is { } problem)
@@ -24,31 +18,11 @@ public static class PredictionStatsApi
             return problem;
         }
 
-        var conditions = new List<string>();
-        var parameters = new DynamicParameters();
-        filter.AddConditions(conditions, parameters);
-        // One pass over the range: the groups are few (classes x bins x labels) and are folded below.
-        // Bins are computed in real arithmetic, as the confidence filters compare, so 0.7 falls in 0.7-0.8.
-        var sql = $"""
-            SELECT p.likely_class AS LikelyClass,
-                   least(floor(p.confidence * {HistogramBins}::real), {HistogramBins - 1})::int AS Bin,
-                   p.true_label AS TrueLabel,
-                   count(*) AS Count,
-                   sum(p.confidence::float8) AS ConfidenceSum
-            FROM predictions p
-            WHERE {string.Join(" AND ", conditions)}
-            GROUP BY 1, 2, 3
-            """;
-        List<Group> groups;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            groups = (await connection.QueryAsync<Group>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
-        }
-
+        var groups = await reader.StatsGroupsAsync(filter, HistogramBins, cancellationToken);
         return TypedResults.Ok(Summarize(filter, served, groups));
     }
 
-    private static PredictionStats Summarize(PredictionFilter filter, ModelSpec served, List<Group> groups)
+    private static PredictionStats Summarize(PredictionFilter filter, ModelSpec served, IReadOnlyList<StatsGroup> groups)
     {
         var modelName = filter.Model!;
         var known = modelName == served.Name ? served.Labels : [];
@@ -76,7 +50,7 @@ public static class PredictionStatsApi
             Feedback(groups.Where(g => g.TrueLabel is not null).ToList(), classCount, Name));
     }
 
-    private static FeedbackStats Feedback(List<Group> labeled, int classCount, Func<int, string> name)
+    private static FeedbackStats Feedback(IReadOnlyList<StatsGroup> labeled, int classCount, Func<int, string> name)
     {
         if (labeled.Count == 0)
         {

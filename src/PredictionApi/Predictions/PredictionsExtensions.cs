@@ -17,9 +17,9 @@ internal static class PredictionsExtensions
             .ValidateOnStart();
         // Bytes to probabilities, the same way for single uploads, batches and the label command.
         builder.Services.AddSingleton<ImagePredictor>();
-        builder.Services.AddSingleton<PredictionStore>();
+        builder.Services.AddSingleton<PredictionReader>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
-        builder.Services.AddSingleton<PredictionRecorder>();
+        builder.Services.AddSingleton<PredictionWriter>();
         builder.Services.AddSingleton<InputImages>();
         builder.Services.AddSingleton<PredictionDeleter>();
         return builder;

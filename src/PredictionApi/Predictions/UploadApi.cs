@@ -18,7 +18,7 @@ public static class UploadApi
         string? include,
         [AsParameters] LabelQuery labelQuery,
         ImagePredictor predictor,
-        PredictionRecorder recorder,
+        PredictionWriter recorder,
         IOptions<UploadOptions> uploadOptions,
         CancellationToken cancellationToken)
     {

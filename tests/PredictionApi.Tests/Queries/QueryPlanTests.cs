@@ -98,7 +98,7 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
     {
         var filter = FilterFor(filterName);
         var first = new PredictionQuery(51, filter);
-        var page = await new PredictionStore(table.DataSource).ListAsync(first, CancellationToken.None);
+        var page = await new PredictionReader(table.DataSource).ListAsync(first, CancellationToken.None);
         Assert.Equal(51, page.Count);
         // A page deep into the results, as a cursor continues it.
         var deep = first with { After = new PredictionCursor(page[^1].CreatedAt, page[^1].Id, filter.Fingerprint) };
@@ -116,7 +116,7 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
             Assert.Contains(scan.GetProperty("Index Name").GetString(), indexes.Split('|'));
             // The join fetches each listed row's input by primary key.
             Assert.Contains(nodes, n => n.TryGetProperty("Relation Name", out var r) && r.GetString() == "inputs" && n.GetProperty("Index Name").GetString() == "inputs_pkey");
-            Assert.Equal(51, (await new PredictionStore(table.DataSource).ListAsync(query, CancellationToken.None)).Count);
+            Assert.Equal(51, (await new PredictionReader(table.DataSource).ListAsync(query, CancellationToken.None)).Count);
         }
     }
 
@@ -139,7 +139,7 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
         Assert.DoesNotContain(nodes, n => n.GetProperty("Node Type").GetString() is "Seq Scan" or "Parallel Seq Scan");
         Assert.Contains(nodes, n => n.TryGetProperty("Index Name", out var index) && index.GetString()!.StartsWith("predictions_", StringComparison.Ordinal));
         var expected = await CountAsync(filter);
-        Assert.Equal(Math.Min(51, expected), (await new PredictionStore(table.DataSource).ListAsync(new PredictionQuery(51, filter), CancellationToken.None)).Count);
+        Assert.Equal(Math.Min(51, expected), (await new PredictionReader(table.DataSource).ListAsync(new PredictionQuery(51, filter), CancellationToken.None)).Count);
     }
 
     private async Task<long> CountAsync(PredictionFilter filter)
@@ -154,7 +154,7 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
     /// <summary>The plan PostgreSQL picks for the store's own query, with the same parameters.</summary>
     private async Task<JsonElement> ExplainAsync(PredictionQuery query)
     {
-        var sql = PredictionStore.ListSql(query, out var parameters);
+        var sql = PredictionReader.ListSql(query, out var parameters);
         await using var connection = await table.DataSource.OpenConnectionAsync();
         var json = await connection.QuerySingleAsync<string>("EXPLAIN (FORMAT JSON) " + sql, parameters);
         return JsonSerializer.Deserialize<JsonElement>(json)[0];

@@ -12,16 +12,16 @@ public sealed class PredictionStoreTests : IAsyncLifetime
 {
     private string _database = null!;
     private NpgsqlDataSource _dataSource = null!;
-    private PredictionStore _store = null!;
-    private PredictionRecorder _recorder = null!;
+    private PredictionReader _store = null!;
+    private PredictionWriter _recorder = null!;
 
     public async Task InitializeAsync()
     {
         _database = await TestPostgres.CreateDatabaseAsync("store");
         _dataSource = NpgsqlDataSource.Create(_database);
         await SchemaMigrator.ApplyAsync(_dataSource, CancellationToken.None);
-        _store = new PredictionStore(_dataSource);
-        _recorder = new PredictionRecorder(_dataSource, new DatabaseInputStore());
+        _store = new PredictionReader(_dataSource);
+        _recorder = new PredictionWriter(_dataSource, new DatabaseInputStore());
     }
 
     public async Task DisposeAsync()
@@ -88,7 +88,7 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         var first = await _recorder.RecordAsync(Upload("shared.png"), new NewPrediction("m", "1", [0.4f, 0.6f], 1, 0.6f), CancellationToken.None);
         await using var connection = await _dataSource.OpenConnectionAsync();
 
-        var second = await PredictionRecorder.RecordForInputAsync(connection, first.InputId, new NewPrediction("m", "2", [0.9f, 0.1f], 0, 0.9f), CancellationToken.None);
+        var second = await PredictionWriter.RecordForInputAsync(connection, first.InputId, new NewPrediction("m", "2", [0.9f, 0.1f], 0, 0.9f), CancellationToken.None);
 
         Assert.Equal(first.InputId, second.InputId);
         Assert.NotEqual(first.PredictionId, second.PredictionId);
@@ -97,7 +97,7 @@ public sealed class PredictionStoreTests : IAsyncLifetime
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM inputs WHERE filename = 'shared.png'"));
 
         var missing = await Assert.ThrowsAsync<PostgresException>(() =>
-            PredictionRecorder.RecordForInputAsync(connection, long.MaxValue, new NewPrediction("m", "3", [1f], 0, 1f), CancellationToken.None));
+            PredictionWriter.RecordForInputAsync(connection, long.MaxValue, new NewPrediction("m", "3", [1f], 0, 1f), CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, missing.SqlState);
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM predictions WHERE model_version = '3'"));
     }
@@ -143,7 +143,7 @@ public sealed class PredictionStoreTests : IAsyncLifetime
     {
         // Capture the SQL the store sends by running it through EXPLAIN with the same parameters.
         await using var connection = await _dataSource.OpenConnectionAsync();
-        var sql = PredictionStore.ListSql(query, out var parameters);
+        var sql = PredictionReader.ListSql(query, out var parameters);
         var lines = await connection.QueryAsync<string>("EXPLAIN " + sql, parameters);
         return string.Join('\n', lines);
     }

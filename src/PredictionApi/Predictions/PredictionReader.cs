@@ -7,9 +7,9 @@ namespace PredictionApi.Predictions;
 
 /// <summary>
 /// Reads stored predictions with their inputs from PostgreSQL, through the service's one NpgsqlDataSource;
-/// every statement is parameterized. <see cref="PredictionRecorder"/> writes them.
+/// every statement is parameterized. <see cref="PredictionWriter"/> writes them and <see cref="PredictionDeleter"/> deletes them.
 /// </summary>
-public sealed class PredictionStore(NpgsqlDataSource dataSource)
+public sealed class PredictionReader(NpgsqlDataSource dataSource)
 {
     // In the order of PredictionRow's constructor, which Dapper follows; Data comes after these.
     private const string SelectColumns = """
@@ -62,5 +62,41 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
             + ", NULL::text AS Data\nFROM predictions p JOIN inputs i ON i.id = p.input_id"
             + (conditions.Count > 0 ? "\nWHERE " + string.Join(" AND ", conditions) : "")
             + "\nORDER BY p.created_at DESC, p.id DESC\nLIMIT @Limit";
+    }
+
+    /// <summary>
+    /// The predictions <paramref name="filter"/> selects, grouped by predicted class, confidence bin and true label:
+    /// one pass over the range, and few groups (classes x bins x labels) for the caller to fold.
+    /// </summary>
+    public async Task<IReadOnlyList<StatsGroup>> StatsGroupsAsync(PredictionFilter filter, int bins, CancellationToken cancellationToken)
+    {
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        filter.AddConditions(conditions, parameters);
+        // Bins are computed in real arithmetic, as the confidence filters compare, so 0.7 falls in 0.7-0.8.
+        var sql = $"""
+            SELECT p.likely_class AS LikelyClass,
+                   least(floor(p.confidence * {bins}::real), {bins - 1})::int AS Bin,
+                   p.true_label AS TrueLabel,
+                   count(*) AS Count,
+                   sum(p.confidence::float8) AS ConfidenceSum
+            FROM predictions p
+            WHERE {string.Join(" AND ", conditions)}
+            GROUP BY 1, 2, 3
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<StatsGroup>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+    }
+
+    /// <summary>The input of prediction <paramref name="predictionId"/>, or null when there is no such prediction.</summary>
+    public async Task<StoredInput?> FindInputAsync(long predictionId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT i.id AS Id, i.content_type AS ContentType, i.storage_kind AS StorageKind, i.data AS Data, i.object_key AS ObjectKey
+            FROM predictions p JOIN inputs i ON i.id = p.input_id
+            WHERE p.id = @predictionId
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { predictionId }, cancellationToken: cancellationToken));
     }
 }

@@ -13,7 +13,7 @@ namespace PredictionApi.Predictions;
 /// unreferenced leftover, which is harmless; a row pointing at missing bytes cannot happen.
 /// Used by POST /prediction, POST /predictions/batch and the label command.
 /// </summary>
-public sealed class PredictionRecorder(NpgsqlDataSource dataSource, IInputStore inputs)
+public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs)
 {
     /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
