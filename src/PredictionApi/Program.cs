@@ -1,3 +1,4 @@
+using PredictionApi;
 using System.Text.Json;
 using PredictionApi.Commands;
 using PredictionApi.Health;
@@ -23,7 +24,7 @@ if (args is ["healthcheck", ..])
 var builder = WebApplication.CreateBuilder(args);
 
 // From an upload to its stored rows: problem details, PostgreSQL, the input store, the model, preprocessing
-// and the prediction store (Predictions/PredictionPipeline.cs; the label command registers the same).
+// and the prediction store (PredictionPipelineExtensions.cs; the predict command registers the same).
 builder.AddPredictionPipeline();
 // The batch endpoint with idempotency keys.
 builder.AddBatch();

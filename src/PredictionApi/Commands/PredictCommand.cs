@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Inference;
+using PredictionApi;
 using PredictionApi.Predictions;
 using PredictionApi.Storage.InputStores;
 

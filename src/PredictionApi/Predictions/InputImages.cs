@@ -1,6 +1,4 @@
-using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
@@ -13,7 +11,7 @@ namespace PredictionApi.Predictions;
 /// contract; GET /prediction/{id}/image serves the bytes, or redirects to a presigned URL when
 /// ObjectStorage:PresignedRedirect is set.
 /// </summary>
-public sealed class InputImages(IInputStore inputs)
+public sealed class InputImages(PredictionReader reader, IInputStore inputs)
 {
     /// <summary>A data: URL of base64 bytes.</summary>
     public static string DataUrl(string contentType, string base64) => $"data:{contentType};base64,{base64}";
@@ -51,10 +49,7 @@ public sealed class InputImages(IInputStore inputs)
         Dictionary<long, string> data = [];
         if (inDatabase.Length > 0)
         {
-            const string sql = """SELECT id AS Id, data AS Data FROM inputs WHERE id = ANY(@inDatabase) AND data IS NOT NULL""";
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var rows = await connection.QueryAsync<(long Id, string Data)>(new CommandDefinition(sql, new { inDatabase }, cancellationToken: cancellationToken));
-            data = rows.ToDictionary(r => r.Id, r => r.Data);
+            data = await reader.InputDataAsync(inDatabase, cancellationToken);
         }
 
         var urls = new string?[stored.Count];

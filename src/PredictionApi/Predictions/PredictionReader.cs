@@ -99,4 +99,13 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StoredInput>(new CommandDefinition(sql, new { predictionId }, cancellationToken: cancellationToken));
     }
+
+    /// <summary>The base64 bytes of those of <paramref name="inputIds"/> that PostgreSQL holds, by input id.</summary>
+    public async Task<Dictionary<long, string>> InputDataAsync(long[] inputIds, CancellationToken cancellationToken)
+    {
+        const string sql = """SELECT id AS Id, data AS Data FROM inputs WHERE id = ANY(@inputIds) AND data IS NOT NULL""";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(long Id, string Data)>(new CommandDefinition(sql, new { inputIds }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Id, r => r.Data);
+    }
 }

@@ -86,4 +86,26 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         });
         return parameters;
     }
+
+    /// <summary>Applies a feedback patch to prediction <paramref name="predictionId"/>; false when there is no such prediction.</summary>
+    public async Task<bool> RecordFeedbackAsync(long predictionId, FeedbackPatch patch, CancellationToken cancellationToken)
+    {
+        // labeled_at follows true_label: set when a label is recorded, cleared with it.
+        const string sql = """
+            UPDATE predictions
+            SET true_label = CASE WHEN @SetLabel THEN @TrueLabel ELSE true_label END,
+                labeled_at = CASE WHEN NOT @SetLabel THEN labeled_at WHEN @TrueLabel IS NULL THEN NULL ELSE now() END,
+                note = CASE WHEN @SetNote THEN @Note ELSE note END
+            WHERE id = @predictionId
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            patch.SetLabel,
+            patch.TrueLabel,
+            patch.SetNote,
+            patch.Note,
+            predictionId,
+        }, cancellationToken: cancellationToken)) > 0;
+    }
 }

@@ -1,16 +1,17 @@
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
+using PredictionApi.Predictions;
 using PredictionApi.Problems;
 using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
-namespace PredictionApi.Predictions;
+namespace PredictionApi;
 
 /// <summary>
 /// Everything that turns an image into stored prediction rows, registered once for both hosts that do it:
-/// the web service and the <c>label</c> command, so their settings are validated and behave alike.
+/// the web service and the <c>predict</c> command, so their settings are validated and behave alike.
 /// </summary>
-public static class PredictionPipeline
+public static class PredictionPipelineExtensions
 {
     public static WebApplicationBuilder AddPredictionPipeline(this WebApplicationBuilder builder) => builder
         // Every error is an RFC 7807 problem details body.

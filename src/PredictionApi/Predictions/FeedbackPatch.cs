@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PredictionApi.Inference;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// What a PATCH /prediction/{id} changes, read from its JSON merge patch: a field is only written when the
+/// body names it, and null clears it.
+/// </summary>
+public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNote, string? Note)
+{
+    /// <summary>
+    /// Reads and checks the JSON body. The service knows the labels of the model it serves, so a true
+    /// label is checked against those, also for a prediction an earlier version of the model made.
+    /// </summary>
+    public static async Task<(FeedbackPatch? Patch, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, ModelSpec spec, CancellationToken cancellationToken)
+    {
+        // Routing refuses other media types; a body without any content type arrives here.
+        if (!request.HasJsonContentType())
+        {
+            return (null, ApiProblems.UnsupportedMediaType(RequestBodies.UnsupportedMediaTypeDetail(request.HttpContext)));
+        }
+
+        if (request.ContentLength > FeedbackApi.MaxBodyBytes)
+        {
+            return (null, ApiProblems.PayloadTooLarge($"The body is larger than {FeedbackApi.MaxBodyBytes} bytes; a true label and a note of at most {FeedbackApi.MaxNoteLength} characters are far smaller."));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[4096];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > FeedbackApi.MaxBodyBytes)
+            {
+                return (null, ApiProblems.PayloadTooLarge($"The body is larger than {FeedbackApi.MaxBodyBytes} bytes; a true label and a note of at most {FeedbackApi.MaxNoteLength} characters are far smaller."));
+            }
+        }
+
+        if (buffer.Length == 0)
+        {
+            return (null, ApiProblems.BadRequest($"The body is empty. {FeedbackApi.BodyExample}", "Missing body"));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.ToArray());
+        }
+        catch (JsonException e)
+        {
+            return (null, ApiProblems.BadRequest($"The body is not valid JSON ({e.Message}). {FeedbackApi.BodyExample}", "Malformed JSON"));
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, ApiProblems.BadRequest($"The body is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object. {FeedbackApi.BodyExample}"));
+            }
+
+            bool setLabel = false, setNote = false;
+            string? trueLabel = null, note = null;
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                var isLabel = property.NameEquals("true_label");
+                if (!isLabel && !property.NameEquals("note"))
+                {
+                    return (null, ApiProblems.BadRequest($"'{property.Name}' is not a field of feedback; the body may hold true_label and note. {FeedbackApi.BodyExample}"));
+                }
+
+                if (isLabel ? setLabel : setNote)
+                {
+                    return (null, ApiProblems.BadRequest($"'{property.Name}' appears more than once in the body."));
+                }
+
+                if (property.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                {
+                    return (null, ApiProblems.BadRequest($"{property.Name} must be a string (or null to clear it), not a JSON {property.Value.ValueKind.ToString().ToLowerInvariant()}. {FeedbackApi.BodyExample}"));
+                }
+
+                string? value;
+                try
+                {
+                    value = property.Value.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    // An escaped lone surrogate is valid JSON but not text.
+                    return (null, ApiProblems.BadRequest($"{property.Name} is not valid Unicode text."));
+                }
+
+                if (isLabel)
+                {
+                    (setLabel, trueLabel) = (true, value);
+                }
+                else
+                {
+                    (setNote, note) = (true, string.IsNullOrWhiteSpace(value) ? null : value);
+                }
+            }
+
+            if (!setLabel && !setNote)
+            {
+                return (null, ApiProblems.BadRequest($"The body names neither true_label nor note, so there is nothing to record. {FeedbackApi.BodyExample}"));
+            }
+
+            if (trueLabel is not null && !spec.Labels.Contains(trueLabel, StringComparer.Ordinal))
+            {
+                return (null, ApiProblems.BadRequest($"'{trueLabel}' is not a label of the model '{spec.Name}'. {DescribeLabels(spec)}", "Unknown label"));
+            }
+
+            if (note is not null && (note.Length > FeedbackApi.MaxNoteLength || note.Contains('\0')))
+            {
+                return (null, ApiProblems.BadRequest(note.Length > FeedbackApi.MaxNoteLength
+                    ? $"note is {note.Length} characters long; at most {FeedbackApi.MaxNoteLength} are kept."
+                    : "note contains a NUL character, which cannot be stored."));
+            }
+
+            return (new FeedbackPatch(setLabel, trueLabel, setNote, note), null);
+        }
+    }
+
+    private static string DescribeLabels(ModelSpec spec)
+    {
+        const int shown = 30;
+        var list = string.Join(", ", spec.Labels.Take(shown).Select(l => $"'{l}'"));
+        return spec.Labels.Length <= shown
+            ? $"The valid labels are {list}."
+            : $"The valid labels include {list} and {spec.Labels.Length - shown} more (GET /models/{spec.Name} lists them all).";
+    }
+}
