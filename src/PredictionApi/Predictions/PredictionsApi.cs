@@ -55,7 +55,7 @@ public static class PredictionsApi
 
         prediction.MapGet("/{id}/image", PredictionQueriesApi.GetImage)
             .WithSummary("The stored input image, as uploaded, with its content type (or a redirect to a presigned object URL).")
-            .Produces(StatusCodes.Status200OK, contentType: "image/*")
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
             .Produces(StatusCodes.Status302Found)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
