@@ -185,13 +185,13 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
     /// </summary>
     internal static string StoredName(string name)
     {
-        var parts = name.Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries).Select(Upload.CleanFileName).ToList();
-        while (parts.Count > 1 && parts.Sum(p => p.Length + 1) - 1 > Upload.MaxFileNameLength)
+        var parts = name.Split(['/', '\\'], StringSplitOptions.RemoveEmptyEntries).Select(FileNames.Clean).ToList();
+        while (parts.Count > 1 && parts.Sum(p => p.Length + 1) - 1 > FileNames.MaxFileNameLength)
         {
             parts.RemoveAt(0);
         }
 
-        return parts.Count == 0 ? Upload.CleanFileName(name) : string.Join('/', parts);
+        return parts.Count == 0 ? FileNames.Clean(name) : string.Join('/', parts);
     }
 
     private static bool IsStorageFailure(Exception e) => e is NpgsqlException or InputStorageException or TimeoutException;

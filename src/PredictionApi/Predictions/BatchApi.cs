@@ -25,7 +25,7 @@ public static class BatchApi
         HttpContext context,
         [AsParameters] LabelQuery labelQuery,
         ImagePredictor predictor,
-        PredictionWriter recorder,
+        PredictionWriter writer,
         NpgsqlDataSource dataSource,
         IOptions<BatchOptions> batchOptions,
         IOptions<UploadOptions> uploadOptions,
@@ -38,30 +38,15 @@ public static class BatchApi
             return badLabels;
         }
 
-        // Read by hand: model binding would treat an empty header as no header at all.
-        var keyHeader = context.Request.Headers[IdempotencyKeys.Header];
-        var idempotencyKey = keyHeader.Count == 0 ? null : keyHeader.ToString();
-        if (keyHeader.Count > 1 || idempotencyKey is not null && !IdempotencyKeys.IsValid(idempotencyKey))
-        {
-            return ApiProblems.BadRequest($"The {IdempotencyKeys.Header} header must be 1 to 255 printable ASCII characters, such as a UUID.", "Invalid idempotency key");
-        }
-
+        var key = IdempotencyKeys.Read(context.Request);
         var options = batchOptions.Value;
-        var (files, requestSha256, problem) = await BatchUpload.ReadAsync(context.Request, options, uploadOptions.Value.MaxBytes, cancellationToken);
-        if (files is null)
-        {
-            return problem!;
-        }
-
+        var upload = await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
+        var files = upload.Files;
         var json = jsonOptions.Value.SerializerOptions;
-        if (idempotencyKey is not null)
+        // A retry of a finished batch costs one lookup, not a second round of inference.
+        if (key is not null && await IdempotencyKeys.FindAsync(dataSource, key, options.IdempotencyKeyHours, cancellationToken) is { } earlier)
         {
-            // A retry of a finished batch costs one lookup, not a second round of inference.
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            if (await IdempotencyKeys.FindAsync(connection, idempotencyKey, options.IdempotencyKeyHours, cancellationToken) is { } stored)
-            {
-                return Replay(context, stored, requestSha256, json);
-            }
+            return TypedResults.Ok(IdempotencyKeys.Replay<BatchItem[]>(context, earlier, upload.RequestSha256, json));
         }
 
         // Inference is CPU work: spread the files over the cores.
@@ -83,66 +68,42 @@ public static class BatchApi
             }
         });
 
-        var items = new BatchItem[files.Count];
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        // The good files are stored together, in request order, with the answer when a key was sent.
+        var good = Enumerable.Range(0, files.Count).Where(i => outcomes[i] is ImagePrediction).ToArray();
+        BatchItem[] Items(IReadOnlyList<StoredIds> stored)
         {
-            if (idempotencyKey is not null && !await IdempotencyKeys.ClaimAsync(connection, idempotencyKey, requestSha256, options.IdempotencyKeyHours, cancellationToken))
-            {
-                // A concurrent request with this key finished first; nothing of ours is stored.
-                await transaction.RollbackAsync(cancellationToken);
-                var stored = await IdempotencyKeys.FindAsync(connection, idempotencyKey, options.IdempotencyKeyHours, cancellationToken);
-                return stored is null
-                    ? ApiProblems.Problem(StatusCodes.Status409Conflict, "Idempotency key in use", $"Another request with {IdempotencyKeys.Header} '{idempotencyKey}' is in progress; retry shortly.")
-                    : Replay(context, stored, requestSha256, json);
-            }
-
+            var items = new BatchItem[files.Count];
             for (var i = 0; i < files.Count; i++)
             {
-                var file = files[i];
-                if (outcomes[i] is ImagePrediction labelled)
-                {
-                    var ids = await recorder.RecordAsync(connection, new RecordedUpload(file.FileName, file.Bytes, labelled.Header), NewPrediction.Of(labelled, spec), cancellationToken);
-                    items[i] = new BatchItem
-                    {
-                        Filename = file.FileName,
-                        ContentType = labelled.Header.ContentType,
-                        Prediction = labelled.Probabilities,
-                        LikelyClass = labelled.LikelyClass,
-                        Confidence = labelled.Confidence,
-                        Labels = TopLabels.Select(labelled.Probabilities, spec.Labels, selection.MaxLabels, selection.MinConfidence),
-                        InputId = ids.InputId,
-                        PredictionId = ids.PredictionId,
-                        Model = new ModelRef(spec.Name, spec.Version),
-                        CreatedAt = ids.CreatedAt,
-                    };
-                }
-                else
-                {
-                    items[i] = new BatchItem { Filename = file.FileName, Error = file.Error ?? (BatchError)outcomes[i]! };
-                }
+                items[i] = new BatchItem { Filename = files[i].FileName, Error = files[i].Error ?? outcomes[i] as BatchError };
             }
 
-            if (idempotencyKey is not null)
+            for (var g = 0; g < good.Length; g++)
             {
-                await IdempotencyKeys.CompleteAsync(connection, idempotencyKey, JsonSerializer.Serialize(items, json), cancellationToken);
+                var (file, predicted, ids) = (files[good[g]], (ImagePrediction)outcomes[good[g]]!, stored[g]);
+                items[good[g]] = new BatchItem
+                {
+                    Filename = file.FileName,
+                    ContentType = predicted.Header.ContentType,
+                    Prediction = predicted.Probabilities,
+                    LikelyClass = predicted.LikelyClass,
+                    Confidence = predicted.Confidence,
+                    Labels = TopLabels.Select(predicted.Probabilities, spec.Labels, selection.MaxLabels, selection.MinConfidence),
+                    InputId = ids.InputId,
+                    PredictionId = ids.PredictionId,
+                    Model = new ModelRef(spec.Name, spec.Version),
+                    CreatedAt = ids.CreatedAt,
+                };
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            return items;
         }
 
-        return TypedResults.Ok(items);
-    }
-
-    private static Results<Ok<BatchItem[]>, ProblemHttpResult> Replay(HttpContext context, StoredAnswer stored, byte[] requestSha256, JsonSerializerOptions json)
-    {
-        if (!stored.RequestSha256.AsSpan().SequenceEqual(requestSha256))
-        {
-            return ApiProblems.Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
-                $"The {IdempotencyKeys.Header} was already used for a batch with other files or parameters. Use a new key for a new batch.");
-        }
-
-        context.Response.Headers[IdempotencyKeys.ReplayedHeader] = "true";
-        return TypedResults.Ok(JsonSerializer.Deserialize<BatchItem[]>(stored.Response, json)!);
+        var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, options.IdempotencyKeyHours, ids => JsonSerializer.Serialize(Items(ids), json));
+        var rows = good.Select(i => (new RecordedUpload(files[i].FileName, files[i].Bytes, ((ImagePrediction)outcomes[i]!).Header), NewPrediction.Of((ImagePrediction)outcomes[i]!, spec))).ToList();
+        var outcome = await writer.RecordAsync(rows, claim, cancellationToken);
+        return TypedResults.Ok(outcome.Replay is { } replay
+            ? IdempotencyKeys.Replay<BatchItem[]>(context, replay, upload.RequestSha256, json)
+            : Items(outcome.Stored));
     }
 }

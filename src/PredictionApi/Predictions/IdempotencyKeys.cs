@@ -1,10 +1,12 @@
+using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 
 /// <summary>
-/// Idempotency-Key support for POST /predictions/batch (table idempotency_keys). The key is claimed
+/// Idempotency-Key support for both upload endpoints (table idempotency_keys). The key is claimed
 /// inside the transaction that stores the batch and its answer is written in that same transaction,
 /// so a key either has its complete answer or does not exist. A concurrent request with the same key
 /// waits on the claim (PostgreSQL's unique index) and then replays the first answer.
@@ -17,6 +19,44 @@ public static class IdempotencyKeys
 
     /// <summary>Keys are 1 to 255 printable ASCII characters, for example a UUID.</summary>
     public static bool IsValid(string key) => key.Length is >= 1 and <= 255 && key.All(c => c is >= ' ' and <= '~');
+
+    /// <summary>The request's Idempotency-Key, or null without one; a malformed or repeated header is a 400.</summary>
+    public static string? Read(HttpRequest request)
+    {
+        // Read by hand: model binding would treat an empty header as no header at all.
+        var header = request.Headers[Header];
+        var key = header.Count == 0 ? null : header.ToString();
+        if (header.Count > 1 || key is not null && !IsValid(key))
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, "Invalid idempotency key",
+                $"The {Header} header must be 1 to 255 printable ASCII characters, such as a UUID.");
+        }
+
+        return key;
+    }
+
+    /// <summary>
+    /// The stored answer of <paramref name="stored"/> for a retry, as <typeparamref name="T"/>, with Idempotent-Replayed: true;
+    /// a 422 when the key was used for a request with other files or parameters.
+    /// </summary>
+    public static T Replay<T>(HttpContext context, StoredAnswer stored, byte[] requestSha256, JsonSerializerOptions json)
+    {
+        if (!stored.RequestSha256.AsSpan().SequenceEqual(requestSha256))
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                $"The {Header} was already used for a request with other files or parameters. Use a new key for a new request.");
+        }
+
+        context.Response.Headers[ReplayedHeader] = "true";
+        return JsonSerializer.Deserialize<T>(stored.Response, json)!;
+    }
+
+    /// <summary>The stored answer for <paramref name="key"/>, read on a connection of its own.</summary>
+    public static async Task<StoredAnswer?> FindAsync(NpgsqlDataSource dataSource, string key, int hours, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await FindAsync(connection, key, hours, cancellationToken);
+    }
 
     /// <summary>The stored answer for <paramref name="key"/>, unless there is none or it is older than <paramref name="hours"/>.</summary>
     public static async Task<StoredAnswer?> FindAsync(NpgsqlConnection connection, string key, int hours, CancellationToken cancellationToken)

@@ -163,23 +163,17 @@ public static class PredictionQueriesApi
             return PredictionIds.NotFound(id);
         }
 
-        try
+        // An input whose bytes cannot be reached is an InputStorageException, answered as its problem.
+        if (await inputs.RedirectUriAsync(input, cancellationToken) is { } url)
         {
-            if (await inputs.RedirectUriAsync(input, cancellationToken) is { } url)
-            {
-                // The URL expires; the redirect itself must not be cached past it.
-                context.Response.Headers.CacheControl = "private, no-store";
-                return TypedResults.Redirect(url.AbsoluteUri);
-            }
+            // The URL expires; the redirect itself must not be cached past it.
+            context.Response.Headers.CacheControl = "private, no-store";
+            return TypedResults.Redirect(url.AbsoluteUri);
+        }
 
-            var stream = await inputs.OpenAsync(input, cancellationToken);
-            // A stored input never changes, so clients may keep it.
-            context.Response.Headers.CacheControl = "private, max-age=86400";
-            return TypedResults.Stream(stream, input.ContentType);
-        }
-        catch (InputStorageException e)
-        {
-            return ApiProblems.Problem(e.Status, e.Title, e.Message);
-        }
+        var stream = await inputs.OpenAsync(input, cancellationToken);
+        // A stored input never changes, so clients may keep it.
+        context.Response.Headers.CacheControl = "private, max-age=86400";
+        return TypedResults.Stream(stream, input.ContentType);
     }
 }

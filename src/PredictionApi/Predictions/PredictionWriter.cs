@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using PredictionApi.Imaging;
+using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
@@ -11,24 +11,57 @@ namespace PredictionApi.Predictions;
 /// Writes inputs with their predictions, wherever the <see cref="IInputStore"/> keeps the bytes: first
 /// the bytes (an object put), then the rows, in one transaction. If the rows fail the object is an
 /// unreferenced leftover, which is harmless; a row pointing at missing bytes cannot happen.
-/// Used by POST /prediction, POST /predictions/batch and the label command.
+/// Used by POST /prediction, POST /predictions/batch and the predict command.
 /// </summary>
 public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs)
 {
     /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
-    public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
+    public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken) =>
+        (await RecordAsync([(upload, prediction)], null, cancellationToken)).Stored[0];
+
+    /// <summary>
+    /// Stores inputs with their predictions in one transaction, with the answer for <paramref name="claim"/>'s
+    /// Idempotency-Key when there is one; returns once they are committed. When another request already
+    /// holds the key, nothing is stored and its answer is returned instead (or a 409 while it is in progress).
+    /// </summary>
+    public async Task<RecordOutcome> RecordAsync(IReadOnlyList<(RecordedUpload Upload, NewPrediction Prediction)> items, IdempotencyClaim? claim, CancellationToken cancellationToken)
     {
+        if (items.Count == 0 && claim is null)
+        {
+            return new RecordOutcome([], null);
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (inputs.Kind == StorageKinds.Database)
+        if (items.Count == 1 && claim is null && inputs.Kind == StorageKinds.Database)
         {
             // Bytes and rows go in one INSERT statement, which is a transaction of its own: one round trip.
-            return await RecordAsync(connection, upload, prediction, cancellationToken);
+            var (upload, prediction) = items[0];
+            return new RecordOutcome([await CommitStep.RunAsync(() => RecordAsync(connection, upload, prediction, cancellationToken))], null);
         }
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var ids = await RecordAsync(connection, upload, prediction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return ids;
+        if (claim is not null && !await IdempotencyKeys.ClaimAsync(connection, claim.Key, claim.RequestSha256, claim.Hours, cancellationToken))
+        {
+            // A concurrent request with this key finished first; nothing of ours is stored.
+            await transaction.RollbackAsync(cancellationToken);
+            return new RecordOutcome([], await IdempotencyKeys.FindAsync(connection, claim.Key, claim.Hours, cancellationToken)
+                ?? throw new ProblemException(StatusCodes.Status409Conflict, "Idempotency key in use",
+                    $"Another request with {IdempotencyKeys.Header} '{claim.Key}' is in progress; retry shortly."));
+        }
+
+        var ids = new List<StoredIds>(items.Count);
+        foreach (var (upload, prediction) in items)
+        {
+            ids.Add(await RecordAsync(connection, upload, prediction, cancellationToken));
+        }
+
+        if (claim is not null)
+        {
+            await IdempotencyKeys.CompleteAsync(connection, claim.Key, claim.Answer(ids), cancellationToken);
+        }
+
+        await CommitStep.RunAsync(async () => { await transaction.CommitAsync(cancellationToken); return 0; });
+        return new RecordOutcome(ids, null);
     }
 
     /// <summary>Stores one input and its prediction inside the caller's open transaction on <paramref name="connection"/>.</summary>

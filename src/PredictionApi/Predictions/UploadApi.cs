@@ -1,8 +1,10 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using PredictionApi.Imaging;
+using Npgsql;
 using PredictionApi.Inference;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
@@ -18,8 +20,11 @@ public static class UploadApi
         string? include,
         [AsParameters] LabelQuery labelQuery,
         ImagePredictor predictor,
-        PredictionWriter recorder,
+        PredictionWriter writer,
+        NpgsqlDataSource dataSource,
         IOptions<UploadOptions> uploadOptions,
+        IOptions<BatchOptions> batchOptions,
+        IOptions<JsonOptions> jsonOptions,
         CancellationToken cancellationToken)
     {
         var includeTensor = false;
@@ -39,34 +44,44 @@ public static class UploadApi
             return badLabels;
         }
 
-        var (upload, problem) = await Upload.ReadAsync(context.Request, "file", uploadOptions.Value.MaxBytes, cancellationToken);
-        if (upload is null)
+        var key = IdempotencyKeys.Read(context.Request);
+        var maxBytes = uploadOptions.Value.MaxBytes;
+        var upload = await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
+        var file = upload.Files[0];
+        if (file.Error is { } error)
         {
-            return problem!;
+            return ApiProblems.Problem(error.Status, error.Title, error.Detail);
         }
 
-        using (upload)
+        var json = jsonOptions.Value.SerializerOptions;
+        var hours = batchOptions.Value.IdempotencyKeyHours;
+        // A retry of a stored upload costs one lookup, not a second round of inference.
+        if (key is not null && await IdempotencyKeys.FindAsync(dataSource, key, hours, cancellationToken) is { } earlier)
         {
-            ImagePrediction labelled;
-            try
-            {
-                labelled = predictor.Predict(upload.Bytes, keepTensor: includeTensor);
-            }
-            catch (ImageRejectedException e)
-            {
-                return ApiProblems.Problem(e.Status, e.Title, e.Message);
-            }
+            return Answer(context, IdempotencyKeys.Replay<PredictionResult>(context, earlier, upload.RequestSha256, json));
+        }
 
-            // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit.
-            var stored = await recorder.RecordAsync(new RecordedUpload(upload.FileName, upload.Memory, labelled.Header), NewPrediction.Of(labelled, spec), cancellationToken);
-
-            context.Response.Headers.Location = $"/prediction/{stored.PredictionId}";
-            return TypedResults.Ok(new PredictionResult(upload.FileName, labelled.Header.ContentType, labelled.Probabilities, labelled.LikelyClass, labelled.Confidence,
+        var predicted = predictor.Predict(file.Bytes, keepTensor: includeTensor);
+        PredictionResult Result(StoredIds stored) =>
+            new(file.FileName, predicted.Header.ContentType, predicted.Probabilities, predicted.LikelyClass, predicted.Confidence,
                 stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
-                labelled.Tensor is { } tensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor) : null)
+                predicted.Tensor is { } tensor ? new TensorPayload(spec.Input.Layout.ToString(), spec.Input.Shape, tensor) : null)
             {
-                Labels = TopLabels.Select(labelled.Probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
-            });
-        }
+                Labels = TopLabels.Select(predicted.Probabilities, spec.Labels, labels.MaxLabels, labels.MinConfidence),
+            };
+
+        // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit,
+        // with the answer a retry under the same key will get.
+        var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, hours, ids => JsonSerializer.Serialize(Result(ids[0]), json));
+        var outcome = await writer.RecordAsync([(new RecordedUpload(file.FileName, file.Bytes, predicted.Header), NewPrediction.Of(predicted, spec))], claim, cancellationToken);
+        return Answer(context, outcome.Replay is { } replay
+            ? IdempotencyKeys.Replay<PredictionResult>(context, replay, upload.RequestSha256, json)
+            : Result(outcome.Stored[0]));
+    }
+
+    private static Ok<PredictionResult> Answer(HttpContext context, PredictionResult result)
+    {
+        context.Response.Headers.Location = $"/prediction/{result.PredictionId}";
+        return TypedResults.Ok(result);
     }
 }

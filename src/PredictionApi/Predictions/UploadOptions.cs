@@ -10,7 +10,4 @@ public sealed class UploadOptions
     /// <summary>Largest accepted file, in bytes (default 10 MiB); bigger uploads get 413.</summary>
     [Range(1, 1L << 30, ErrorMessage = "Upload:MaxBytes must be between 1 and 1073741824 bytes (default 10485760, i.e. 10 MiB).")]
     public long MaxBytes { get; set; } = 10 * 1024 * 1024;
-
-    // Room for the multipart boundaries and part headers around the file itself.
-    internal const long MultipartOverhead = 64 * 1024;
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
-using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Problems;
 
@@ -35,8 +34,8 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
             },
             NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 "The prediction database is unavailable, so nothing was stored. Retry later."),
-            // The bytes of an input could not be read or written; its message is written for the caller.
-            InputStorageException storage => (storage.Status, storage.Title, storage.Message),
+            // Rejected images, unreachable input bytes, malformed uploads: the message is written for the caller.
+            ProblemException problem => (problem.Status, problem.Title, problem.Message),
             _ => (0, "", ""),
         };
         if (status == 0)

@@ -8,7 +8,7 @@ using PredictionApi.Storage.InputStores;
 namespace PredictionApi.Tests.Storage;
 
 /// <summary>The recorder and the store against a real PostgreSQL: atomic writes, reads, and index-backed pages.</summary>
-public sealed class PredictionStoreTests : IAsyncLifetime
+public sealed class PredictionWriterTests : IAsyncLifetime
 {
     private string _database = null!;
     private NpgsqlDataSource _dataSource = null!;

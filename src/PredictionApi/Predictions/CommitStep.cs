@@ -1,0 +1,28 @@
+using Npgsql;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// The statement that commits (a COMMIT, or an INSERT that is its own transaction). If PostgreSQL answers
+/// with an error, nothing was committed; but if the connection breaks while the answer is awaited, the
+/// commit may have happened or not, and the caller must be told exactly that rather than "nothing was stored".
+/// </summary>
+public static class CommitStep
+{
+    public static async Task<T> RunAsync<T>(Func<Task<T>> commit)
+    {
+        try
+        {
+            return await commit();
+        }
+        catch (NpgsqlException e) when (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Outcome unknown",
+                "The connection to the prediction database broke while the service waited for it to confirm the write, so the " +
+                "upload may or may not have been stored. Retrying with the same Idempotency-Key header is safe: it returns the stored " +
+                "answer if there is one and stores the upload once otherwise. Without a key, look for it first " +
+                "(GET /predictions?from=<time of the request>) so that a retry does not store it twice.", e);
+        }
+    }
+}
