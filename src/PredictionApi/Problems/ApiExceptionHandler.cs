@@ -13,7 +13,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (IsDeadConnection(exception))
+        if (IsDeadConnection(exception) || exception.InnerException is { } inner && IsDeadConnection(inner))
         {
             // The backend behind a pooled connection is gone (PostgreSQL restarted or the backend was
             // terminated), and so are those of the pool's other idle connections, opened before the same

@@ -90,11 +90,25 @@ function sentence(value) {
   return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
-/** Posts one image as multipart field `file` and asks for the tensor the model saw. */
+/** A random Idempotency-Key (crypto.randomUUID exists only on https and localhost, getRandomValues everywhere). */
+function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Posts one image as multipart field `file` and asks for the tensor the model saw. Each call (one click)
+ * carries its own Idempotency-Key, so a retried request cannot store the image twice.
+ */
 export function predict(blob, filename, signal) {
   const form = new FormData();
   form.append("file", blob, filename);
-  return requestJson("prediction?include=tensor", { method: "POST", body: form, signal });
+  return requestJson("prediction?include=tensor", {
+    method: "POST",
+    body: form,
+    signal,
+    headers: { "Idempotency-Key": newIdempotencyKey() },
+  });
 }
 
 /** One page of stored predictions, newest first. */
