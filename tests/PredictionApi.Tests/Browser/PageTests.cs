@@ -29,6 +29,9 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
         var response = await page.RunAndWaitForResponseAsync(
             () => page.Locator("#predict").ClickAsync(), IsPredictionPost);
         Assert.Equal(200, response.Status);
+        // Every click carries its own Idempotency-Key, so a retried request cannot store the drawing twice.
+        var key = await response.Request.HeaderValueAsync("idempotency-key");
+        Assert.Matches("^[0-9a-f]{32}$", key);
         using var body = JsonDocument.Parse(await response.BodyAsync());
         var result = body.RootElement;
         var id = result.GetProperty("prediction_id").GetInt64();
