@@ -3,6 +3,7 @@ using PredictionApi.Health;
 using PredictionApi.Inference;
 using PredictionApi.Labelling;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 using Scalar.AspNetCore;
 
 // "label <folder | s3://bucket/prefix>": label a folder of images from the command line instead of serving HTTP.
@@ -54,6 +55,7 @@ app.MapHealth();
 app.MapOpenApi();
 app.MapScalarApiReference();
 
-app.Run();
+// Until Ctrl+C or SIGTERM. A failed start is one line on stderr and exit code 1, with the private cluster stopped.
+Environment.ExitCode = await StartupFailures.RunAsync(app, Console.Error);
 
 public partial class Program;
