@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Problems;
@@ -44,7 +45,13 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
             return false;
         }
 
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable && exception is NpgsqlException or TimeoutException
+            && services.GetService<DatabaseOutage>() is { } outage)
+        {
+            // An outage fails every request that needs the database: it is logged once, not per request.
+            outage.RequestFailed(exception);
+        }
+        else if (status >= 500)
         {
             logger.LogWarning(exception, "Request failed with {Status}: {Detail}", status, detail);
         }
