@@ -11,7 +11,7 @@ namespace PredictionApi.Problems;
 /// wrong and how to fix it, and exit code 1 (130 when interrupted), with whatever start-up had already
 /// started stopped again, in particular the private PostgreSQL cluster.
 /// </summary>
-public static class StartupFailures
+internal static class StartupFailures
 {
     public const int Failed = 1;
     public const int Interrupted = 130;

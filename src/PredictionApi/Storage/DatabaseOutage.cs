@@ -11,7 +11,7 @@ namespace PredictionApi.Storage;
 /// failed, a query runs every <see cref="ProbeInterval"/> until PostgreSQL answers, so the end is logged
 /// when the database is back, whether or not requests arrive then.
 /// </summary>
-public sealed class DatabaseOutage(NpgsqlDataSource dataSource, ILogger<DatabaseOutage> logger) : IAsyncDisposable
+internal sealed class DatabaseOutage(NpgsqlDataSource dataSource, ILogger<DatabaseOutage> logger) : IAsyncDisposable
 {
     public static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(10);
 
