@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -33,6 +34,12 @@ internal static class StartupFailures
         catch (Exception e)
         {
             await StopAsync(app, error);
+            if (Assembly.GetEntryAssembly() != typeof(StartupFailures).Assembly)
+            {
+                // Run inside another program (WebApplicationFactory in the tests): the failure is that program's to report.
+                throw;
+            }
+
             if (e is OperationCanceledException && app.Lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 await error.WriteLineAsync("PredictionApi: start-up was interrupted.");
