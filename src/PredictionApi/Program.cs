@@ -4,6 +4,7 @@ using PredictionApi.Commands;
 using PredictionApi.Health;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 using Scalar.AspNetCore;
 
 // "predict <folder | s3://bucket/prefix>": classify and store a folder of images instead of serving HTTP
@@ -50,6 +51,7 @@ app.MapHealth();
 app.MapOpenApi();
 app.MapScalarApiReference();
 
-app.Run();
+// Until Ctrl+C or SIGTERM. A failed start is one line on stderr and exit code 1, with the private cluster stopped.
+Environment.ExitCode = await StartupFailures.RunAsync(app, Console.Error);
 
 public partial class Program;

@@ -6,6 +6,7 @@ using Npgsql;
 using PredictionApi.Inference;
 using PredictionApi;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Commands;
@@ -57,18 +58,31 @@ public static class PredictCommand
         // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
         builder.Services.AddSingleton<IServer, NoServer>();
 
-        WebApplication app;
+        WebApplication? built = null;
         try
         {
-            app = builder.Build();
-            await app.StartAsync(cancellationToken);
+            built = builder.Build();
+            await built.StartAsync(cancellationToken);
         }
-        catch (Exception e) when (e is OptionsValidationException or ModelConfigurationException or InvalidOperationException or AggregateException or NpgsqlException or IOException)
+        catch (Exception e)
         {
-            await error.WriteLineAsync($"predict: cannot start: {e.Message}");
+            if (built is not null)
+            {
+                // The private cluster may be running already; stop it if this run started or adopted it.
+                await StartupFailures.StopAsync(built, error);
+                await built.DisposeAsync();
+            }
+
+            if (e is not (OptionsValidationException or ModelConfigurationException or InvalidOperationException or AggregateException or NpgsqlException or IOException))
+            {
+                throw;
+            }
+
+            await error.WriteLineAsync($"predict: cannot start: {StartupFailures.Describe(e) ?? e.Message}");
             return UsageError;
         }
 
+        var app = built;
         await using var _ = app;
 
         try

@@ -65,7 +65,16 @@ public sealed record ModelSpec
             _ when m.Layout.Equals("NHWC", StringComparison.OrdinalIgnoreCase) => TensorLayout.NHWC,
             _ => throw Error($"input.layout '{m.Layout}' is not NCHW or NHWC"),
         };
-        var (cAt, hAt, wAt) = layout == TensorLayout.NCHW ? (1, 2, 3) : (3, 1, 2);
+        var shape = $"[{string.Join(", ", dims)}]";
+        // Read with the wrong layout, a 1x28x28 input would be reported as having 28 channels; name the
+        // shape and the field that contradicts it instead.
+        var other = layout == TensorLayout.NCHW ? TensorLayout.NHWC : TensorLayout.NCHW;
+        if (m.Layout is not null && !Fits(dims, layout, m) && Fits(dims, other, m))
+        {
+            throw Error($"input.layout is {m.Layout} but the ONNX input '{input.Name}' has shape {shape}, which is {other}; set input.layout to {other} or leave it out");
+        }
+
+        var (cAt, hAt, wAt) = Positions(layout);
         int Dimension(int? declared, int at, string field)
         {
             var actual = dims[at];
@@ -90,7 +99,7 @@ public sealed record ModelSpec
         var channels = Dimension(m.Channels, cAt, "channels");
         if (channels is not (1 or 3))
         {
-            throw Error($"input has {channels} channels; only 1 (grayscale) or 3 (colour) are supported");
+            throw Error($"the ONNX input '{input.Name}' {shape} read as {layout} has {channels} channels; only 1 (grayscale) or 3 (colour) are supported");
         }
 
         var height = Dimension(m.Height, hAt, "height");
@@ -175,6 +184,17 @@ public sealed record ModelSpec
             Metrics = manifest.Metrics,
             Training = manifest.Training,
         };
+    }
+
+    private static (int Channels, int Height, int Width) Positions(TensorLayout layout) =>
+        layout == TensorLayout.NCHW ? (1, 2, 3) : (3, 1, 2);
+
+    /// <summary>Whether the shape, read in this layout, has 1 or 3 channels and agrees with the sizes the manifest declares.</summary>
+    private static bool Fits(int[] dims, TensorLayout layout, ManifestInput m)
+    {
+        var (c, h, w) = Positions(layout);
+        static bool Agrees(int actual, int? declared) => actual <= 0 || declared is null || declared == actual;
+        return dims[c] is 1 or 3 && Agrees(dims[c], m.Channels) && Agrees(dims[h], m.Height) && Agrees(dims[w], m.Width);
     }
 
     private static TensorSignature Pick(IReadOnlyList<TensorSignature> all, string? name, string what, Func<string, ModelConfigurationException> error)

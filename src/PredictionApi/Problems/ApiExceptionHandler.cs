@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
+using PredictionApi.Storage;
 
 namespace PredictionApi.Problems;
 
@@ -43,7 +44,13 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
             return false;
         }
 
-        if (status >= 500)
+        var databaseFailure = exception is NpgsqlException or TimeoutException ? exception : exception.InnerException as NpgsqlException;
+        if (status == StatusCodes.Status503ServiceUnavailable && databaseFailure is not null && services.GetService<DatabaseOutage>() is { } outage)
+        {
+            // An outage fails every request that needs the database: it is logged once, not per request.
+            outage.RequestFailed(databaseFailure);
+        }
+        else if (status >= 500)
         {
             logger.LogWarning(exception, "Request failed with {Status}: {Detail}", status, detail);
         }

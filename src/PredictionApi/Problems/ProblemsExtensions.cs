@@ -19,6 +19,8 @@ internal static class ProblemsExtensions
             };
         });
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        // A failed start is reported once, in one line, by StartupFailures.
+        builder.Logging.AddFilter(StartupFailures.HostCategory, LogLevel.Critical);
         return builder;
     }
 }

@@ -17,7 +17,16 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
 
     public string LogFile => Path.Combine(settings.RootDirectory, "postgres.log");
 
-    /// <summary>True when <see cref="StartAsync"/> started the server (rather than finding it running).</summary>
+    /// <summary>
+    /// Names the process responsible for stopping the running server: the one that started it, or the one
+    /// that adopted it after that process ended without stopping it (a crash, a kill).
+    /// </summary>
+    public string OwnerFile => Path.Combine(settings.RootDirectory, "owner");
+
+    /// <summary>
+    /// True when this process is responsible for stopping the server: <see cref="StartAsync"/> started it,
+    /// or found it running with no live owner and adopted it. False when another live process owns it.
+    /// </summary>
     public bool StartedHere { get; private set; }
 
     /// <summary>Connection string for the given database, over TCP when listening there, else the socket.</summary>
@@ -39,7 +48,7 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
         var socketPath = Path.Combine(SocketDirectory, $".s.PGSQL.{settings.Port}");
         if (Encoding.UTF8.GetByteCount(socketPath) > 107)
         {
-            throw new InvalidOperationException(
+            throw new PostgresServerException(
                 $"The PostgreSQL socket path '{socketPath}' is longer than the 107 bytes the kernel allows; " +
                 "choose a shorter Database:LocalDirectory.");
         }
@@ -61,13 +70,24 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
         var status = await RunAsync(Path.Combine(bin, "pg_ctl"), ["status", "-D", DataDirectory], asPostgres: true, cancellationToken, allowFailure: true);
         if (status == 0)
         {
-            logger.LogInformation("PostgreSQL is already running in {DataDirectory}; using it", DataDirectory);
+            if (ClusterOwner.Read(OwnerFile) is { IsAlive: true } owner)
+            {
+                logger.LogInformation("PostgreSQL is already running in {DataDirectory}, owned by process {Pid}; using it and leaving it running", DataDirectory, owner.Pid);
+                return;
+            }
+
+            // Whoever started it is gone, so nobody else would ever stop it.
+            ClusterOwner.Current.Write(OwnerFile);
+            StartedHere = true;
+            logger.LogInformation("PostgreSQL is already running in {DataDirectory}, left by a run that ended without stopping it; " +
+                "using it and stopping it on exit", DataDirectory);
             return;
         }
 
         await RunAsync(Path.Combine(bin, "pg_ctl"),
             ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", ServerOptions()],
             asPostgres: true, cancellationToken);
+        ClusterOwner.Current.Write(OwnerFile);
         StartedHere = true;
         logger.LogInformation("Started PostgreSQL in {DataDirectory} on {Endpoint} (log: {LogFile})",
             DataDirectory, settings.ListenAddress is null ? socketPath : $"{settings.ListenAddress}:{settings.Port}", LogFile);
@@ -78,6 +98,7 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
     {
         var bin = settings.BinDirectory ?? FindBinDirectory();
         await RunAsync(Path.Combine(bin, "pg_ctl"), ["stop", "-w", "-m", "fast", "-D", DataDirectory], asPostgres: true, cancellationToken, allowFailure: true);
+        File.Delete(OwnerFile);
         StartedHere = false;
         logger.LogInformation("Stopped PostgreSQL in {DataDirectory}", DataDirectory);
     }
@@ -121,7 +142,7 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
             }
         }
 
-        throw new InvalidOperationException(
+        throw new PostgresServerException(
             "PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or in /usr/lib/postgresql/*/bin. " +
             "Install PostgreSQL (for example 'apt-get install postgresql'), set Database:PostgresBinDirectory, " +
             "or set ConnectionStrings:Predictions to an existing server.");
@@ -171,7 +192,7 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
             start.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        using var process = Process.Start(start) ?? throw new PostgresServerException($"Could not start {file}.");
         // pg_ctl sends the server's output to the log file (-l), so these pipes close when the command exits.
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -179,7 +200,7 @@ public sealed class PostgresServer(PostgresServerSettings settings, ILogger logg
         var output = ((await stdout) + (await stderr)).Trim();
         if (process.ExitCode != 0 && !allowFailure)
         {
-            throw new InvalidOperationException(
+            throw new PostgresServerException(
                 $"'{Path.GetFileName(file)} {arguments[0]}' failed with exit code {process.ExitCode}: {output} " +
                 $"(server log: {LogFile})");
         }

@@ -20,6 +20,7 @@ internal static class StorageExtensions
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
         builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddSingleton<DatabaseOutage>();
         return builder;
     }
 }

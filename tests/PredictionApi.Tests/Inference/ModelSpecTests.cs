@@ -81,6 +81,25 @@ public sealed class ModelSpecTests
         Assert.StartsWith("folder/model.json", e.Message);
     }
 
+    [Theory]
+    [InlineData("""{ "input": { "layout": "NHWC" } }""", "-1,1,28,28", "NHWC", "NCHW")]
+    [InlineData("""{ "input": { "layout": "NHWC", "channels": 1, "height": 28, "width": 28 } }""", "1,1,28,28", "NHWC", "NCHW")]
+    [InlineData("""{ "input": { "layout": "nchw" } }""", "-1,32,32,3", "nchw", "NHWC")]
+    public void ALayoutTheInputShapeContradictsNamesTheShapeAndTheField(string json, string dims, string given, string actual)
+    {
+        var e = Assert.Throws<ModelConfigurationException>(() => Resolve(json, In(dims.Split(',').Select(int.Parse).ToArray())));
+        Assert.Contains($"input.layout is {given}", e.Message);
+        Assert.Contains($"shape [{dims.Replace(",", ", ")}], which is {actual}", e.Message);
+        Assert.DoesNotContain("channels;", e.Message);
+    }
+
+    [Fact]
+    public void AnUnsupportedChannelCountNamesTheShapeAndTheLayoutItWasReadWith()
+    {
+        var e = Assert.Throws<ModelConfigurationException>(() => Resolve("""{ "input": { "layout": "NCHW" } }""", In(-1, 4, 8, 8)));
+        Assert.Contains("'pixels' [-1, 4, 8, 8] read as NCHW has 4 channels", e.Message);
+    }
+
     [Fact]
     public void ANonFloatInputIsRefused()
     {
