@@ -32,7 +32,14 @@ builder.AddBatch();
 // Liveness and readiness (model loaded, database reachable).
 builder.AddHealth();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+{
+    document.Info.Title = "PredictionApi";
+    document.Info.Description = "Classifies uploaded images with a local ONNX model and keeps every input and its probabilities " +
+        "in PostgreSQL, so every prediction can be listed, corrected with its true label, measured and deleted. " +
+        "Errors are RFC 7807 problem details. The web page is at /.";
+    return Task.CompletedTask;
+}));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
@@ -49,7 +56,19 @@ app.MapModels();
 app.MapHealth();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).
 app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapScalarApiReference(options =>
+{
+    // This product's reference: its name, operations listed by method and path, and none of the
+    // reference tool's own product buttons (AI chat, developer tools, client generator) or telemetry.
+    options.Title = "PredictionApi reference";
+    options.OperationTitleSource = OperationTitleSource.Path;
+    options.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+    options.HideClientButton = true;
+    options.HideModels = true;
+    options.Telemetry = false;
+    options.Agent = new ScalarAgentOptions { Disabled = true };
+    options.Mcp = new ScalarMcpOptions { Disabled = true };
+});
 
 // Until Ctrl+C or SIGTERM. A failed start is one line on stderr and exit code 1, with the private cluster stopped.
 Environment.ExitCode = await StartupFailures.RunAsync(app, Console.Error);
