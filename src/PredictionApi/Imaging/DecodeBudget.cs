@@ -3,9 +3,10 @@ namespace PredictionApi.Imaging;
 /// <summary>
 /// How many decoded pixels may exist at once across all requests (4 bytes each while decoding). Every
 /// decode takes its share before its bitmap is allocated and gives it back after; when the budget is
-/// spent, it waits, and after the configured wait it is refused with 503. An image larger than the whole
-/// budget takes all of it, so it is decoded alone rather than never. Waiters are not queued in order:
-/// whichever fits goes first, so small images pass while a large one waits for room.
+/// spent, it waits, and after the configured wait it is refused with 503. A share is at most seven eighths
+/// of the budget: an image larger than that is decoded alone among large ones rather than never, and the
+/// last eighth keeps ordinary small uploads moving meanwhile. Waiters are not queued in order: whichever
+/// fits goes first, so small images pass while a large one waits for room.
 /// </summary>
 internal sealed class DecodeBudget(long capacity, TimeSpan wait)
 {
@@ -22,7 +23,7 @@ internal sealed class DecodeBudget(long capacity, TimeSpan wait)
     /// <summary>Takes room for <paramref name="pixels"/>; returns the share to pass to <see cref="Release"/>.</summary>
     public long Acquire(long pixels)
     {
-        var share = Math.Min(pixels, Capacity);
+        var share = Math.Min(pixels, Capacity - Capacity / 8);
         var deadline = DateTime.UtcNow + _wait;
         lock (_gate)
         {
