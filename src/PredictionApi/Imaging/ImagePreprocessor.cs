@@ -13,6 +13,9 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
 {
     private readonly long _maxPixels = options.Value.MaxPixels;
 
+    /// <summary>Shared by every request: the singleton preprocessor bounds the decoded pixels of the whole process.</summary>
+    internal DecodeBudget Budget { get; } = new(options.Value.MaxDecodingPixels, TimeSpan.FromSeconds(options.Value.DecodeWaitSeconds));
+
     /// <summary>
     /// Fills <paramref name="tensor"/> (length <see cref="InputSpec.TensorLength"/>) and returns what the
     /// header said; throws <see cref="ImageRejectedException"/> for anything that is not a usable image.
@@ -20,7 +23,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     public ImageHeader Preprocess(ReadOnlySpan<byte> data, InputSpec spec, Span<float> tensor)
     {
         var header = Inspect(data);
-        using var skData = SKData.CreateCopy(data);
+        using var skData = DecoderInput(header.Format, data);
         using var codec = SKCodec.Create(skData)
             ?? throw Corrupt(header.Format, "the decoder does not recognise its structure");
         if ((long)codec.Info.Width * codec.Info.Height > _maxPixels)
@@ -29,20 +32,6 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         }
 
         var size = DecodeSize(codec, spec);
-        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
-        if (bitmap.GetPixels() == IntPtr.Zero)
-        {
-            throw new ImageRejectedException(StatusCodes.Status400BadRequest, "Image too large",
-                $"There is not enough memory to decode a {size.Width}x{size.Height} image right now.");
-        }
-
-        var result = codec.GetPixels(info, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
-        {
-            throw Corrupt(header.Format, result == SKCodecResult.IncompleteInput ? "the data ends before the image does (truncated)" : "its pixel data cannot be decoded");
-        }
-
         var origin = codec.EncodedOrigin;
         var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         var (width, height) = swap ? (size.Height, size.Width) : (size.Width, size.Height);
@@ -52,7 +41,18 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         var planes = Scratch<float>.Rent(channels * planeW * planeH);
         try
         {
-            ToPlanes(bitmap, origin, width, height, factor, spec.Background, channels, planes);
+            // The decoded bitmap is the large allocation; it lives only while holding its share of the budget.
+            var share = Budget.Acquire((long)size.Width * size.Height);
+            try
+            {
+                using var bitmap = Decode(codec, size, header.Format);
+                ToPlanes(bitmap, origin, width, height, factor, spec.Background, channels, planes);
+            }
+            finally
+            {
+                Budget.Release(share);
+            }
+
             Shape(planes, planeW, planeH, spec, tensor);
         }
         finally
@@ -63,12 +63,56 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         return header;
     }
 
+    /// <summary>
+    /// The bytes the decoder gets, after the checks it does not make itself: a PNG without the chunks that
+    /// cannot change its pixels (the decoder's cost for them grows faster than their size), a JPEG only when
+    /// its scan data is complete and intact.
+    /// </summary>
+    private static SKData DecoderInput(ImageFormat format, ReadOnlySpan<byte> data)
+    {
+        switch (format)
+        {
+            case ImageFormat.Png:
+                return PngChunks.Essential(data);
+            case ImageFormat.Jpeg:
+                JpegScan.Check(data);
+                break;
+        }
+
+        return SKData.CreateCopy(data);
+    }
+
+    private static SKBitmap Decode(SKCodec codec, SKSizeI size, ImageFormat format)
+    {
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        if (bitmap.GetPixels() == IntPtr.Zero)
+        {
+            bitmap.Dispose();
+            throw new ImageRejectedException(StatusCodes.Status400BadRequest, "Image too large",
+                $"There is not enough memory to decode a {size.Width}x{size.Height} image right now.");
+        }
+
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw Corrupt(format, result == SKCodecResult.IncompleteInput ? "the data ends before the image does (truncated)" : "its pixel data cannot be decoded");
+        }
+
+        return bitmap;
+    }
+
     /// <summary>Format and declared dimensions, or the reason the bytes are refused, without decoding.</summary>
     public ImageHeader Inspect(ReadOnlySpan<byte> data)
     {
         var format = ImageHeader.Sniff(data) ?? throw new ImageRejectedException(StatusCodes.Status415UnsupportedMediaType, "Not an image",
             "The file is not an image this service reads. Send a PNG, JPEG, GIF, BMP or WebP; the format is recognised from the file's bytes, not from its name or declared type.");
         var header = ImageHeader.Read(format, data) ?? throw Corrupt(format, "its header is truncated or malformed");
+        if (format == ImageFormat.Bmp)
+        {
+            BmpPalette.Check(data);
+        }
         if (header.Pixels > _maxPixels)
         {
             throw TooManyPixels(header.Width, header.Height);
@@ -81,8 +125,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         new(StatusCodes.Status400BadRequest, "Image too large",
             $"The image declares {width}x{height} pixels ({(double)width * height / 1e6:0.#} megapixels); the limit is {_maxPixels / 1e6:0.#} megapixels. Scale it down and retry.");
 
-    private static ImageRejectedException Corrupt(ImageFormat format, string why) =>
-        new(StatusCodes.Status400BadRequest, "Corrupt image", $"The file starts like a {format.ToString().ToUpperInvariant()} image but {why}.");
+    private static ImageRejectedException Corrupt(ImageFormat format, string why) => ImageRejectedException.Corrupt(format, why);
 
     /// <summary>
     /// Large JPEG and WebP images can be decoded at a fraction of their size; ask for that when the

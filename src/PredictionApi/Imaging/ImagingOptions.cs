@@ -7,7 +7,21 @@ public sealed class ImagingOptions
 {
     public const string Section = "Imaging";
 
-    /// <summary>Largest width x height accepted, checked from the header before decoding.</summary>
-    [Range(1, 1_000_000_000, ErrorMessage = "Imaging:MaxPixels must be between 1 and 1000000000 (default 40000000, i.e. 40 megapixels).")]
-    public long MaxPixels { get; set; } = 40_000_000;
+    /// <summary>
+    /// Largest width x height accepted, checked from the header before decoding. 16 megapixels holds a 12-megapixel
+    /// phone photo; a handwritten digit needs far less, and a larger canvas is more likely a decompression bomb.
+    /// </summary>
+    [Range(1, 1_000_000_000, ErrorMessage = "Imaging:MaxPixels must be between 1 and 1000000000 (default 16000000, i.e. 16 megapixels).")]
+    public long MaxPixels { get; set; } = 16_000_000;
+
+    /// <summary>
+    /// Decoded pixels that may be in memory at once across all requests (4 bytes each); further decodes wait
+    /// for room. The default, 32 megapixels, is about 128 MB: two images at the default cap at a time.
+    /// </summary>
+    [Range(1_000_000, 1_000_000_000, ErrorMessage = "Imaging:MaxDecodingPixels must be between 1000000 and 1000000000 (default 32000000, about 128 MB of decoded pixels).")]
+    public long MaxDecodingPixels { get; set; } = 32_000_000;
+
+    /// <summary>How long a decode waits for room in <see cref="MaxDecodingPixels"/> before the upload is refused with 503.</summary>
+    [Range(1, 600, ErrorMessage = "Imaging:DecodeWaitSeconds must be between 1 and 600 (default 30).")]
+    public int DecodeWaitSeconds { get; set; } = 30;
 }

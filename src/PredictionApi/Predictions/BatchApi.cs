@@ -49,9 +49,11 @@ public static class BatchApi
             return TypedResults.Ok(IdempotencyKeys.Replay<BatchItem[]>(context, earlier, upload.RequestSha256, json));
         }
 
-        // Inference is CPU work: spread the files over the cores.
+        // Inference is CPU work: spread the files over the cores, but no wider: a file may wait for decoding
+        // room (Imaging:MaxDecodingPixels), and waiting files must not take every thread of the pool.
         var outcomes = new object?[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, files.Count, parallel, i =>
         {
             if (files[i].Error is not null)
             {

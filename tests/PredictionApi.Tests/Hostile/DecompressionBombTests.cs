@@ -11,7 +11,7 @@ public sealed class AloneCollection
 }
 
 /// <summary>
-/// Decompression bombs: PNGs of a few dozen kilobytes that declare a canvas right at the 40-megapixel
+/// Decompression bombs: PNGs of a few dozen kilobytes that declare a canvas right at the 16-megapixel
 /// cap. They are within the rules, so they are answered (one pixel over the cap is refused from the
 /// header); what they must not do is cost the service its memory. Before the working planes were
 /// reduced and large buffers kept out of the shared pool, each such upload left about 500 MB behind.
@@ -19,8 +19,8 @@ public sealed class AloneCollection
 [Collection(AloneCollection.Name)]
 public sealed class DecompressionBombTests(HostileService service) : IClassFixture<HostileService>
 {
-    // 6324 x 6324 = 39,992,976 pixels: just under the default cap of 40,000,000; 6325 x 6325 is just over.
-    private const int Side = 6324;
+    // 4000 x 4000 = 16,000,000 pixels: exactly the default cap; 4001 x 4001 is just over.
+    private const int Side = 4000;
 
     [Fact]
     public async Task APngOfZerosAtTheCapIsAnsweredAsBlankAndOnePixelMoreIsRefused()
@@ -41,8 +41,8 @@ public sealed class DecompressionBombTests(HostileService service) : IClassFixtu
     [Fact]
     public async Task RepeatedBombsAreClassifiedLikeTheSmallImageAndLeaveNoMemoryBehind()
     {
-        // The MNIST 7 blown up 225 times (6300 x 6300), still a small file because its rows repeat.
-        const int factor = 225;
+        // The MNIST 7 blown up 142 times (3976 x 3976), still a small file because its rows repeat.
+        const int factor = 142;
         var bomb = TestImages.PngGray8(28 * factor, 28 * factor, HostileImages.Digit(0, factor));
         Assert.True(bomb.Length < HostileService.MaxBytes, $"{bomb.Length} bytes");
         using (var warm = await service.PostFileAsync(bomb))
@@ -60,7 +60,7 @@ public sealed class DecompressionBombTests(HostileService service) : IClassFixtu
         }
 
         var grown = ManagedBytesAfterCollection() - before;
-        Assert.True(grown < 64L << 20, $"two 40-megapixel uploads left {grown >> 20} MB of managed memory behind");
+        Assert.True(grown < 64L << 20, $"two 16-megapixel uploads left {grown >> 20} MB of managed memory behind");
         await service.AssertStillServingAsync("decompression bombs");
     }
 

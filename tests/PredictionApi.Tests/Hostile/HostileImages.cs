@@ -153,4 +153,123 @@ public static class HostileImages
         payload.CopyTo(file.AsSpan(20));
         return file;
     }
+
+    /// <summary>The JPEG with its first scan's data cut to <paramref name="fraction"/> and closed with an end-of-image marker, as a careless truncation tool leaves it.</summary>
+    public static byte[] JpegScanCut(byte[] jpeg, double fraction)
+    {
+        var (start, end) = FirstScanData(jpeg);
+        return [.. jpeg[..start], .. jpeg[start..(start + (int)((end - start) * fraction))], 0xFF, 0xD9];
+    }
+
+    /// <summary>
+    /// The JPEG with the data of every scan replaced by seeded random bytes (never 0xFF, so no marker is
+    /// forged): valid tables and headers, garbage where the pixels are.
+    /// </summary>
+    public static byte[] JpegRandomScans(byte[] jpeg, int seed)
+    {
+        var random = new Random(seed);
+        var damaged = (byte[])jpeg.Clone();
+        var i = 2;
+        while (i + 4 <= damaged.Length && damaged[i + 1] != 0xD9)
+        {
+            var length = BinaryPrimitives.ReadUInt16BigEndian(damaged.AsSpan(i + 2));
+            i += 2 + length;
+            if (damaged[i - length - 1] != 0xDA)
+            {
+                continue;
+            }
+
+            // Scan data runs to the next marker other than a restart marker or a stuffed zero.
+            for (; i + 1 < damaged.Length && !(damaged[i] == 0xFF && damaged[i + 1] != 0 && damaged[i + 1] is < 0xD0 or > 0xD7); i++)
+            {
+                if (damaged[i] != 0xFF && (i == 0 || damaged[i - 1] != 0xFF))
+                {
+                    damaged[i] = (byte)random.Next(0xFF);
+                }
+            }
+        }
+
+        return damaged;
+    }
+
+    /// <summary>The JPEG with its frame header declaring <paramref name="width"/> x <paramref name="height"/>, its scan data unchanged.</summary>
+    public static byte[] JpegFrameSize(byte[] jpeg, int width, int height)
+    {
+        var damaged = (byte[])jpeg.Clone();
+        var sof = FrameHeader(damaged);
+        BinaryPrimitives.WriteUInt16BigEndian(damaged.AsSpan(sof + 5), (ushort)height);
+        BinaryPrimitives.WriteUInt16BigEndian(damaged.AsSpan(sof + 7), (ushort)width);
+        return damaged;
+    }
+
+    /// <summary>The JPEG with its frame header saying extended sequential with <paramref name="bits"/>-bit samples.</summary>
+    public static byte[] JpegPrecision(byte[] jpeg, int bits)
+    {
+        var changed = (byte[])jpeg.Clone();
+        var sof = FrameHeader(changed);
+        changed[sof + 1] = 0xC1;
+        changed[sof + 4] = (byte)bits;
+        return changed;
+    }
+
+    /// <summary>An 8-bit palette BMP (gray ramp palette) whose header declares <paramref name="coloursUsed"/> palette entries.</summary>
+    public static byte[] BmpPaletteDeclaring(int width, int height, ReadOnlySpan<byte> indices, uint coloursUsed)
+    {
+        var stride = (width + 3) & ~3;
+        var offset = 14 + 40 + 256 * 4;
+        var bmp = new byte[offset + stride * height];
+        "BM"u8.CopyTo(bmp);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(2), bmp.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(10), offset);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(14), 40);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), width);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), -height);
+        BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(26), 1);
+        BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(28), 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(46), coloursUsed);
+        for (var i = 0; i < 256; i++)
+        {
+            bmp[54 + i * 4] = bmp[54 + i * 4 + 1] = bmp[54 + i * 4 + 2] = (byte)i;
+        }
+
+        for (var y = 0; y < height; y++)
+        {
+            indices.Slice(y * width, width).CopyTo(bmp.AsSpan(offset + y * stride));
+        }
+
+        return bmp;
+    }
+
+    private static int FrameHeader(byte[] jpeg)
+    {
+        for (var i = 2; i + 4 <= jpeg.Length; i += 2 + BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(i + 2)))
+        {
+            if (jpeg[i + 1] is 0xC0 or 0xC1 or 0xC2)
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException("no frame header", nameof(jpeg));
+    }
+
+    private static (int Start, int End) FirstScanData(byte[] jpeg)
+    {
+        for (var i = 2; i + 4 <= jpeg.Length; i += 2 + BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(i + 2)))
+        {
+            if (jpeg[i + 1] == 0xDA)
+            {
+                var start = i + 2 + BinaryPrimitives.ReadUInt16BigEndian(jpeg.AsSpan(i + 2));
+                var end = start;
+                while (!(jpeg[end] == 0xFF && jpeg[end + 1] != 0 && jpeg[end + 1] is < 0xD0 or > 0xD7))
+                {
+                    end++;
+                }
+
+                return (start, end);
+            }
+        }
+
+        throw new ArgumentException("no scan", nameof(jpeg));
+    }
 }

@@ -3,7 +3,11 @@ namespace PredictionApi.Tests.Hostile;
 /// <summary>
 /// JPEG flavours Skia cannot write, made once from MNIST test image 0 (a 7, scaled 4x to 112x112 and
 /// written dark on white) with ImageMagick 6.9: "convert seven.pgm -colorspace CMYK -quality 92" (an
-/// Adobe CMYK JPEG) and "convert seven.pgm -type TrueColor -interlace JPEG -quality 92" (progressive).
+/// Adobe CMYK JPEG) and "convert seven.pgm -type TrueColor -interlace JPEG -quality 92" (progressive);
+/// and with libjpeg-turbo 2.1's cjpeg, from seven.pgm and seven.ppm (the same 7 in ink-blue on a
+/// slightly tinted paper): "-quality 90 -restart 1" (gray, a restart marker every MCU row), "-quality 90
+/// -restart 3B" (colour, 4:2:0, every 3 MCUs), "-quality 90 -progressive -restart 1" (colour) and
+/// "-quality 90 -arithmetic" (gray).
 /// </summary>
 public static class JpegSamples
 {
@@ -42,4 +46,83 @@ public static class JpegSamples
         "AABw/9oACAECAQE/EET/xAAmEAABAgYBBAIDAAAAAAAAAAARAFEhMGFx0fAxAUGxwRAgUOHx/9oACAEBAAE/EPxum8KhsAqrdHrleCaWmelaBnWmKHFNfvVj" +
         "bwsoETQ3wMTwCce0BW6c5kjfO4kVot+MOJ8PjLUGptehgyW8CGCY3H3WNgHcqFhuGHC3TS/U8zNLj0B5r1M5lo4e6sA7lf1IesK4nsFuMBxPhLvgYAKVW9KL" +
         "K8sEfSOAzTPVdAzrX/FleWCOD4ir1eXshisbAKrPBEU6MtMLOJ8Jm/yWDJZPiKvRl4wRxM7UttrywR2hD+qhxh9//9k=");
+
+    public static byte[] GrayRestartJpeg => Convert.FromBase64String(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/wAAL" +
+        "CABwAHABAREA/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS" +
+        "0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5" +
+        "usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/90ABAAO/9oACAEBAAA/AP1Tooooooooooooor//0P1Tooooooooooooor//0f1Toooooooo" +
+        "ooooor//0v1Toor5L+Ln7en/AAqz+yv+KG/tP7f5v/MX8nZs2f8ATBs53+3SsSD/AIKM+fu/4t7tx/1Gv/uevo/Sfiv/AGp5v/Er8rZj/l4znOf9n2r0Ciiiiiii" +
+        "v//T/VOiivxJ+JH/AAT0+x/2d/xX+/d5n/MGxj7v/TxWN4m/4Jt/8I59m/4uJ9o87d/zBNuMY/6eD614B4u+EH/CAfZP+Jt9v+17/wDl28vZt2/7Zznd+lTaL8S/" +
+        "7Y87/iW+T5e3/lvuznP+yPSsz/hc3/UH/wDJr/7Cnx/GLfn/AIlGMf8ATz/9hV7V/if/AGV5X/Et83zM/wDLfGMY/wBn3r6v/Yt/ac2f8Jj/AMU3nP2P/l//AOu/" +
+        "/TOv2boor//U/VOiiiiqd/YfbvL/AHmzbntnOcf4VyvhD4bf8Ip9r/4mP2r7Rs/5YbNu3d/tHP3v0rm/+FDf9Rz/AMlP/s6mg+Bvkbv+J3uz/wBOn/2dfmP/AMFX" +
+        "fiR/wkv/AAq3/iXfZvI/tT/lvu3Z+x/7I9Kk/wCCZnwG/wCEj/4WR/xPPs/k/wBm/wDLpuzn7V/tj0r9iKKK/9X9U6KKKKKKK8a/aJ+MP/Cp/wDhH/8AiUf2r9v+" +
+        "0f8ALz5Pl7PK/wBhs53+3Sv51pZP7fxx5Hlf8Czn8vSv6OfgZ4c/4R/+2/8ASPtHneR/BtxjzPc+teq0UV//1v1Tooooooor8L/+CjXxI/4Tn/hXv/Eu+xfZf7R/" +
+        "5b+Zu3fZv9kYxt/Wvff+CVnwP+z/APCz/wDidbs/2X/y6Y/5+/8Abr9U6KKK/9f9U6KKKKKK8l+PXxq/4U//AGF/xJv7X/tHz/8Al68ny/L8v/YbOd/tjHvX4EaL" +
+        "Yf8AC3vO/ef2T/Z23t53meZn/dxjZ79a/oq8FeCv+EP+2f6Z9r+0bP8Alls27d3uc/e/Sunooor/0P1ToooooqlqOo/2f5f7vzN+f4sYxj/Gv59v2vf2h/8Ahev/" +
+        "AAif/FP/ANh/2V9r/wCX37R5vm+T/wBM0xjy/fOe2K+4f+CYfwI+w/8ACyv+J5v3f2Z/y6Yxj7V/t+9fprRRRRX/0f1Tooooor8s/wDgrz8TvsX/AAqf/iW7939r" +
+        "f8t8Yx9i/wBmvjP9j/8AZ+/4Xr/wlv8AxPv7E/sv7J/y5/aPN83zv+miYx5fvnPbFf0AeH/D/wDYXn/v/P8AN2/wbcYz7n1rYoooor//0v1ToooorxH9pX4uf8Kr" +
+        "/wCEc/4lP9qfb/tP/Lz5OzZ5X+w2c7/bpX87et63/bPk/ufJ8vd/HuznHsPSv6Iv2afAv/CGf8JH/p32z7T9m/5ZbNu3zf8AaOfvfpXuFFFFFFf/0/1Toooor8O/" +
+        "+CjvxB/4Sf8A4V5/oH2byP7R/wCW2/du+zf7Ix0r418P+H/7d8/9/wCR5W3+DdnOfcelf0ofCy0+y/2p8+7d5XbH9+u+ooooor//1P1Toooor4F+PP8AwSr/AOF2" +
+        "/wBh/wDF0P7F/szz/wDmX/P8zzPL/wCnpcY8v3zntivZP2VP2M/+GZP+Eo/4rD/hJP7b+y/8wz7L5Pk+d/02fdu872xt754+lqKKKKKK/9k=");
+
+    public static byte[] Colour420RestartJpeg => Convert.FromBase64String(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/2wBD" +
+        "AQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBT/wAARCABwAHADASIAAhEBAxEB/8QAHwAAAQUB" +
+        "AQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJico" +
+        "KSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ" +
+        "2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMi" +
+        "MoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOk" +
+        "paanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/90ABAAD/9oADAMBAAIRAxEAPwD9MKKKK+HPbCiiilYgfRRRRYD/0P0z" +
+        "ooor4Q9UdRRRSsAUU+iixJ//0f04ooor4I9Mr0UUV0GoUUV8rfFf9ub/AIVh/Zf/ABRP9pfbvN/5i3lbNmz/AKYNnO/26VUKcqjtElyUdz//0v0zor47g/4KFefu" +
+        "/wCKB24/6jP/ANz19D6V8Uv7T83/AIlnl7Mf8vGc5z/s+1fGyozh8SPVU4vY7+iiisQCiiilYD//0/04ooor4ax6YUUUVIFeiiiug1P/1P0zr8XfiL+wD9j/ALP/" +
+        "AOK737vM/wCYPj+7/wBN6/aKivlKFeVBvl6nqTgp7n4keJP+CdX/AAj32b/i4P2jzt3/ADBduMY/6eD614P4s+En/CBfZf8Aia/bvte//l28vZtx/tnOd36V/RfV" +
+        "S/sPtuz59m3PbOc12xx818Sv/Xoc7oRex/PFo/xI/tbzv+Jd5Xl4/wCW+c5z/s+1Zv8AwuD/AKhH/kz/APYV/QT4T+HP/CL/AGr/AImH2nz9n/LDZt25/wBo561z" +
+        "v/Ci/wDqN/8Akp/9nWn16F/h/H/gE+xfc//V/PyP4vb8/wDEpxj/AKef/sKvat8TP7L8r/iW+bvz/wAt8Yxj/Z96/duH4J+Tu/4nOc/9Ov8A9nX5s/8ABUz4i/8A" +
+        "CR/8Kx/4l/2fyf7T/wCW27Ofsn+yPSvMo4mNaaio/iazpOCu2Uf2Of2lNv8Awl3/ABTmf+PP/l+/67/9M6/YavyM/wCCbnwM/wCEi/4WJ/xO/s/k/wBnf8um7Oft" +
+        "X+2PSv1zrzMao+0tH+tjejfl1H0UUV5puf/W/TCiiivjz2B9FFFKwBRTqKLEH//X/TWiiivjD1TyL9oL4uf8Kr/sD/iU/wBqfb/tH/Lz5OzZ5f8AsNnO/wBulfz5" +
+        "SSf29jjyPK/4FnP5elfWn/BQz4i/8Jt/wgH/ABL/ALF9l/tD/lt5m7d9m/2RjG39a92/4JefBT7P/wALM/4nO7P9mf8ALrj/AJ+/9uvfoJYSg6j3f+ZwTvUnyn3l" +
+        "8EfDv9g/21/pHn+b5P8ABtxjzPc+teo0UV4MvedzsSsf/9D9O6KKK+KPTKlFPoroNQoooqbCuf/R/TWiiivkLHqhXlXx0+Mn/Cpf7E/4lH9q/wBoef8A8vPk+X5f" +
+        "l/7DZzv9ulek6hqH2Dy/3e/fn+LGMY/xr8Ef2tP2gP8Ahd//AAiv/Eh/sX+zPtf/AC+ef5vmeT/0zXGPL9857YrswuH9vLXZGNSpyI4nRrD/AIW1537z+yv7Px28" +
+        "7zPMz/u4xs9+tf0HeDfBv/CJfbP9M+1/aNn/ACy2bdu73OfvfpX5/wD/AATS+B/2L/hY3/E637v7N/5dMYx9q/26/SWtcdV558i2X/AMqMbK7P/S/Tiin0V8dY9M" +
+        "KKKKkgr0UUV0HQf/0/0zooor5Ox6o6iivF/2jvix/wAKv/4R7/iVf2n9u+0f8vHlbNnlf7DZzv8AbpVRg5OyE3ZXPi3/AIKy/Er7F/wqv/iXb939q/8ALfGMfY/9" +
+        "mvj79kf4C/8AC7/+Er/4nv8AYv8AZn2T/l08/wA3zPO/21xjy/fOe2K8L1rWv7Y8n9z5Pl7v4t2c49h6V/QP+zh4J/4Q/wD4SL/Tftf2j7P/AMstm3b5v+0c/e/S" +
+        "veqv6nRUI7/8E4Ir2s22f//U/SLQdB/sTz/3/nebt/g24xn3PrWtRRXyL1PTH0UUUrAFFFFIg//V/TOiiivlz2B1FFFKxAV+Kf8AwUN8f/8ACS/8IB/oH2byP7Q/" +
+        "5bbt2fs3+yPSv2sr4S+OX/BLz/hdH9if8XM/sf8As3z/APmA+f5nmeX/ANPK4x5fvnPtXdg5wpT5psxqxlJWR//W/MjQNA/tzz/3/keVt/g3Zzn3HpX9GnwvtPsv" +
+        "9p/Pu3eV2x/fryv9lz9j3/hmv/hJv+Kt/wCEj/tr7L/zDfsvk+T5v/TZ92fN9sbe+ePo+vGxmJVdpR2R10qbgtQooorzLHQPoooosTc//9f9O6KdRXyR6B//2Q==");
+
+    public static byte[] ProgressiveRestartJpeg => Convert.FromBase64String(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/2wBD" +
+        "AQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBT/wgARCABwAHADASIAAhEBAxEB/8QAHQABAAID" +
+        "AAMBAAAAAAAAAAAAAAEIBgcJAgMFBP/EABkBAAIDAQAAAAAAAAAAAAAAAAABAgMEBf/dAAQAB//aAAwDAQACEAMQAAABswOHtBKQAKMgDyCBH//QswOJsGqmtrNO" +
+        "7Ea++IAI8gIEf//RswOLsml10VkaSYH0X9V9fPD83QX50lQ333urZOHouHUW3WayRmn/AP/SswOPskIJEQRiPPjbWd9CjfOUmC6RE//TswlyNgJSBMVyShF0PidB" +
+        "6/2TnEllsBL/1LMjk7AIyYWzS2n8F6B78+V/rOdfIQAv/9WzI5eyQoqU3W0TfCn/AEaxXZDiGayQIkj/xAAkEAAAAwgDAQEBAAAAAAAAAAAABSADBAYHEhMUFQEC" +
+        "MBARFv/dAAQADv/aAAgBAQABBQL2/9D2/9H2/9L6axzrBxML9DI0ueP/0/pjAFAeZdY4eynADEyujcDg3DUztCDolR//1E9+lYdC7FGiHBJ+CaZjkCW5HkI//9Xw" +
+        "iA31Q55vgkd7CP/W8JhmOaJXktKf/9dZ6c6kMem2Dm54if/QU0aUCLYg3YloR0K//9FU2TKgQiQ7sMGFlX//0kxGbasNm14Q45Ya/wD/00zDf8kMGF8FfWlf/9RJ" +
+        "5K/dCF4P/mvD/8QAHBEAAQUBAQEAAAAAAAAAAAAAAQACEBEgEiIx/90ABAAH/9oACAEDAQE/Ad//0FdKxn//0URa4C4RbSZ8j//SwfRqf//TlzqTBP8A/9SR6OP/" +
+        "1YcCU1tY/8QAIREAAQQCAgIDAAAAAAAAAAAAAQACAxEQIBIxISMTQVH/2gAIAQIBAT8B3//QQaXdIsI71//RTHlnSE5+184/EyQPNUpq5eMf/9LRnqZyR84//9PM" +
+        "UfMqd1ms/wD/1MAWnellDT//1cQkNNlTSc+tP//EADoQAAACBAgKCAcAAAAAAAAAAAAREhMgIwEDBAUwQmFyAiEiJDNBQ1FTohAlUmJxgcHiFDRjgqPR4f/dAAQA" +
+        "Dv/aAAgBAQAGPwKm/9Cm/9Gm/9LpisyWJntS9B8h+b2iF2X3UP8A/9Ppi8+37H+jB6wSP6PuGC9TS7pCF2RWjRcw0XMIHZ+Yleb9iv42Mf/UawniR2DTco03KJsd" +
+        "oks13ROL5EldW8x//9WgiHS1NKsW4biEdlGZerH/1qCQO0EVms+yJzfcOreZ/9duJdLVh1iIiEONUr8zMYeWklYz/9BqDEJK4Uq0q5mZWWCcX3Dq3mv/0Wpqd8XX" +
+        "cEqfqVaNUzM/0IcZm1//0mZO6WJpVi3CDERCUZaSSOrxb//TZkGQiSzXdEOMiEZ5N//UZies1Ks9gZmXesEpzv4hcjs0SI7baD//xAAnEAAABQIGAQUBAAAAAAAA" +
+        "AAAAESBR8GFxASEwQcHRsRCBkaHxMf/aAAgBAQABPyHW/9DW/9HW/9L167oircZ/+QUajbR//9P1dJ8A3AtC6ugXvUQx+hH8A2XArFOwKRt//9ROWzIhZS0i9xH9" +
+        "jOx+xyZ/Ec9XzR//1dDqaSsxcQ2I8epIf//W0OzKOygfE+6f/9dcOUNi4ji+DC2JhEfaf//QU5DqIfpYDjOfNX//0VOg4shHfL4Bb9sSv//ST1DBWYuL7tzHGoIr" +
+        "qr//008rU/gLbtjG7mfZf//UTNPDAmv559ND/90ABAAH/9oADAMBAAIAAwAAABAEL7/3EP8A/9AIbn38MP8A/9EL4jDMj3//0gPv/wByD/8A/9M7/wDv4P8Av//U" +
+        "+98lB/8AP//V8/77B9+//8QAGxEAAwEBAQEBAAAAAAAAAAAAAAEREDEgIVH/2gAIAQMBAT8Q9//QGnQnc8//0RfY3cK/R61srrP/0vFiSmf/0y5CQVe//9TG4qJd" +
+        "vx//1cURDl+5c//EAB8RAAMAAgICAwAAAAAAAAAAAAABERAxIeHR8FFxof/aAAgBAgEBPxAhMQmP/9AcQaNiEx//0R6/kJ6X36OXy6ElP0LwetY//9IhMKntt+Tk" +
+        "uP/TIQ2WkcP0uiY//9Qg1oh4bux8kx//1SFeiXS0RCY//8QAJxAAAQIEBQQDAQAAAAAAAAAAEQBxIFFh8AEwMcHRECFBsYGR8eH/3QAEAA7/2gAIAQEAAT8Qzv/Q" +
+        "zv/Rzv/S63QvrFuipQprsxJ2ZP8A/9PrtGE8PABVNfjXVZPomDTknZ0fudAW4uUAblMMBf/Uhf8AeCSv0Hyo69HmEp5YQtSXOTFmUH//1cixK1Yt0XYdveP1JcA0" +
+        "HYzg/9bItUDIB7KuVKH/AP/XjsdhWLdE2Lx5HwD9VZLieJ4Q/wD/0InJyADlWRsoBxPgLakgRP8A/9GLatgIs75SDifAXB1A1xnF/9KGxx9Yt0XIAEUwkrjMzHhH" +
+        "/9OH+/wakud6JrhJelkR/wD/1IbUUUg4miuMC6aJj2j/AP/Z");
+
+    public static byte[] ArithmeticJpeg => Convert.FromBase64String(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/yQAL" +
+        "CABwAHABAREA/8wABgAQEAX/2gAIAQEAAD8A0uCB+ub+U2KPVs1O1+zSAawCn0J4wJtrO0cgZJyVbBBrNk3yj4WCPhBq3wLuz8DzYMAAD5O1Jve99ky4lde3O8HI" +
+        "ueYXZ8J6LH3LMZf3vcYsbup1NxxDPrGs0huwU40Egrx/ZHowjYETJZ270hCVEsxvBrYKJKiQmRYYlxdK2JqzYuvjPoNShj5KDdoG6uZxArEwObWPlAgBqG28evgI" +
+        "Ww7kXYWWZQze/wDCwgNWOjt9QUcM5TkPVrSRALsghbOnn+ebhViyuJ2L6let6dzBrt0nkpWsXJ7sDwy9huV0UDPRZ1TuDU3kJsi2NOAd/wAJheT7kpigST5+tj83" +
+        "ncxgOLGQUr36LfkqBRcciaQI95OXQ4/ZkFDyHfBz3bt2g9SNwprcmYMaGLHlqSJVKGHnEdQC5ext4KME0ffIcvLK1R8zsfWZ+wyy0RSo96Rb9HBYIE7ZsK/aVtiY" +
+        "cZFT3pRp9OtN9ofJo7kc+FFLVwH86kTSpZJBG/hE+SCccmw3Esow0tjgwekmmCXWlBbdJDYIFUMVD6Y4AjZ/2lOMacOlZjaggnDmZuG835YEeHrcSqPWGQo0LkL2" +
+        "biojUBqfTOZeuNmO4ZOrnDbkCo4ERd/kKZ2j7nmwp0AUk3RN1US+wG2w0DcCuTbCntOhil5YOT8tTsd4JcsYwVi8bxn4XSFuXxBzpkIrJu/ZcEFY173Obl9FEIi+" +
+        "lfCfIKT/AA8FQfh2PnjOyrCDglR0ANrvW6VTsNNFEH22mSRE/YofdkRyxrV6Kwau2VGAZzU4TwrzEM0kM4dos0CqZM3jbOEYgj2raMuOwQ+2WLL6yBFhs/jYvsId" +
+        "9+lfoj3XY+5j3aaaiHR8YP/Z");
 }

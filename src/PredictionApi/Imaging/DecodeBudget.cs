@@ -1,0 +1,55 @@
+namespace PredictionApi.Imaging;
+
+/// <summary>
+/// How many decoded pixels may exist at once across all requests (4 bytes each while decoding). Every
+/// decode takes its share before its bitmap is allocated and gives it back after; when the budget is
+/// spent, it waits, and after the configured wait it is refused with 503. A share is at most seven eighths
+/// of the budget: an image larger than that is decoded alone among large ones rather than never, and the
+/// last eighth keeps ordinary small uploads moving meanwhile. Waiters are not queued in order: whichever
+/// fits goes first, so small images pass while a large one waits for room.
+/// </summary>
+internal sealed class DecodeBudget(long capacity, TimeSpan wait)
+{
+    // Monitor.Wait needs a plain object; System.Threading.Lock has no condition variable.
+    private readonly object _gate = new();
+    private readonly TimeSpan _wait = wait;
+    private long _inUse;
+
+    public long Capacity { get; } = capacity;
+
+    /// <summary>The most pixels held at once so far.</summary>
+    public long Peak { get; private set; }
+
+    /// <summary>Takes room for <paramref name="pixels"/>; returns the share to pass to <see cref="Release"/>.</summary>
+    public long Acquire(long pixels)
+    {
+        var share = Math.Min(pixels, Capacity - Capacity / 8);
+        var deadline = DateTime.UtcNow + _wait;
+        lock (_gate)
+        {
+            while (_inUse + share > Capacity)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_gate, left))
+                {
+                    throw new ImageRejectedException(StatusCodes.Status503ServiceUnavailable, "Busy decoding",
+                        $"The service is decoding other large images and could not start this one ({pixels / 1e6:0.#} megapixels) within {_wait.TotalSeconds:0} s. Retry shortly, or send a smaller image.");
+                }
+            }
+
+            _inUse += share;
+            Peak = Math.Max(Peak, _inUse);
+        }
+
+        return share;
+    }
+
+    public void Release(long share)
+    {
+        lock (_gate)
+        {
+            _inUse -= share;
+            Monitor.PulseAll(_gate);
+        }
+    }
+}

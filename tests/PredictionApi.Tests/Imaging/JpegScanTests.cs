@@ -1,0 +1,89 @@
+using PredictionApi.Imaging;
+using PredictionApi.Tests.Hostile;
+using SkiaSharp;
+
+namespace PredictionApi.Tests.Imaging;
+
+/// <summary>
+/// The scan check passes every JPEG an encoder writes (baseline, progressive, restart markers, subsampled
+/// colour, CMYK) and refuses data the decoder would only have warned about: cut short, scrambled, or too
+/// little for the frame it claims.
+/// </summary>
+public sealed class JpegScanTests
+{
+    private static readonly byte[] Seven224 = TestImages.SkiaEncodeGray(224, 224, HostileImages.Inverted(HostileImages.Digit(0, 8)), SKEncodedImageFormat.Jpeg, 90);
+
+    public static TheoryData<string, byte[]> Intact() => new()
+    {
+        { "Skia baseline gray", Seven224 },
+        { "Skia baseline colour", ColourJpeg() },
+        { "ImageMagick CMYK", JpegSamples.CmykJpeg },
+        { "ImageMagick progressive", JpegSamples.ProgressiveJpeg },
+        { "cjpeg gray with restart markers", JpegSamples.GrayRestartJpeg },
+        { "cjpeg 4:2:0 colour with restart markers", JpegSamples.Colour420RestartJpeg },
+        { "cjpeg progressive colour with restart markers", JpegSamples.ProgressiveRestartJpeg },
+    };
+
+    [Theory]
+    [MemberData(nameof(Intact))]
+    public void EncodersOutputPasses(string what, byte[] jpeg)
+    {
+        var e = Record.Exception(() => JpegScan.Check(jpeg));
+        Assert.True(e is null, $"{what}: {e?.Message}");
+    }
+
+    public static TheoryData<string, byte[]> Damaged() => new()
+    {
+        { "baseline cut to a third of its scan, closed with EOI", HostileImages.JpegScanCut(Seven224, 1 / 3.0) },
+        { "baseline cut to 90% of its scan, closed with EOI", HostileImages.JpegScanCut(Seven224, 0.9) },
+        { "baseline with random scan bytes", HostileImages.JpegRandomScans(Seven224, 1) },
+        { "progressive with random scan bytes", HostileImages.JpegRandomScans(JpegSamples.ProgressiveJpeg, 2) },
+        { "progressive with restarts and random scan bytes", HostileImages.JpegRandomScans(JpegSamples.ProgressiveRestartJpeg, 3) },
+        { "4:2:0 with restarts and random scan bytes", HostileImages.JpegRandomScans(JpegSamples.Colour420RestartJpeg, 4) },
+        { "progressive cut to half its first scan", HostileImages.JpegScanCut(JpegSamples.ProgressiveJpeg, 0.5) },
+        { "a 6000x6000 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 6000, 6000) },
+        { "a 448x448 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 448, 448) },
+        { "a 112x112 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 112, 112) },
+        { "no end-of-image marker and half the scan", Seven224[..(Seven224.Length / 2)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Damaged))]
+    public void DamagedScansAreCorruptImages(string what, byte[] jpeg)
+    {
+        var e = Assert.Throws<ImageRejectedException>(() => JpegScan.Check(jpeg));
+        Assert.Equal(400, e.Status);
+        Assert.True(e.Message.Contains("truncated", StringComparison.Ordinal) || e.Message.Contains("damaged", StringComparison.Ordinal), $"{what}: {e.Message}");
+    }
+
+    [Fact]
+    public void TwelveBitSamplesAreUnsupportedNotTruncated()
+    {
+        var e = Assert.Throws<ImageRejectedException>(() => JpegScan.Check(HostileImages.JpegPrecision(Seven224, 12)));
+        Assert.Equal(415, e.Status);
+        Assert.Contains("12-bit", e.Message);
+        Assert.DoesNotContain("truncated", e.Message);
+    }
+
+    [Fact]
+    public void AJpegWithoutItsEndMarkerButWithAllItsDataPasses()
+    {
+        // Some cameras and cut-and-paste tools drop the final marker; the image itself is whole.
+        JpegScan.Check(Seven224[..^2]);
+        Assert.Throws<ImageRejectedException>(() => JpegScan.Check(Seven224[..^3]));
+    }
+
+    private static byte[] ColourJpeg()
+    {
+        var gray = HostileImages.Digit(1, 4);
+        using var bitmap = new SKBitmap(new SKImageInfo(112, 112, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var pixels = bitmap.GetPixelSpan();
+        for (var i = 0; i < gray.Length; i++)
+        {
+            (pixels[i * 4], pixels[i * 4 + 1], pixels[i * 4 + 2], pixels[i * 4 + 3]) = (gray[i], (byte)(255 - gray[i]), (byte)(i % 256), 255);
+        }
+
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 85);
+        return data.ToArray();
+    }
+}
