@@ -1,5 +1,5 @@
-using PredictionApi;
 using System.Text.Json;
+using PredictionApi;
 using PredictionApi.Commands;
 using PredictionApi.Health;
 using PredictionApi.Inference;

@@ -1,7 +1,7 @@
-using PredictionApi.Inference;
 using Dapper;
 using Npgsql;
 using PredictionApi.Imaging;
+using PredictionApi.Inference;
 using PredictionApi.Predictions;
 using PredictionApi.Storage.InputStores;
 

@@ -1,11 +1,11 @@
-using PredictionApi.Inference;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
+using PredictionApi.Inference;
 using PredictionApi.Problems;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace PredictionApi.Predictions;
 

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Inference;
-using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using PredictionApi.Problems;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace PredictionApi.Predictions;
 
