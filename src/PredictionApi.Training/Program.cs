@@ -5,7 +5,7 @@ const string usage = """
     usage:
       train    --images F --labels F [--test-images F --test-labels F] --out DIR [--seed 1] [--epochs 80]
                [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N] [--model-version 2.0.0]
-               [--non-digits F]
+               [--label-smoothing 0.05] [--upload-share 0.5] [--non-digit-share 0.08] [--non-digits F]
       evaluate --model DIR --images F --labels F [--batch 64] [--rounds 5]
       robustness --model DIR --images F --labels F [--seed 1] [--validation 1000] [--test-images F --test-labels F] [--non-digits F]
     """;

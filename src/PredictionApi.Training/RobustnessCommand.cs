@@ -30,7 +30,10 @@ internal static class RobustnessCommand
         Console.WriteLine($"validation ({validation.Count} images): accuracy {Evaluator.Accuracy(validationLogits, validation.Labels):P2}, " +
             $"ECE {CalibrationError.Expected(validationLogits, validation.Labels):P2}, temperature that would minimise its NLL {TemperatureScaling.Fit(validationLogits, validation.Labels)}");
         Console.WriteLine("renderings of the validation digits:");
-        Robustness.Print(Robustness.Evaluate(ort, validation, seed));
+        var renderings = Robustness.Evaluate(ort, validation, seed);
+        Robustness.Print(renderings);
+        var unfamiliar = Robustness.UnfamiliarThreshold(renderings);
+        Console.WriteLine($"1st percentile of the top probability over all renderings: {unfamiliar}");
         if (testImages is not null && testLabels is not null)
         {
             var test = Dataset.Load(testImages, testLabels);
@@ -40,8 +43,8 @@ internal static class RobustnessCommand
         if (nonDigits is not null)
         {
             var images = Robustness.LoadNonDigits(nonDigits);
-            var top = TopProbabilities.Summarise(TopProbabilities.Of(ort.Run(images), ort.Classes, 1));
-            Console.WriteLine($"non-digits ({images.Count} images) top probability: {top}");
+            var top = TopProbabilities.Of(ort.Run(images), ort.Classes, 1);
+            Console.WriteLine($"non-digits ({images.Count} images) top probability: {TopProbabilities.Summarise(top)}; below {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1}");
         }
         return 0;
     }

@@ -35,6 +35,12 @@ internal static class TrainCommand
             LearningRate = args.Float("lr", 2e-3f),
             Threads = args.Int("threads", 2),
         };
+        options = options with
+        {
+            LabelSmoothing = args.Float("label-smoothing", options.LabelSmoothing),
+            NonDigitShare = args.Float("non-digit-share", options.NonDigitShare),
+            Augment = options.Augment with { UploadShare = args.Float("upload-share", options.Augment.UploadShare) },
+        };
         var validationCount = args.Int("validation", 1000);
         var limit = args.Int("limit", int.MaxValue);
         var version = args.Optional("model-version") ?? "2.0.0";
@@ -106,6 +112,9 @@ internal static class TrainCommand
         var robustness = Robustness.Evaluate(ort, validation, options.Seed);
         Robustness.Print(robustness);
         metrics["robustness_validation"] = Robustness.ToJson(robustness);
+        var unfamiliar = Robustness.UnfamiliarThreshold(robustness);
+        metrics["unfamiliar_below_top_probability"] = unfamiliar;
+        metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
         if (nonDigitsPath is not null)
         {
             var images = Robustness.LoadNonDigits(nonDigitsPath);
@@ -114,6 +123,9 @@ internal static class TrainCommand
             var uncalibrated = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1 / temperature));
             Console.WriteLine($"non-digits ({images.Count}) top probability: {top}; before calibration {uncalibrated}");
             metrics["non_digit_top_probability"] = Robustness.ToJson(top);
+            var nonDigitTop = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
+            metrics["non_digit_top_probability"]!["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(nonDigitTop, unfamiliar);
+            Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(nonDigitTop, unfamiliar):P1} of non-digits flagged");
             metrics["non_digit_top_probability"]!["images"] = $"{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
         }
 

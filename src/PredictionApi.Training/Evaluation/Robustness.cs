@@ -8,8 +8,8 @@ using PredictionApi.Training.Uploads;
 
 namespace PredictionApi.Training.Evaluation;
 
-/// <summary>Accuracy of one rendering, and its calibration error with the model's own probabilities.</summary>
-internal sealed record RenderingResult(Rendering Rendering, float Accuracy, double CalibrationError);
+/// <summary>Accuracy of one rendering, its calibration error with the model's own probabilities, and every image's top probability.</summary>
+internal sealed record RenderingResult(Rendering Rendering, float Accuracy, double CalibrationError, float[] TopProbabilities);
 
 /// <summary>
 /// The evaluations that decide whether a model holds up on real input, all through ONNX Runtime and the
@@ -39,10 +39,23 @@ internal static class Robustness
         {
             var rendered = Render(validation, Rendering.All[r], seed, stream: 5000 + r);
             var logits = model.Run(rendered);
-            results.Add(new RenderingResult(Rendering.All[r], Evaluator.Accuracy(logits, rendered.Labels), CalibrationError.Expected(logits, rendered.Labels)));
+            results.Add(new RenderingResult(Rendering.All[r], Evaluator.Accuracy(logits, rendered.Labels), CalibrationError.Expected(logits, rendered.Labels),
+                Calibration.TopProbabilities.Of(logits, model.Classes, 1)));
         }
         return results;
     }
+
+    /// <summary>
+    /// The top probability below which an input is unlike the digits the model knows: the 1st percentile over all
+    /// renderings of the validation digits (so about 1 % of real-looking digits are flagged), rounded down to 0.01.
+    /// </summary>
+    public static float UnfamiliarThreshold(IEnumerable<RenderingResult> results)
+    {
+        var pooled = results.SelectMany(r => r.TopProbabilities).Order().ToArray();
+        return MathF.Floor(pooled[pooled.Length / 100] * 100) / 100;
+    }
+
+    public static double ShareBelow(float[] top, float threshold) => Math.Round(top.Count(t => t < threshold) / (double)top.Length, 4);
 
     /// <summary>Images that are not digits (an IDX file), each prepared as the service prepares a PNG of it.</summary>
     public static Dataset LoadNonDigits(string path, int limit = int.MaxValue)
@@ -66,6 +79,7 @@ internal static class Robustness
         {
             ["accuracy"] = Math.Round(r.Accuracy, 4),
             ["ece"] = Math.Round(r.CalibrationError, 4),
+            ["mean_top_probability"] = Math.Round(r.TopProbabilities.Average(), 4),
             ["rendering"] = r.Rendering.Description,
         })));
 
@@ -81,6 +95,6 @@ internal static class Robustness
 
     public static void Print(IEnumerable<RenderingResult> results)
     {
-        foreach (var r in results) Console.WriteLine($"  {r.Rendering.Name,-20} accuracy {r.Accuracy:P2}  ECE {r.CalibrationError:P2}");
+        foreach (var r in results) Console.WriteLine($"  {r.Rendering.Name,-20} accuracy {r.Accuracy:P2}  ECE {r.CalibrationError:P2}  mean top probability {r.TopProbabilities.Average():F3}");
     }
 }
