@@ -4,8 +4,10 @@ using PredictionApi.Training;
 const string usage = """
     usage:
       train    --images F --labels F [--test-images F --test-labels F] --out DIR [--seed 1] [--epochs 80]
-               [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N] [--model-version 1.0.0]
+               [--batch 64] [--lr 0.002] [--validation 1000] [--threads 2] [--limit N] [--model-version 2.0.0]
+               [--label-smoothing 0.05] [--upload-share 0.5] [--non-digit-share 0.08] [--non-digits F]
       evaluate --model DIR --images F --labels F [--batch 64] [--rounds 5]
+      robustness --model DIR --images F --labels F [--seed 1] [--validation 1000] [--test-images F --test-labels F] [--non-digits F]
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -20,6 +22,7 @@ try
     {
         "train" => TrainCommand.Run(options, args),
         "evaluate" => EvaluateCommand.Run(options),
+        "robustness" => RobustnessCommand.Run(options),
         _ => throw new ArgumentException($"Unknown command '{args[0]}'."),
     };
 }

@@ -1,16 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PredictionApi.Training.Calibration;
 using PredictionApi.Training.Data;
+using PredictionApi.Training.Evaluation;
 using PredictionApi.Training.Export;
 using PredictionApi.Training.Network;
 
 namespace PredictionApi.Training;
 
 /// <summary>
-/// <c>train</c>: fits the network on the training files (minus a validation hold-out), exports model.onnx,
-/// checks ONNX Runtime against the trainer's own forward pass, and writes model.json with the results.
-/// The test files, when given, are only used for the final reported numbers.
+/// <c>train</c>: fits the network on the training files (minus a validation hold-out), fits a temperature on the
+/// validation split, exports model.onnx with it, checks ONNX Runtime against the trainer's own forward pass, and
+/// writes model.json with the results. The test files and the non-digit images, when given, are only used for the
+/// final reported numbers; every choice is made on the validation split.
 /// </summary>
 internal static class TrainCommand
 {
@@ -32,9 +35,16 @@ internal static class TrainCommand
             LearningRate = args.Float("lr", 2e-3f),
             Threads = args.Int("threads", 2),
         };
+        options = options with
+        {
+            LabelSmoothing = args.Float("label-smoothing", options.LabelSmoothing),
+            NonDigitShare = args.Float("non-digit-share", options.NonDigitShare),
+            Augment = options.Augment with { UploadShare = args.Float("upload-share", options.Augment.UploadShare) },
+        };
         var validationCount = args.Int("validation", 1000);
         var limit = args.Int("limit", int.MaxValue);
-        var version = args.Optional("model-version") ?? "1.0.0";
+        var version = args.Optional("model-version") ?? "2.0.0";
+        var nonDigitsPath = args.Optional("non-digits");
         args.RejectUnknown();
         if (options.Epochs < 1 || options.BatchSize < options.Threads || options.Threads < 1 || !(options.LearningRate > 0))
             throw new ArgumentException("Need --epochs >= 1, --threads >= 1, --batch >= --threads and --lr > 0.");
@@ -49,12 +59,20 @@ internal static class TrainCommand
         Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds:N0} multiply-adds per image");
         Console.WriteLine($"training on {train.Count} images, validating on {validation.Count}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} threads");
 
+        var wallClock = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         var reports = new Trainer(net, options).Train(train, validation, r => Console.WriteLine(
             $"epoch {r.Epoch,3}  loss {r.Loss:F4}  train acc {r.TrainAccuracy:P2}  val acc {(r.ValidationAccuracy is { } v ? v.ToString("P2", CultureInfo.InvariantCulture) : "-")}  {r.Elapsed:mm\\:ss}"));
         var trainingSeconds = clock.Elapsed.TotalSeconds;
 
-        var onnx = net.ToOnnx("mnist-convnet", version, "Handwritten digit classifier (MNIST), trained by PredictionApi.Training").ToBytes();
+        // Calibration: one temperature, fitted on the validation split's negative log-likelihood.
+        var validationLogits = Evaluator.Logits(net, validation, options.Threads);
+        var temperature = TemperatureScaling.Fit(validationLogits, validation.Labels);
+        var nllBefore = TemperatureScaling.NegativeLogLikelihood(validationLogits, validation.Labels, 1);
+        var nllAfter = TemperatureScaling.NegativeLogLikelihood(validationLogits, validation.Labels, temperature);
+        Console.WriteLine($"temperature {temperature}: validation NLL {nllBefore:F4} -> {nllAfter:F4}");
+
+        var onnx = net.ToOnnx("mnist-convnet", version, "Handwritten digit classifier (MNIST), trained by PredictionApi.Training", temperature).ToBytes();
         Directory.CreateDirectory(outDir);
         File.WriteAllBytes(Path.Combine(outDir, "model.onnx"), onnx);
 
@@ -63,7 +81,7 @@ internal static class TrainCommand
         using var ort = new OrtModel(onnx);
         var ortLogits = ort.Run(check);
         var ownLogits = Evaluator.Logits(net, check, options.Threads);
-        var maxDiff = ortLogits.Zip(ownLogits, (a, b) => Math.Abs(a - b)).Max();
+        var maxDiff = ortLogits.Zip(ownLogits, (a, b) => Math.Abs(a - b / temperature)).Max();
         Console.WriteLine($"ONNX Runtime vs trainer on {check.Count} images: max |logit difference| = {maxDiff:E2}");
 
         var metrics = new JsonObject
@@ -73,14 +91,44 @@ internal static class TrainCommand
             ["onnx_runtime_max_abs_diff"] = maxDiff,
             ["multiply_adds_per_image"] = net.MultiplyAdds,
             ["parameters"] = net.ParameterCount,
+            ["temperature"] = temperature,
+            ["validation_nll_before_calibration"] = Math.Round(nllBefore, 5),
+            ["validation_nll_after_calibration"] = Math.Round(nllAfter, 5),
         };
         if (test is not null)
         {
             var accuracy = Evaluator.Accuracy(ortLogits, test.Labels);
             Console.WriteLine($"test accuracy (ONNX Runtime, {test.Count} images): {accuracy:P2}");
             metrics["test_accuracy"] = Round(accuracy);
+            var eceBefore = CalibrationError.Expected(ownLogits, test.Labels);
+            var eceAfter = CalibrationError.Expected(ortLogits, test.Labels);
+            Console.WriteLine($"test expected calibration error (15 bins): {eceBefore:P3} before, {eceAfter:P3} after calibration");
+            metrics["test_ece_15_bins_before_calibration"] = Math.Round(eceBefore, 5);
+            metrics["test_ece_15_bins_after_calibration"] = Math.Round(eceAfter, 5);
             metrics["test_set"] = DataProvenance(testImagesPath!, testLabelsPath!, test.Count);
         }
+
+        Console.WriteLine("robustness (validation digits, rendered as uploads, through the service's preprocessing):");
+        var robustness = Robustness.Evaluate(ort, validation, options.Seed);
+        Robustness.Print(robustness);
+        metrics["robustness_validation"] = Robustness.ToJson(robustness);
+        var unfamiliar = Robustness.UnfamiliarThreshold(robustness);
+        metrics["unfamiliar_below_top_probability"] = unfamiliar;
+        metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
+        if (nonDigitsPath is not null)
+        {
+            var images = Robustness.LoadNonDigits(nonDigitsPath);
+            var ortNonDigits = ort.Run(images);
+            var top = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1));
+            var uncalibrated = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1 / temperature));
+            Console.WriteLine($"non-digits ({images.Count}) top probability: {top}; before calibration {uncalibrated}");
+            metrics["non_digit_top_probability"] = Robustness.ToJson(top);
+            var nonDigitTop = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
+            metrics["non_digit_top_probability"]!["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(nonDigitTop, unfamiliar);
+            Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(nonDigitTop, unfamiliar):P1} of non-digits flagged");
+            metrics["non_digit_top_probability"]!["images"] = $"{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
+        }
+
         var training = new JsonObject
         {
             ["tool"] = "src/PredictionApi.Training",
@@ -97,14 +145,19 @@ internal static class TrainCommand
                 ["max_shift_pixels"] = options.Augment.MaxShift,
                 ["elastic_rms_pixels"] = options.Augment.ElasticAlpha,
                 ["elastic_sigma"] = options.Augment.ElasticSigma,
+                ["upload_share"] = options.Augment.UploadShare,
+                ["uploads"] = "random stroke width, gaps, resolution (8 to 70 px, often reduced and enlarged), blur, paper and ink levels, uneven light, grain, noise, placement; through the service's mnist preprocessing",
             },
+            ["non_digit_share"] = options.NonDigitShare,
+            ["calibration"] = $"temperature {temperature}, fitted on the validation split's NLL, applied in the graph (Div node before the logits output)",
             ["data"] = DataProvenance(imagesPath, labelsPath, all.Count),
             ["training_images"] = train.Count,
             ["seconds"] = Math.Round(trainingSeconds, 1),
+            ["wall_seconds"] = Math.Round(wallClock.Elapsed.TotalSeconds, 1),
             ["threads"] = options.Threads,
             ["architecture"] = net.Describe().Replace(Environment.NewLine, "; "),
         };
-        var manifest = Manifest.Create("mnist", version, "Handwritten digit classifier: a small ConvNet trained on MNIST digits.",
+        var manifest = Manifest.Create("mnist", version, "Handwritten digit classifier: a small ConvNet trained on MNIST digits and simulated uploads, with calibrated probabilities.",
             onnx, all.Shape.Height, all.Shape.Width, Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)), metrics, training);
         Manifest.Write(Path.Combine(outDir, "model.json"), manifest);
         Console.WriteLine($"wrote {Path.Combine(outDir, "model.onnx")} ({onnx.Length:N0} bytes) and model.json; training took {trainingSeconds:F0} s");

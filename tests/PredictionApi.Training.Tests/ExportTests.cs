@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
+using PredictionApi.Training.Calibration;
 using PredictionApi.Training.Data;
 using PredictionApi.Training.Export;
 using PredictionApi.Training.Network;
@@ -70,9 +71,16 @@ public sealed class ExportTests
 
         using var ort = new OrtModel(onnx, threads: 2);
         var test = T10k.Value;
-        var accuracy = Evaluator.Accuracy(ort.Run(test), test.Labels);
-        Assert.True(accuracy >= 0.988f, $"t10k accuracy {accuracy:P2} is below 98.8 %");
+        var logits = ort.Run(test);
+        var accuracy = Evaluator.Accuracy(logits, test.Labels);
+        Assert.True(accuracy >= 0.993f, $"t10k accuracy {accuracy:P2} is below 99.3 %");
+        // The probabilities the service shows (softmax of the output) are calibrated: ECE at most 1 %.
+        var ece = CalibrationError.Expected(logits, test.Labels);
+        Assert.True(ece <= 0.01, $"t10k expected calibration error {ece:P2} is above 1 %");
         // The manifest reports what the model really scores.
-        Assert.Equal((double)manifest["metrics"]!["test_accuracy"]!, accuracy, 1e-4);
+        var metrics = manifest["metrics"]!;
+        Assert.Equal((double)metrics["test_accuracy"]!, accuracy, 1e-4);
+        Assert.Equal((double)metrics["test_ece_15_bins_after_calibration"]!, ece, 1e-4);
+        Assert.True((double)metrics["test_ece_15_bins_before_calibration"]! > ece);
     }
 }

@@ -1,3 +1,4 @@
+using PredictionApi.Training.Calibration;
 using PredictionApi.Training.Data;
 using PredictionApi.Training.Network;
 
@@ -30,6 +31,16 @@ public sealed class TrainingTests
         Assert.InRange(before, 0f, 0.35f);
         Assert.True(reports[^1].ValidationAccuracy > 0.85f, $"validation accuracy {reports[^1].ValidationAccuracy}");
         Assert.True(reports[^1].Loss < reports[0].Loss);
+        // Trained towards the uniform distribution on synthetic non-digits, it is far less sure about fresh ones.
+        var nonDigits = new Dataset(200, new Shape(1, 28, 28), new float[200 * 784], new byte[200]);
+        for (var i = 0; i < nonDigits.Count; i++)
+        {
+            var rng = Rng.For(99, 99, i);
+            NonDigits.Generate(nonDigits.Pixels.AsSpan(i * 784, 784), ref rng);
+        }
+        var digitsSure = TopProbabilities.Of(Evaluator.Logits(net, validation, 2), 10, 1).Average();
+        var nonDigitsSure = TopProbabilities.Of(Evaluator.Logits(net, nonDigits, 2), 10, 1).Average();
+        Assert.True(nonDigitsSure < digitsSure - 0.3f, $"mean top probability {nonDigitsSure:F3} on non-digits, {digitsSure:F3} on digits");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using PredictionApi.Training.Network;
+using PredictionApi.Training.Uploads;
 
 namespace PredictionApi.Training.Data;
 
@@ -6,25 +7,28 @@ namespace PredictionApi.Training.Data;
 internal sealed record AugmentOptions(
     float MaxRotationDegrees = 12,
     float MaxScale = 0.12f,
-    float MaxShear = 0.15f,
+    float MaxShear = 0.25f,
     float MaxShift = 2.5f,
     float ElasticAlpha = 1.2f,
-    float ElasticSigma = 4f)
+    float ElasticSigma = 4f,
+    float UploadShare = 0.5f)
 {
-    public static AugmentOptions None { get; } = new(0, 0, 0, 0, 0, 4);
+    public static AugmentOptions None { get; } = new(0, 0, 0, 0, 0, 4, 0);
 }
 
 /// <summary>
 /// Random affine transform (rotation, scale, shear, shift) plus a smooth elastic displacement field,
 /// sampled bilinearly: the distortions handwriting actually has, which makes 10,000 digits go a long way.
-/// One instance per thread (it owns scratch buffers).
+/// A share of the images (<see cref="AugmentOptions.UploadShare"/>) is then drawn as a random upload
+/// (<see cref="RandomUploads"/>) and brought back to 28x28 by the service's own preprocessing, so the network
+/// trains on what real pictures look like when they reach it. One instance per thread (it owns scratch buffers).
 /// </summary>
 internal sealed class Augmenter
 {
     private readonly AugmentOptions options;
     private readonly int height, width;
     private readonly float[] kernel;
-    private readonly float[] fieldX, fieldY, temp;
+    private readonly float[] fieldX, fieldY, temp, prepared;
 
     public Augmenter(AugmentOptions options, int height, int width)
     {
@@ -35,6 +39,7 @@ internal sealed class Augmenter
         fieldX = new float[height * width];
         fieldY = new float[height * width];
         temp = new float[height * width];
+        prepared = new float[height * width];
     }
 
     public void Apply(ReadOnlySpan<float> source, Span<float> target, ref Rng rng)
@@ -67,6 +72,14 @@ internal sealed class Augmenter
                 sy += options.ElasticAlpha * fieldY[y * width + x];
             }
             target[y * width + x] = Bilinear(source, sx, sy);
+        }
+
+        if (options.UploadShare > 0 && rng.NextFloat() < options.UploadShare)
+        {
+            var upload = UploadRenderer.Render(target, RandomUploads.Draw(ref rng), ref rng);
+            ServicePreprocessing.ToModelInput(upload, prepared);
+            // A picture too faint for the service to find ink in becomes blank: no digit left to learn from.
+            if (prepared.AsSpan().ContainsAnyExcept(0f)) prepared.CopyTo(target);
         }
     }
 

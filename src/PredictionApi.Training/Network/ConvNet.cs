@@ -47,8 +47,10 @@ internal sealed class ConvNet(Shape input)
 
     /// <summary>
     /// The inference graph: input <c>input</c> float32 [batch, C, H, W], output <c>logits</c> float32 [batch, classes].
+    /// With a <paramref name="temperature"/>, the network's own logits are divided by it in the graph (a <c>Div</c>
+    /// node), so the output is still logits and every runtime's softmax gives the calibrated probabilities.
     /// </summary>
-    public OnnxModelBuilder ToOnnx(string graphName, string producerVersion, string? description = null)
+    public OnnxModelBuilder ToOnnx(string graphName, string producerVersion, string? description = null, float? temperature = null)
     {
         var model = new OnnxModelBuilder(graphName)
         {
@@ -57,13 +59,20 @@ internal sealed class ConvNet(Shape input)
             Description = description,
         };
         model.AddInput("input", OnnxElementType.Float, "batch", Input.Channels, Input.Height, Input.Width);
+        var last = temperature is null ? "logits" : "uncalibrated_logits";
         var value = "input";
         for (var i = 0; i < layers.Count; i++)
         {
-            var name = i == layers.Count - 1 ? "logits" : $"{layers[i].GetType().Name.ToLowerInvariant()}_{i}";
+            var name = i == layers.Count - 1 ? last : $"{layers[i].GetType().Name.ToLowerInvariant()}_{i}";
             value = layers[i].Export(model, value, name);
         }
-        if (value != "logits") throw new InvalidOperationException("The last layer must produce the logits (it cannot be dropout).");
+        if (value != last) throw new InvalidOperationException("The last layer must produce the logits (it cannot be dropout).");
+        if (temperature is { } t)
+        {
+            if (!(t > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), t, "A temperature must be positive.");
+            model.AddInitializer("temperature", [t])
+                 .AddNode("Div", [last, "temperature"], ["logits"]);
+        }
         return model.AddOutput("logits", OnnxElementType.Float, "batch", Output.Size);
     }
 

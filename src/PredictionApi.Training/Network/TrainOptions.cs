@@ -14,6 +14,9 @@ internal sealed record TrainOptions
     public int Threads { get; init; } = 2;
     public AugmentOptions Augment { get; init; } = new();
 
+    /// <summary>Synthetic non-digit images added to every epoch, as a share of the training digits.</summary>
+    public float NonDigitShare { get; init; } = 0.08f;
+
     /// <summary>Learning rate for a step: a short linear warm-up, then cosine decay to zero at the end of the run.</summary>
     public float LearningRateAt(int step, int totalSteps)
     {

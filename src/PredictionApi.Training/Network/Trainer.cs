@@ -23,19 +23,22 @@ internal sealed class Trainer(ConvNet net, TrainOptions options)
         var averaged = parameters.Select(p => new float[p.Value.Length]).ToArray();
         var losses = new double[workers.Length];
         var correct = new int[workers.Length];
-        var stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        // Non-digits get the indices after the digits', so they are shuffled into the batches like any image.
+        var nonDigits = (int)MathF.Round(train.Count * options.NonDigitShare);
+        var samples = train.Count + nonDigits;
+        var stepsPerEpoch = (samples + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = stepsPerEpoch * options.Epochs;
         var clock = Stopwatch.StartNew();
         var reports = new List<EpochReport>();
 
         for (var epoch = 0; epoch < options.Epochs; epoch++)
         {
-            var order = Shuffle(train.Count, epoch);
+            var order = Shuffle(samples, epoch);
             Array.Clear(losses);
             Array.Clear(correct);
             for (var step = 0; step < stepsPerEpoch; step++)
             {
-                var batch = order.AsMemory(step * options.BatchSize, Math.Min(options.BatchSize, train.Count - step * options.BatchSize));
+                var batch = order.AsMemory(step * options.BatchSize, Math.Min(options.BatchSize, samples - step * options.BatchSize));
                 Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, w =>
                 {
                     var (start, count) = Shard(batch.Length, w, workers.Length);
@@ -44,6 +47,13 @@ internal sealed class Trainer(ConvNet net, TrainOptions options)
                     foreach (var index in batch.Span.Slice(start, count))
                     {
                         var rng = Rng.For(options.Seed, stream: 1000 + epoch, index);
+                        if (index >= train.Count)
+                        {
+                            // Not a digit: the target is the uniform distribution (label smoothing 1).
+                            NonDigits.Generate(worker.Input, ref rng);
+                            losses[w] += worker.Train(0, ref rng, smoothing: 1, out _);
+                            continue;
+                        }
                         augmenters[w].Apply(train.Image(index), worker.Input, ref rng);
                         losses[w] += worker.Train(train.Labels[index], ref rng, options.LabelSmoothing, out var ok);
                         if (ok) correct[w]++;
@@ -54,7 +64,7 @@ internal sealed class Trainer(ConvNet net, TrainOptions options)
             }
 
             float? validationAccuracy = validation is { Count: > 0 } ? Evaluator.Accuracy(net, validation, options.Threads) : null;
-            var report = new EpochReport(epoch + 1, (float)(losses.Sum() / train.Count), (float)correct.Sum() / train.Count, validationAccuracy, clock.Elapsed);
+            var report = new EpochReport(epoch + 1, (float)(losses.Sum() / samples), (float)correct.Sum() / train.Count, validationAccuracy, clock.Elapsed);
             reports.Add(report);
             progress?.Invoke(report);
         }
