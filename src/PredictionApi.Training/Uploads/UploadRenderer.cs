@@ -41,7 +41,8 @@ internal static class UploadRenderer
         int left = Margin(style.Left, size), top = Margin(style.Top, size);
         int width = Math.Max(1, left + sizeX + Margin(style.Right, size)), height = Math.Max(1, top + size + Margin(style.Bottom, size));
         var image = new GrayImage(width, height);
-        var grain = style.Grain > 0 ? Grain(width, height, ref rng) : null;
+        // Paper texture: blotches about three pixels across.
+        var grain = style.Grain > 0 ? Filters.SmoothNoise(width, height, 1.5f, ref rng) : null;
         float cos = MathF.Cos(style.GradientAngle), sin = MathF.Sin(style.GradientAngle);
         var diagonal = MathF.Sqrt(width * width + height * height);
         for (var y = 0; y < height; y++)
@@ -86,16 +87,5 @@ internal static class UploadRenderer
             }
             return;
         }
-    }
-
-    /// <summary>Smooth random texture of unit standard deviation, blotches about three pixels across.</summary>
-    private static float[] Grain(int width, int height, ref Rng rng)
-    {
-        var field = new float[width * height];
-        for (var i = 0; i < field.Length; i++) field[i] = rng.NextGaussian();
-        Filters.GaussianBlur(field, width, height, 1.5f);
-        var rms = MathF.Sqrt(field.Sum(v => v * v) / field.Length) + 1e-6f;
-        for (var i = 0; i < field.Length; i++) field[i] /= rms;
-        return field;
     }
 }
