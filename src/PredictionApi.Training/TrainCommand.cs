@@ -22,6 +22,7 @@ internal static class TrainCommand
 
     public static int Run(Arguments args, string[] commandLine)
     {
+        var wallClock = Stopwatch.StartNew();
         var imagesPath = args.Required("images");
         var labelsPath = args.Required("labels");
         var testImagesPath = args.Optional("test-images");
@@ -59,7 +60,6 @@ internal static class TrainCommand
         Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds:N0} multiply-adds per image");
         Console.WriteLine($"training on {train.Count} images, validating on {validation.Count}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} threads");
 
-        var wallClock = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         var reports = new Trainer(net, options).Train(train, validation, r => Console.WriteLine(
             $"epoch {r.Epoch,3}  loss {r.Loss:F4}  train acc {r.TrainAccuracy:P2}  val acc {(r.ValidationAccuracy is { } v ? v.ToString("P2", CultureInfo.InvariantCulture) : "-")}  {r.Elapsed:mm\\:ss}"));
@@ -119,14 +119,16 @@ internal static class TrainCommand
         {
             var images = Robustness.LoadNonDigits(nonDigitsPath);
             var ortNonDigits = ort.Run(images);
-            var top = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1));
+            var top = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
+            var summary = TopProbabilities.Summarise(top);
+            // ONNX Runtime's logits are already divided by T: multiplying by it again gives the raw network's view.
             var uncalibrated = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1 / temperature));
-            Console.WriteLine($"non-digits ({images.Count}) top probability: {top}; before calibration {uncalibrated}");
-            metrics["non_digit_top_probability"] = Robustness.ToJson(top);
-            var nonDigitTop = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
-            metrics["non_digit_top_probability"]!["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(nonDigitTop, unfamiliar);
-            Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(nonDigitTop, unfamiliar):P1} of non-digits flagged");
-            metrics["non_digit_top_probability"]!["images"] = $"{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
+            Console.WriteLine($"non-digits ({images.Count}) top probability: {summary}; before calibration {uncalibrated}");
+            Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1} of non-digits flagged");
+            var json = Robustness.ToJson(summary);
+            json["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(top, unfamiliar);
+            json["images"] = $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(nonDigitsPath)))}/{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
+            metrics["non_digit_top_probability"] = json;
         }
 
         var training = new JsonObject
@@ -146,7 +148,7 @@ internal static class TrainCommand
                 ["elastic_rms_pixels"] = options.Augment.ElasticAlpha,
                 ["elastic_sigma"] = options.Augment.ElasticSigma,
                 ["upload_share"] = options.Augment.UploadShare,
-                ["uploads"] = "random stroke width, gaps, resolution (8 to 70 px, often reduced and enlarged), blur, paper and ink levels, uneven light, grain, noise, placement; through the service's mnist preprocessing",
+                ["uploads"] = "Data/RandomUploads.cs: stroke width, gaps, aspect, resolution (digit 6 to 50 px tall, some reduced and enlarged again), blur, paper and ink levels, uneven light, grain, noise, two-level scans, placement; then the service's mnist preprocessing",
             },
             ["non_digit_share"] = options.NonDigitShare,
             ["calibration"] = $"temperature {temperature}, fitted on the validation split's NLL, applied in the graph (Div node before the logits output)",

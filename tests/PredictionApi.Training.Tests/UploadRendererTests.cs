@@ -51,6 +51,24 @@ public sealed class UploadRendererTests
     }
 
     [Fact]
+    public void BinarizedUploadHasTwoLevelsAndAspectWidensTheDigit()
+    {
+        var binary = Render(5, new UploadStyle { Scale = 0.8f, Paper = 240, Ink = 20, Noise = 10, Binarize = 128 }, stream: 1);
+        Assert.Equal([20f, 240f], binary.Pixels.Distinct().Order());
+
+        var plain = Render(5, new UploadStyle(), stream: 1);
+        var wide = Render(5, new UploadStyle { Aspect = 1.3f }, stream: 1);
+        Assert.Equal(plain.Height, wide.Height);
+        Assert.True(InkWidth(wide) > InkWidth(plain) * 1.2, $"{InkWidth(wide)} vs {InkWidth(plain)}");
+
+        static int InkWidth(GrayImage image)
+        {
+            var columns = Enumerable.Range(0, image.Width).Where(x => Enumerable.Range(0, image.Height).Any(y => image.Pixels[y * image.Width + x] < 128)).ToArray();
+            return columns[^1] - columns[0] + 1;
+        }
+    }
+
+    [Fact]
     public void ServicePreprocessingOfACleanLargeUploadGivesBackTheMnistDigit()
     {
         // MNIST itself was made by this preprocessing, so a clean 84 px upload of a digit must come back nearly as it was.

@@ -1,3 +1,5 @@
+using PredictionApi.Training.Network;
+
 namespace PredictionApi.Training.Calibration;
 
 /// <summary>
@@ -20,8 +22,7 @@ internal static class CalibrationError
         for (var i = 0; i < labels.Length; i++)
         {
             TemperatureScaling.Softmax(logits.Slice(i * classes, classes), temperature, p);
-            var best = 0;
-            for (var k = 1; k < classes; k++) if (p[k] > p[best]) best = k;
+            var best = SoftmaxCrossEntropy.ArgMax(p);
             // Bins are (lo, hi]: a top probability of exactly 1 falls in the last one.
             var bin = Math.Clamp((int)Math.Ceiling(p[best] * bins) - 1, 0, bins - 1);
             confidence[bin] += p[best];

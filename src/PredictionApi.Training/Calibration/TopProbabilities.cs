@@ -1,3 +1,5 @@
+using PredictionApi.Training.Network;
+
 namespace PredictionApi.Training.Calibration;
 
 /// <summary>How sure a model is over a set of images: the distribution of its top probability.</summary>
@@ -11,9 +13,7 @@ internal sealed record TopProbabilities(double Mean, double Median, double P10, 
         for (var i = 0; i < count; i++)
         {
             TemperatureScaling.Softmax(logits.Slice(i * classes, classes), temperature, p);
-            var max = 0f;
-            foreach (var v in p) max = MathF.Max(max, v);
-            top[i] = max;
+            top[i] = p[SoftmaxCrossEntropy.ArgMax(p)];
         }
         return top;
     }

@@ -46,7 +46,7 @@ internal static class NonDigits
                 if (inside) light[y * Side + x] = MathF.Max(light[y * Side + x], level * (0.8f + 0.2f * v));
             }
         }
-        var texture = Smooth(Side, Side, 1 + 2 * rng.NextFloat(), ref rng);
+        var texture = Filters.SmoothNoise(Side, Side, 1 + 2 * rng.NextFloat(), ref rng);
         var amount = 0.4f * rng.NextFloat();
         return FromLight(light, Side, Side, (i, v) => v * (1 - amount + amount * Math.Clamp(0.5f + 0.5f * texture[i], 0, 1)));
     }
@@ -54,7 +54,7 @@ internal static class NonDigits
     /// <summary>A smooth random pattern over most of the frame (fabric, foliage, a blurry photo).</summary>
     private static GrayImage Texture(ref Rng rng)
     {
-        var field = Smooth(Side, Side, 0.8f + 2.5f * rng.NextFloat(), ref rng);
+        var field = Filters.SmoothNoise(Side, Side, 0.8f + 2.5f * rng.NextFloat(), ref rng);
         var threshold = rng.NextSigned() * 0.8f;
         var light = new float[Side * Side];
         for (var i = 0; i < light.Length; i++) light[i] = Math.Clamp(0.5f + 0.6f * (field[i] - threshold), 0, 1);
@@ -107,16 +107,6 @@ internal static class NonDigits
         var image = new GrayImage(width, height);
         for (var i = 0; i < light.Length; i++) image.Pixels[i] = 255 * shade(i, light[i]);
         return image.Quantize();
-    }
-
-    private static float[] Smooth(int width, int height, float sigma, ref Rng rng)
-    {
-        var field = new float[width * height];
-        for (var i = 0; i < field.Length; i++) field[i] = rng.NextGaussian();
-        Filters.GaussianBlur(field, width, height, sigma);
-        var rms = MathF.Sqrt(field.Sum(v => v * v) / field.Length) + 1e-6f;
-        for (var i = 0; i < field.Length; i++) field[i] /= rms;
-        return field;
     }
 
     private static float Distance(float x, float y, (float X, float Y) a, (float X, float Y) b)

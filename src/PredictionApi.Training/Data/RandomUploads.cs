@@ -6,7 +6,8 @@ namespace PredictionApi.Training.Data;
 /// <summary>
 /// Random upload styles for training, spanning what real uploads do: strokes from hairline to marker, scans
 /// from 8 to 70 pixels tall (often re-enlarged), blur, faint or grey ink on grey or uneven paper, grain and noise,
-/// pens that skip, and now and then a light digit on a dark ground or a digit in a corner of a large picture.
+/// pens that skip, digits wider or narrower than MNIST's, two-level (bitmap) scans, and now and then a light digit
+/// on a dark ground or a digit in a corner of a large picture.
 /// </summary>
 internal static class RandomUploads
 {
@@ -17,6 +18,7 @@ internal static class RandomUploads
         float? through = rng.NextFloat() < 0.2f ? scale * (0.2f + 0.5f * rng.NextFloat()) : null;
         var thickness = rng.NextFloat() < 0.6f ? -0.7f + 2.5f * rng.NextFloat() : 0;
         var breaks = rng.NextFloat() < 0.15f ? 1 + rng.Next(3) : 0;
+        var aspect = rng.NextFloat() < 0.3f ? MathF.Exp(0.3f * rng.NextSigned()) : 1;
         var blur = rng.NextFloat() < 0.35f ? scale * 0.9f * rng.NextFloat() : 0;
         var offCentre = rng.NextFloat() < 0.05f;
         float Margin(ref Rng r) => offCentre ? 2.5f * r.NextFloat() : 0.6f * r.NextFloat();
@@ -32,6 +34,7 @@ internal static class RandomUploads
         return new UploadStyle
         {
             Scale = scale,
+            Aspect = aspect,
             Through = through,
             Thickness = thickness,
             Breaks = breaks,
@@ -46,6 +49,7 @@ internal static class RandomUploads
             GradientAngle = 2 * MathF.PI * rng.NextFloat(),
             Grain = rng.NextFloat() < 0.2f ? 8 * rng.NextFloat() : 0,
             Noise = rng.NextFloat() < 0.4f ? 14 * rng.NextFloat() : 0,
+            Binarize = rng.NextFloat() < 0.15f ? ink + (paper - ink) * (0.3f + 0.4f * rng.NextFloat()) : null,
         };
     }
 }

@@ -1,3 +1,5 @@
+using PredictionApi.Training.Network;
+
 namespace PredictionApi.Training.Uploads;
 
 /// <summary>Small image filters on float planes (row-major, edges clamped): what pens, scanners and cameras do to strokes.</summary>
@@ -28,6 +30,17 @@ internal static class Filters
             for (var k = -r; k <= r; k++) s += kernel[k + r] * temp[Math.Clamp(y + k, 0, height - 1) * width + x];
             plane[y * width + x] = s;
         }
+    }
+
+    /// <summary>Gaussian noise blurred by <paramref name="sigma"/> pixels and scaled to unit RMS: blotches a few sigma across.</summary>
+    public static float[] SmoothNoise(int width, int height, float sigma, ref Rng rng)
+    {
+        var field = new float[width * height];
+        for (var i = 0; i < field.Length; i++) field[i] = rng.NextGaussian();
+        GaussianBlur(field, width, height, sigma);
+        var rms = MathF.Sqrt(field.Sum(v => v * v) / field.Length) + 1e-6f;
+        for (var i = 0; i < field.Length; i++) field[i] /= rms;
+        return field;
     }
 
     /// <summary>

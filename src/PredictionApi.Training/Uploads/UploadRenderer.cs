@@ -19,40 +19,42 @@ internal static class UploadRenderer
         for (var b = 0; b < style.Breaks; b++) Break(ink, ref rng);
 
         var size = Math.Max(2, (int)MathF.Round(Side * style.Scale));
+        var sizeX = Math.Max(2, (int)MathF.Round(Side * style.Scale * style.Aspect));
         if (style.Through is { } through)
         {
             var low = Math.Max(2, (int)MathF.Round(Side * through));
-            var reduced = new float[low * low];
-            Resampler.Resize(ink, Side, Side, 0, 0, Side, Side, reduced, low, low);
-            ink = Resize(reduced, low, size);
+            var lowX = Math.Max(2, (int)MathF.Round(Side * through * style.Aspect));
+            ink = Resize(Resize(ink, Side, Side, lowX, low), lowX, low, sizeX, size);
         }
         else
         {
-            ink = Resize(ink, Side, size);
+            ink = Resize(ink, Side, Side, sizeX, size);
         }
 
-        // The blur spreads ink beyond the digit's square: blur a padded copy so nothing is cut at its edge.
+        // The blur spreads ink beyond the digit's rectangle: blur a padded copy so nothing is cut at its edge.
         var pad = style.Blur > 0.05f ? (int)MathF.Ceiling(3 * style.Blur) : 0;
-        var padded = size + 2 * pad;
-        var plane = new float[padded * padded];
-        for (var y = 0; y < size; y++) ink.AsSpan(y * size, size).CopyTo(plane.AsSpan((y + pad) * padded + pad));
-        Filters.GaussianBlur(plane, padded, padded, style.Blur);
+        int paddedX = sizeX + 2 * pad, padded = size + 2 * pad;
+        var plane = new float[paddedX * padded];
+        for (var y = 0; y < size; y++) ink.AsSpan(y * sizeX, sizeX).CopyTo(plane.AsSpan((y + pad) * paddedX + pad));
+        Filters.GaussianBlur(plane, paddedX, padded, style.Blur);
 
         int left = Margin(style.Left, size), top = Margin(style.Top, size);
-        int width = Math.Max(1, left + size + Margin(style.Right, size)), height = Math.Max(1, top + size + Margin(style.Bottom, size));
+        int width = Math.Max(1, left + sizeX + Margin(style.Right, size)), height = Math.Max(1, top + size + Margin(style.Bottom, size));
         var image = new GrayImage(width, height);
-        var grain = style.Grain > 0 ? Grain(width, height, ref rng) : null;
+        // Paper texture: blotches about three pixels across.
+        var grain = style.Grain > 0 ? Filters.SmoothNoise(width, height, 1.5f, ref rng) : null;
         float cos = MathF.Cos(style.GradientAngle), sin = MathF.Sin(style.GradientAngle);
         var diagonal = MathF.Sqrt(width * width + height * height);
         for (var y = 0; y < height; y++)
         for (var x = 0; x < width; x++)
         {
             int px = x - left + pad, py = y - top + pad;
-            var v = (uint)px < (uint)padded && (uint)py < (uint)padded ? Math.Clamp(plane[py * padded + px], 0, 1) : 0;
+            var v = (uint)px < (uint)paddedX && (uint)py < (uint)padded ? Math.Clamp(plane[py * paddedX + px], 0, 1) : 0;
             var paper = style.Paper + style.Gradient * ((x - width / 2f) * cos + (y - height / 2f) * sin) / diagonal;
             if (grain is not null) paper += style.Grain * grain[y * width + x];
             var level = paper + v * (style.Ink - paper);
             if (style.Noise > 0) level += style.Noise * rng.NextGaussian();
+            if (style.Binarize is { } threshold) level = (level < threshold) == (style.Ink < style.Paper) ? style.Ink : style.Paper;
             image.Pixels[y * width + x] = level;
         }
         image.Quantize();
@@ -61,11 +63,11 @@ internal static class UploadRenderer
 
     private static int Margin(float share, int size) => Math.Max(0, (int)MathF.Round(share * size));
 
-    private static float[] Resize(float[] source, int from, int to)
+    private static float[] Resize(float[] source, int width, int height, int toWidth, int toHeight)
     {
-        if (from == to) return source;
-        var result = new float[to * to];
-        Resampler.Resize(source, from, from, 0, 0, from, from, result, to, to);
+        if (width == toWidth && height == toHeight) return source;
+        var result = new float[toWidth * toHeight];
+        Resampler.Resize(source, width, height, 0, 0, width, height, result, toWidth, toHeight);
         return result;
     }
 
@@ -85,16 +87,5 @@ internal static class UploadRenderer
             }
             return;
         }
-    }
-
-    /// <summary>Smooth random texture of unit standard deviation, blotches about three pixels across.</summary>
-    private static float[] Grain(int width, int height, ref Rng rng)
-    {
-        var field = new float[width * height];
-        for (var i = 0; i < field.Length; i++) field[i] = rng.NextGaussian();
-        Filters.GaussianBlur(field, width, height, 1.5f);
-        var rms = MathF.Sqrt(field.Sum(v => v * v) / field.Length) + 1e-6f;
-        for (var i = 0; i < field.Length; i++) field[i] /= rms;
-        return field;
     }
 }

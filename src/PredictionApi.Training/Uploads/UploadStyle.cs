@@ -15,6 +15,9 @@ internal sealed record UploadStyle
     /// <summary>Upload pixels per MNIST pixel: 3 draws the 28x28 digit as 84x84, 0.5 as 14x14.</summary>
     public float Scale { get; init; } = 3;
 
+    /// <summary>Width over height of the drawn digit relative to MNIST's: above 1 wider (a sloppy or stretched scan).</summary>
+    public float Aspect { get; init; } = 1;
+
     /// <summary>When set, the digit is first reduced to this many pixels per MNIST pixel, then scaled to <see cref="Scale"/>.</summary>
     public float? Through { get; init; }
 
@@ -42,6 +45,11 @@ internal sealed record UploadStyle
 
     /// <summary>Sensor noise, standard deviation in gray levels, independent per pixel.</summary>
     public float Noise { get; init; }
+
+    /// <summary>
+    /// When set, a two-level picture (a bitmap scan, a fax): pixels darker than this level become ink, the others paper.
+    /// </summary>
+    public float? Binarize { get; init; }
 
     /// <summary>JPEG quality of a round trip through the codec, or null for a lossless (PNG) upload.</summary>
     public int? JpegQuality { get; init; }
