@@ -149,7 +149,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     /// <summary>
     /// How many pixels (per side) the decoded image is box-averaged by before preprocessing: enough to
     /// bring it near <see cref="MaxWorkingPixels"/>, but never below the detail the model needs (the margins
-    /// of <see cref="DecodeSize"/>). A small PNG declaring 40 megapixels then costs megabytes, not gigabytes.
+    /// of <see cref="DecodeSize"/>). The working planes of a small PNG declaring megapixels by the dozen then take megabytes, not gigabytes.
     /// </summary>
     internal static int ReductionFactor(int width, int height, InputSpec spec)
     {
