@@ -128,7 +128,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     private static ImageRejectedException Corrupt(ImageFormat format, string why) => ImageRejectedException.Corrupt(format, why);
 
     /// <summary>
-    /// Large JPEG and WebP images can be decoded at a fraction of their size; ask for that when the
+    /// Large JPEG, WebP and GIF images can be decoded at a fraction of their size; ask for that when the
     /// model needs far fewer pixels (a generous margin keeps thin strokes and anti-aliasing intact).
     /// </summary>
     private static SKSizeI DecodeSize(SKCodec codec, InputSpec spec)
