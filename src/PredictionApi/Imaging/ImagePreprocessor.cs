@@ -113,6 +113,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         {
             BmpPalette.Check(data);
         }
+
         if (header.Pixels > _maxPixels)
         {
             throw TooManyPixels(header.Width, header.Height);
