@@ -97,7 +97,10 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         if (result != SKCodecResult.Success)
         {
             bitmap.Dispose();
-            throw Corrupt(format, result == SKCodecResult.IncompleteInput ? "the data ends before the image does (truncated)" : "its pixel data cannot be decoded");
+            // The decoder says "incomplete" both for data that ends early and for compressed data it cannot follow.
+            throw Corrupt(format, result == SKCodecResult.IncompleteInput
+                ? "its pixel data stops before the image is complete (the file is truncated or its compressed data is damaged)"
+                : "its pixel data cannot be decoded");
         }
 
         return bitmap;
