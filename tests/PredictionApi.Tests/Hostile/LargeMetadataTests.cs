@@ -22,7 +22,7 @@ public sealed class LargeMetadataTests
         var database = await TestPostgres.CreateDatabaseAsync("fresh");
         try
         {
-            await using var service = await ServiceProcess.StartAsync(database, new Dictionary<string, string> { ["Upload:MaxBytes"] = (10 << 20).ToString() });
+            await using var service = await FreshServiceProcess.StartAsync(database, new Dictionary<string, string> { ["Upload:MaxBytes"] = (10 << 20).ToString() });
             // The request path is compiled by an ordinary upload first, so what is measured is the file alone.
             Assert.Equal(7, await ClassifyAsync(service, Mnist.Png(0), "a plain digit"));
 
@@ -92,7 +92,7 @@ public sealed class LargeMetadataTests
         yield return ("GIF with a 9 MB comment", [.. gif[..header], .. comment, .. gif[header..]]);
     }
 
-    private static async Task<int> ClassifyAsync(ServiceProcess service, byte[] file, string what)
+    private static async Task<int> ClassifyAsync(FreshServiceProcess service, byte[] file, string what)
     {
         using var response = await service.Client.PostAsync("/prediction", TestImages.Form(file));
         var text = await response.Content.ReadAsStringAsync();

@@ -7,11 +7,11 @@ namespace PredictionApi.Tests.Hostile;
 /// and a given database: for costs that only show in a freshly started process, such as the first large
 /// allocation of a cold native heap, and for measuring its CPU time apart from the test run's.
 /// </summary>
-public sealed class ServiceProcess : IAsyncDisposable
+public sealed class FreshServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServiceProcess(Process process, Uri baseAddress)
+    private FreshServiceProcess(Process process, Uri baseAddress)
     {
         _process = process;
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(120) };
@@ -29,8 +29,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Resident memory now (VmRSS) and at its highest so far (VmHWM), native buffers included.</summary>
+    public (long Now, long Peak) ResidentBytes
+    {
+        get
+        {
+            var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+            long Field(string name) => long.Parse(status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            return (Field("VmRSS:"), Field("VmHWM:"));
+        }
+    }
+
     /// <summary>Starts the service with <paramref name="settings"/> (keys as in appsettings) and waits until it is ready.</summary>
-    public static async Task<ServiceProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
+    public static async Task<FreshServiceProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
         var port = TestPostgres.FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -55,7 +66,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        var service = new FreshServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {
