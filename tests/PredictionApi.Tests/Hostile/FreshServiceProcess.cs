@@ -29,6 +29,17 @@ public sealed class FreshServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Resident memory now (VmRSS) and at its highest so far (VmHWM), native buffers included.</summary>
+    public (long Now, long Peak) ResidentBytes
+    {
+        get
+        {
+            var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+            long Field(string name) => long.Parse(status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            return (Field("VmRSS:"), Field("VmHWM:"));
+        }
+    }
+
     /// <summary>Starts the service with <paramref name="settings"/> (keys as in appsettings) and waits until it is ready.</summary>
     public static async Task<FreshServiceProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
