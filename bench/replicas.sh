@@ -66,7 +66,7 @@ balance() { # number of instances behind the balancer
   for i in $(seq 0 $(($1 - 1))); do servers+="    server replica$i 127.0.0.1:${ports[$i]} check"$'\n'; done
   sed -e "s|@LISTEN@|127.0.0.1:$lb_port|" -e "/@SERVERS@/{r /dev/stdin" -e "d}" deploy/haproxy.cfg <<<"$servers" >"$work/haproxy.cfg"
   [ -n "$haproxy_pid" ] && { kill "$haproxy_pid"; wait "$haproxy_pid" 2>/dev/null || true; }
-  haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
+  haproxy -f "$work/haproxy.cfg" -db >>"$work/haproxy.log" 2>&1 &
   haproxy_pid=$!
   for _ in $(seq 1 40); do curl -fs "http://127.0.0.1:$lb_port/health/ready" >/dev/null 2>&1 && return 0; sleep 0.25; done
   echo "haproxy did not come up:"; cat "$work/haproxy.log"; exit 1
@@ -123,6 +123,9 @@ ok=$(awk '/\[200\]/ {print $2}' "$work/rolling.txt"); ok=${ok:-0}
 echo "requests sent:            $total"
 echo "answered 200:             $ok"
 echo "failed:                   $((total - ok))"
-grep -A5 'Error distribution' "$work/rolling.txt" || true
+sed -n '/Status code distribution/,/^$/p;/Error distribution/,/^$/p' "$work/rolling.txt"
+# Anything that did not get a 200: the balancer's log line and the instances' own errors.
+grep -v '" 200 \| 200 [0-9]' "$work/haproxy.log" | grep -E 'replicas/' | head -5 || true
+grep -h -A8 -E '^(fail|crit):' "$work"/instance-*.log | head -40 || true
 echo "throughput:               $(awk '/Requests\/sec/ {print $2}' "$work/rolling.txt") req/s over $(awk '/Total:/ {print $2; exit}' "$work/rolling.txt") s"
 echo "rows added in PostgreSQL: $((after - before)) (acknowledged: $ok)"

@@ -88,10 +88,20 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
         {
             var all = group.Count == 1 ? group[0].Pairs : group.SelectMany(w => w.Pairs).ToList();
             IReadOnlyList<StoredIds> ids;
-            await using (var connection = await dataSource.OpenConnectionAsync())
+            for (var attempt = 1; ; attempt++)
             {
-                // One statement is one transaction: the whole group commits, or none of it.
-                ids = await CommitStep.RunAsync(() => PredictionWriter.InsertPairsAsync(connection, all, CancellationToken.None));
+                try
+                {
+                    await using var connection = await dataSource.OpenConnectionAsync();
+                    // One statement is one transaction: the whole group commits, or none of it.
+                    ids = await CommitStep.RunAsync(() => PredictionWriter.InsertPairsAsync(connection, all, CancellationToken.None));
+                    break;
+                }
+                catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+                {
+                    // PostgreSQL rolled the group back (schema changes of a starting instance, for one), so it can be written again.
+                    logger.LogInformation("A group of {Count} uploads was rolled back ({Reason}); writing it again", all.Count, e.SqlState);
+                }
             }
 
             var offset = 0;

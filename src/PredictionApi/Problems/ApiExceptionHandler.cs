@@ -74,8 +74,10 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
 
     private static bool IsDatabaseUnavailable(Exception exception) => exception switch
     {
-        // Connection failures, server shutting down, too many connections, pool exhausted.
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal),
+        // Connection failures, server shutting down, too many connections, pool exhausted, rolled-back transactions.
+        // Class 40 (a deadlock, a serialization failure): PostgreSQL rolled the transaction back, so nothing was stored.
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState.StartsWith("40", StringComparison.Ordinal),
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException,
         TimeoutException => true,
         _ => false,
