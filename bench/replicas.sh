@@ -120,9 +120,12 @@ echo "all 3 instances restarted while the load ran"
 wait "$load_pid"
 after=$(rows)
 ok=$(awk '/\[200\]/ {print $2}' "$work/rolling.txt"); ok=${ok:-0}
+# hey gives each of its 32 workers the same share of the requests.
+total=$(( total / 32 * 32 ))
 echo "requests sent:            $total"
 echo "answered 200:             $ok"
 echo "failed:                   $((total - ok))"
+echo "instances stopped and started again: 3, each draining ${drain} s"
 sed -n '/Status code distribution/,/^$/p;/Error distribution/,/^$/p' "$work/rolling.txt"
 # Anything that did not get a 200: the balancer's log line and the instances' own errors.
 grep -v '" 200 \| 200 [0-9]' "$work/haproxy.log" | grep -E 'replicas/' | head -5 || true

@@ -44,6 +44,31 @@ public sealed class SchemaTests
     }
 
     [Fact]
+    public async Task ASchemaAlreadyAppliedIsNotRunAgainSoAStartingInstanceTakesNoTableLocks()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("schema");
+        try
+        {
+            await using var source = NpgsqlDataSource.Create(database);
+            await SchemaMigrator.ApplyAsync(source, CancellationToken.None);
+            await using var connection = await source.OpenConnectionAsync();
+            // While another session holds a write lock on predictions, DDL on it would wait; the second start must not.
+            await using var writer = await source.OpenConnectionAsync();
+            await using var transaction = await writer.BeginTransactionAsync();
+            await writer.ExecuteAsync("LOCK TABLE predictions IN ROW EXCLUSIVE MODE", transaction: transaction);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await SchemaMigrator.ApplyAsync(source, timeout.Token);
+            await transaction.RollbackAsync();
+
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM schema_applied"));
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
     public async Task WithoutTheLockConcurrentCreatesCanCollideSoTheLockIsWhatMakesStartupSafe()
     {
         // Evidence the advisory lock is needed: the same statements run concurrently without it
