@@ -7,11 +7,18 @@ namespace PredictionApi.Storage;
 /// Which instance runs the periodic jobs (the idempotency-key sweep, the object-deletion queue): the one
 /// holding a session-level PostgreSQL advisory lock on a connection it keeps open. If that instance dies,
 /// PostgreSQL ends its session and releases the lock, and the next instance to ask takes it over; there is
-/// no lease to expire and no clock to trust. The lock needs a session of its own, so behind a
-/// transaction-pooling PgBouncer this connection string must reach PostgreSQL directly.
+/// no lease to expire and no clock to trust. The lock needs a session of its own: behind a
+/// transaction-pooling PgBouncer, ConnectionStrings:Jobs names a direct connection to PostgreSQL for it.
 /// </summary>
-public sealed class JobLeader(NpgsqlDataSource dataSource, ILogger<JobLeader> logger) : IAsyncDisposable
+public sealed class JobLeader(NpgsqlDataSource predictions, IConfiguration configuration, ILogger<JobLeader> logger) : IAsyncDisposable
 {
+    /// <summary>The connection string of the lock's session when the predictions' one goes through a transaction pooler.</summary>
+    public const string ConnectionStringName = "Jobs";
+
+    private readonly NpgsqlDataSource? _direct = configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } direct
+        ? NpgsqlDataSource.Create(direct)
+        : null;
+
     // One lock for all periodic jobs: they move together to whichever instance holds it ("PredJobs").
     private const long LockKey = 0x5072_6564_4A6F_6273;
 
@@ -40,7 +47,7 @@ public sealed class JobLeader(NpgsqlDataSource dataSource, ILogger<JobLeader> lo
                 }
             }
 
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var connection = await (_direct ?? predictions).OpenConnectionAsync(cancellationToken);
             if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }, cancellationToken: cancellationToken)))
             {
                 _held = connection;
@@ -75,5 +82,9 @@ public sealed class JobLeader(NpgsqlDataSource dataSource, ILogger<JobLeader> lo
         }
 
         _gate.Dispose();
+        if (_direct is not null)
+        {
+            await _direct.DisposeAsync();
+        }
     }
 }
