@@ -18,6 +18,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>CPU time the process has used so far (user and system), apart from the test run's.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Everything written to stdout so far (the console log).</summary>
     public string Output
     {
