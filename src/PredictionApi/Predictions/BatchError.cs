@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>Why one file of a batch was not labelled, in the shape of problem details.</summary>

@@ -1,10 +1,5 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PredictionApi.Imaging;
-using PredictionApi.Problems;
-using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace PredictionApi.Predictions;
 

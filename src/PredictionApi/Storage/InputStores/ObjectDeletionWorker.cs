@@ -1,5 +1,3 @@
-using Dapper;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace PredictionApi.Storage.InputStores;
