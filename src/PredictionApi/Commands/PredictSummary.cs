@@ -1,4 +1,3 @@
 namespace PredictionApi.Commands;
 
-/// <summary>What a run of the predict command did.</summary>
 public sealed record PredictSummary(int Total, int Predicted, int Skipped, int Ignored, IReadOnlyList<PredictFailure> Failures, IReadOnlyDictionary<int, int> PerClass, TimeSpan Elapsed);
