@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${BENCH_SECONDS:-10}
 levels=${BENCH_CONCURRENCY:-"1 8 32 64"}
+declare -A service_rps
 pgbin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 model_dir=models/mnist
 t10k=../shared/mnist/t10k-images-idx3-ubyte.gz
@@ -33,6 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
 echo "== building (Release)"
 for project in src/PredictionApi bench/PredictionApi.Bench; do
   dotnet build -c Release -v quiet -nologo "$project" >/dev/null
@@ -72,11 +74,20 @@ for c in $levels; do
   errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); errors=${errors:-0}
   socket=$(grep -o 'Socket errors.*' <<<"$out" || true)
   printf '%-34s %10s %10s %10s %8s %s\n' "concurrency $c" "$rps" "$p50" "$p99" "$errors" "$socket"
+  service_rps[$c]=$rps
 done
 rows=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -Atc "select count(*) from predictions")
 echo "rows committed in predictions: $rows"
 
+out=$(wrk -t2 -c64 -d${seconds}s --latency "http://127.0.0.1:$svc_port/health/live")
+printf '%-34s %10s %10s %10s   (the HTTP floor: Kestrel and routing, no body, no database)\n' "GET /health/live, concurrency 64" \
+  "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+
 kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""
+
+echo
+echo "== where an upload's time goes (one thread, the service's own code, microseconds per upload)"
+$bench_tool stages "$model_dir" "$work/pngs" "$connection"
 
 echo
 echo "== limit 1: PostgreSQL alone, pgbench inserting one input + prediction row pair per transaction"
@@ -87,7 +98,12 @@ for c in 8 32 64; do
   tps=$(awk '/^tps/ {print $3; exit}' <<<"$out")
   lat=$(awk '/^latency average/ {print $4, $5}' <<<"$out")
   printf '%-34s %10s tx/s   latency average %s\n' "pgbench clients $c" "$tps" "$lat"
+  best_tps=$(awk -v a="${best_tps:-0}" -v b="$tps" 'BEGIN { print (b > a ? b : a) }')
 done
+top=${levels##* }
+awk -v s="${service_rps[$top]:-0}" -v p="$best_tps" -v c="$top" \
+  'BEGIN { printf "ratio: the service at concurrency %s stores %.2fx what pgbench commits at its best (%s pairs/s)\n", c, (p > 0 ? s / p : 0), p }'
+echo "disk: $(as_postgres "$pgbin/pg_test_fsync" -s 1 -f "$work/pg/fsync.probe" 2>/dev/null | awk '$1 == "fdatasync" && $2 + 0 > 0 {print $2, "fdatasync/s"; exit}')"
 
 echo
 echo "== limit 2: ONNX Runtime alone on $model_dir"

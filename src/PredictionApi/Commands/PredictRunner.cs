@@ -131,11 +131,7 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            foreach (var w in items)
-            {
-                await StoreOneAsync(connection, w, cancellationToken);
-            }
-
+            await StoreAsync(connection, items, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             stored.UnionWith(items);
             return stored;
@@ -151,7 +147,7 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
             {
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await StoreOneAsync(connection, w, cancellationToken);
+                await StoreAsync(connection, [w], cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 stored.Add(w);
             }
@@ -164,17 +160,20 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
         return stored;
     }
 
-    private async Task StoreOneAsync(NpgsqlConnection connection, Work w, CancellationToken cancellationToken)
+    /// <summary>New images go in with one statement, as the upload endpoints write; known bytes get a prediction on their stored input.</summary>
+    private async Task StoreAsync(NpgsqlConnection connection, List<Work> items, CancellationToken cancellationToken)
     {
-        var result = w.Result!;
-        var prediction = NewPrediction.Of(result, predictor.Spec);
-        if (w.ExistingInput is { } inputId)
+        foreach (var w in items.Where(w => w.ExistingInput is not null))
         {
-            await PredictionWriter.RecordForInputAsync(connection, inputId, prediction, cancellationToken);
+            await PredictionWriter.RecordForInputAsync(connection, w.ExistingInput!.Value, NewPrediction.Of(w.Result!, predictor.Spec), cancellationToken);
         }
-        else
+
+        var fresh = items.Where(w => w.ExistingInput is null)
+            .Select(w => (new RecordedUpload(StoredName(w.Image.Name), w.Bytes, w.Result!.Header), NewPrediction.Of(w.Result!, predictor.Spec)))
+            .ToList();
+        if (fresh.Count > 0)
         {
-            await recorder.RecordAsync(connection, new RecordedUpload(StoredName(w.Image.Name), w.Bytes, result.Header), prediction, cancellationToken);
+            await recorder.RecordAsync(connection, fresh, cancellationToken);
         }
     }
 

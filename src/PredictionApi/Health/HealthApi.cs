@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace PredictionApi.Health;
 
 /// <summary>
 /// /health/live: the process answers. /health/ready: the model is loaded and PostgreSQL answers a query,
-/// so a load balancer or orchestrator sends traffic only where a prediction can be stored.
+/// so a load balancer or orchestrator sends traffic only where a prediction can be stored; 503 too from
+/// the moment the instance is told to stop (see <see cref="ShutdownDrain"/>).
 /// </summary>
 public static class HealthApi
 {
@@ -17,7 +19,17 @@ public static class HealthApi
 
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ShutdownOptions>()
+            .BindConfiguration(ShutdownOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ShutdownDrain>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ShutdownDrain>());
+        // The host waits for the drain, the requests in flight and the queued writes, not only its default 30 s.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + 30));
         builder.Services.AddHealthChecks()
+            .AddCheck<DrainHealthCheck>("drain", tags: [ReadyTag])
             .AddCheck<ModelHealthCheck>("model", tags: [ReadyTag])
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         return builder;

@@ -2,11 +2,12 @@ namespace PredictionApi.Imaging;
 
 /// <summary>
 /// How many decoded pixels may exist at once across all requests (4 bytes each while decoding). Every
-/// decode takes its share before its bitmap is allocated and gives it back after; when the budget is
-/// spent, it waits, and after the configured wait it is refused with 503. A share is at most seven eighths
-/// of the budget: an image larger than that is decoded alone among large ones rather than never, and the
-/// last eighth keeps ordinary small uploads moving meanwhile. Waiters are not queued in order: whichever
-/// fits goes first, so small images pass while a large one waits for room.
+/// decode takes its share before its bitmap is allocated and gives it back after; when there is no room,
+/// it waits, and after the configured wait it is refused with 503. Large images together use at most seven
+/// eighths of the budget, and one larger than that takes exactly that much, so it is decoded alone among
+/// large ones rather than never. The last eighth is for small images (up to a sixty-fourth of the budget,
+/// half a megapixel by default, far more than a digit): ordinary uploads do not wait behind a batch of
+/// large ones. Waiters are not queued in order: whichever fits goes first.
 /// </summary>
 internal sealed class DecodeBudget(long capacity, TimeSpan wait)
 {
@@ -20,14 +21,17 @@ internal sealed class DecodeBudget(long capacity, TimeSpan wait)
     /// <summary>The most pixels held at once so far.</summary>
     public long Peak { get; private set; }
 
+    private long LargeLimit => Capacity - Capacity / 8;
+
     /// <summary>Takes room for <paramref name="pixels"/>; returns the share to pass to <see cref="Release"/>.</summary>
     public long Acquire(long pixels)
     {
-        var share = Math.Min(pixels, Capacity - Capacity / 8);
+        var share = Math.Min(pixels, LargeLimit);
+        var limit = share <= Capacity / 64 ? Capacity : LargeLimit;
         var deadline = DateTime.UtcNow + _wait;
         lock (_gate)
         {
-            while (_inUse + share > Capacity)
+            while (_inUse + share > limit)
             {
                 var left = deadline - DateTime.UtcNow;
                 if (left <= TimeSpan.Zero || !Monitor.Wait(_gate, left))

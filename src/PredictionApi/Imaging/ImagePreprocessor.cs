@@ -97,7 +97,10 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         if (result != SKCodecResult.Success)
         {
             bitmap.Dispose();
-            throw Corrupt(format, result == SKCodecResult.IncompleteInput ? "the data ends before the image does (truncated)" : "its pixel data cannot be decoded");
+            // The decoder says "incomplete" both for data that ends early and for compressed data it cannot follow.
+            throw Corrupt(format, result == SKCodecResult.IncompleteInput
+                ? "its pixel data stops before the image is complete (the file is truncated or its compressed data is damaged)"
+                : "its pixel data cannot be decoded");
         }
 
         return bitmap;
@@ -113,6 +116,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         {
             BmpPalette.Check(data);
         }
+
         if (header.Pixels > _maxPixels)
         {
             throw TooManyPixels(header.Width, header.Height);
@@ -128,7 +132,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     private static ImageRejectedException Corrupt(ImageFormat format, string why) => ImageRejectedException.Corrupt(format, why);
 
     /// <summary>
-    /// Large JPEG and WebP images can be decoded at a fraction of their size; ask for that when the
+    /// Large JPEG, WebP and GIF images can be decoded at a fraction of their size; ask for that when the
     /// model needs far fewer pixels (a generous margin keeps thin strokes and anti-aliasing intact).
     /// </summary>
     private static SKSizeI DecodeSize(SKCodec codec, InputSpec spec)
@@ -149,7 +153,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     /// <summary>
     /// How many pixels (per side) the decoded image is box-averaged by before preprocessing: enough to
     /// bring it near <see cref="MaxWorkingPixels"/>, but never below the detail the model needs (the margins
-    /// of <see cref="DecodeSize"/>). A small PNG declaring 40 megapixels then costs megabytes, not gigabytes.
+    /// of <see cref="DecodeSize"/>). The working planes of a small PNG declaring megapixels by the dozen then take megabytes, not gigabytes.
     /// </summary>
     internal static int ReductionFactor(int width, int height, InputSpec spec)
     {

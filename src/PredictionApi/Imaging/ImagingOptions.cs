@@ -16,10 +16,11 @@ public sealed class ImagingOptions
 
     /// <summary>
     /// Decoded pixels that may be in memory at once across all requests (4 bytes each); further decodes wait
-    /// for room. The default, 32 megapixels, is about 128 MB: two images at the default cap at a time.
+    /// for room. The default, 40 megapixels, is 160 MB: two images at the default cap at a time, with an
+    /// eighth kept for small uploads.
     /// </summary>
-    [Range(1_000_000, 1_000_000_000, ErrorMessage = "Imaging:MaxDecodingPixels must be between 1000000 and 1000000000 (default 32000000, about 128 MB of decoded pixels).")]
-    public long MaxDecodingPixels { get; set; } = 32_000_000;
+    [Range(1_000_000, 1_000_000_000, ErrorMessage = "Imaging:MaxDecodingPixels must be between 1000000 and 1000000000 (default 40000000, 160 MB of decoded pixels).")]
+    public long MaxDecodingPixels { get; set; } = 40_000_000;
 
     /// <summary>How long a decode waits for room in <see cref="MaxDecodingPixels"/> before the upload is refused with 503.</summary>
     [Range(1, 600, ErrorMessage = "Imaging:DecodeWaitSeconds must be between 1 and 600 (default 30).")]

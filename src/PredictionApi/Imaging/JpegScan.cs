@@ -7,8 +7,9 @@ namespace PredictionApi.Imaging;
 /// only warn about: libjpeg fills data that ends early with gray and decodes garbage from damaged data,
 /// and the codec reports success either way, so a cut or scrambled photo would get a confident prediction.
 /// Checked: every block of every scan is present and made of valid codes, nothing is left over before the
-/// next marker, restart markers come in order, and the samples are 8-bit. Arithmetic-coded, lossless and
-/// hierarchical files are left to the decoder.
+/// next marker, restart markers come in order, and the samples are 8-bit. Arithmetic-coded files are
+/// refused (their data cannot be checked here, and almost nothing writes them); lossless and hierarchical
+/// ones are left to the decoder.
 /// </summary>
 internal static class JpegScan
 {
@@ -84,8 +85,12 @@ internal static class JpegScan
                 case 0xDD:
                     restartInterval = segment.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(segment) : throw Corrupt($"{Damaged} (a short restart interval segment)");
                     break;
-                case 0xCC or (>= 0xC3 and <= 0xCF and not 0xC4 and not 0xC8):
-                    // Arithmetic coding, lossless or hierarchical: rare, and the decoder judges them alone.
+                case 0xCC or (>= 0xC9 and <= 0xCF):
+                    // Arithmetic coding: its data cannot be checked here, and hardly any software writes it (browsers do not read it).
+                    throw new ImageRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported image",
+                        "The JPEG uses arithmetic coding, which this service does not read. Save it as an ordinary (Huffman-coded) JPEG or as a PNG and retry.");
+                case 0xC3 or 0xC5 or 0xC6 or 0xC7:
+                    // Lossless or hierarchical: rare, and the decoder judges them alone.
                     CheckPrecision(segment);
                     return;
                 case 0xC0 or 0xC1 or 0xC2:

@@ -69,6 +69,13 @@ internal static class PngChunks
                     $"it contains a chunk '{Name(type)}' marked critical that is not part of the PNG standard; the standard says such a file cannot be decoded");
             }
 
+            // The decoder buffers these whole too; the standard fixes their sizes, so anything else is damage.
+            if (type.SequenceEqual("IHDR"u8) && length != 13 || type.SequenceEqual("IEND"u8) && length != 0
+                || type.SequenceEqual("PLTE"u8) && (length is 0 or > 768 || length % 3 != 0))
+            {
+                throw ImageRejectedException.Corrupt(ImageFormat.Png, $"its '{Name(type)}' chunk has an impossible length ({length} bytes)");
+            }
+
             var end = (long)i + 12 + length;
             if (end > png.Length)
             {

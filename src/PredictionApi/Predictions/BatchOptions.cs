@@ -18,4 +18,8 @@ public sealed class BatchOptions
     /// <summary>How long a stored answer is replayed for its Idempotency-Key; after that the key may be reused.</summary>
     [Range(1, 24 * 365, ErrorMessage = "Batch:IdempotencyKeyHours must be between 1 and 8760 (default 24).")]
     public int IdempotencyKeyHours { get; set; } = 24;
+
+    /// <summary>Seconds between sweeps of expired idempotency answers, run by one instance at a time (default 3600).</summary>
+    [Range(1, 24 * 3600, ErrorMessage = "Batch:IdempotencySweepSeconds must be between 1 and 86400 (default 3600).")]
+    public int IdempotencySweepSeconds { get; set; } = 3600;
 }

@@ -9,11 +9,13 @@ namespace PredictionApi.Predictions;
 
 /// <summary>
 /// Writes inputs with their predictions, wherever the <see cref="IInputStore"/> keeps the bytes: first
-/// the bytes (an object put), then the rows, in one transaction. If the rows fail the object is an
-/// unreferenced leftover, which is harmless; a row pointing at missing bytes cannot happen.
+/// the bytes (an object put), then the rows. If the rows fail the object is an unreferenced leftover,
+/// which is harmless; a row pointing at missing bytes cannot happen. Uploads whose bytes live in
+/// PostgreSQL and that carry no Idempotency-Key share transactions through <see cref="GroupCommit"/>;
+/// the others (an object put to hold a lock for, a key to claim) get a transaction of their own.
 /// Used by POST /prediction, POST /predictions/batch and the predict command.
 /// </summary>
-public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs)
+public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs, GroupCommit groupCommit)
 {
     /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken) =>
@@ -31,14 +33,15 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             return new RecordOutcome([], null);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        if (items.Count == 1 && claim is null && inputs.Kind == StorageKinds.Database)
+        if (claim is null && inputs.Kind == StorageKinds.Database)
         {
-            // Bytes and rows go in one INSERT statement, which is a transaction of its own: one round trip.
-            var (upload, prediction) = items[0];
-            return new RecordOutcome([await CommitStep.RunAsync(() => RecordAsync(connection, upload, prediction, cancellationToken))], null);
+            // Cancellation counts until the write is handed over; after that it commits with its group.
+            cancellationToken.ThrowIfCancellationRequested();
+            var pairs = items.Select(i => Pair(i.Upload, i.Prediction, DatabaseInputStore.Payload(i.Upload.Bytes.Span), SHA256.HashData(i.Upload.Bytes.Span))).ToList();
+            return new RecordOutcome(await groupCommit.WriteAsync(pairs), null);
         }
 
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (claim is not null && !await IdempotencyKeys.ClaimAsync(connection, claim.Key, claim.RequestSha256, claim.Hours, cancellationToken))
         {
@@ -49,12 +52,7 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
                     $"Another request with {IdempotencyKeys.Header} '{claim.Key}' is in progress; retry shortly."));
         }
 
-        var ids = new List<StoredIds>(items.Count);
-        foreach (var (upload, prediction) in items)
-        {
-            ids.Add(await RecordAsync(connection, upload, prediction, cancellationToken));
-        }
-
+        var ids = await RecordAsync(connection, items, cancellationToken);
         if (claim is not null)
         {
             await IdempotencyKeys.CompleteAsync(connection, claim.Key, claim.Answer(ids), cancellationToken);
@@ -64,31 +62,75 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         return new RecordOutcome(ids, null);
     }
 
-    /// <summary>Stores one input and its prediction inside the caller's open transaction on <paramref name="connection"/>.</summary>
-    public async Task<StoredIds> RecordAsync(NpgsqlConnection connection, RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken)
+    /// <summary>Stores inputs and their predictions inside the caller's open transaction on <paramref name="connection"/>.</summary>
+    public async Task<IReadOnlyList<StoredIds>> RecordAsync(NpgsqlConnection connection, IReadOnlyList<(RecordedUpload Upload, NewPrediction Prediction)> items, CancellationToken cancellationToken)
     {
-        var sha256 = SHA256.HashData(upload.Bytes.Span);
-        var payload = await inputs.PutAsync(connection, upload.Bytes, sha256, upload.Header.ContentType, cancellationToken);
-        // The input exists only if its prediction does: one statement inserts both.
-        const string sql = """
-            WITH input AS (
-                INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key)
-                VALUES (@Filename, @ContentType, @Data, @Sha256, @ByteSize, @Width, @Height, @StorageKind, @ObjectKey)
-                RETURNING id
-            )
-            """ + InsertPrediction;
-        return await connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, Parameters(prediction, new
+        var pairs = new List<PendingPair>(items.Count);
+        foreach (var (upload, prediction) in items)
         {
-            Filename = upload.FileName,
-            upload.Header.ContentType,
-            payload.Data,
-            Sha256 = sha256,
-            ByteSize = upload.Bytes.Length,
-            upload.Header.Width,
-            upload.Header.Height,
-            payload.StorageKind,
-            payload.ObjectKey,
-        }), cancellationToken: cancellationToken));
+            var sha256 = SHA256.HashData(upload.Bytes.Span);
+            pairs.Add(Pair(upload, prediction, await inputs.PutAsync(connection, upload.Bytes, sha256, upload.Header.ContentType, cancellationToken), sha256));
+        }
+
+        return await InsertPairsAsync(connection, pairs, cancellationToken);
+    }
+
+    private static PendingPair Pair(RecordedUpload upload, NewPrediction prediction, InputPayload payload, byte[] sha256) =>
+        new(upload.FileName, upload.Header.ContentType, payload.Data, sha256, upload.Bytes.Length, upload.Header.Width, upload.Header.Height,
+            payload.StorageKind, payload.ObjectKey, prediction);
+
+    /// <summary>
+    /// Inserts the pairs with one statement, whatever their number: the input ids are drawn first so each
+    /// prediction names its own input, and the ids come back in the order of <paramref name="pairs"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<StoredIds>> InsertPairsAsync(NpgsqlConnection connection, IReadOnlyList<PendingPair> pairs, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH pair AS (
+                SELECT * FROM unnest(@FileNames::text[], @ContentTypes::text[], @Data::text[], @Sha256s::bytea[], @ByteSizes::int[],
+                                     @Widths::int[], @Heights::int[], @StorageKinds::text[], @ObjectKeys::text[], @ModelNames::text[],
+                                     @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[])
+                    WITH ORDINALITY AS p(filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key,
+                                         model_name, model_version, probabilities, likely_class, confidence, ord)
+            ),
+            id AS MATERIALIZED (
+                SELECT ord, nextval(pg_get_serial_sequence('inputs', 'id')) AS input_id FROM pair
+            ),
+            input AS (
+                INSERT INTO inputs (id, filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key)
+                OVERRIDING SYSTEM VALUE
+                SELECT id.input_id, p.filename, p.content_type, p.data, p.sha256, p.byte_size, p.width, p.height, p.storage_kind, p.object_key
+                FROM pair p JOIN id USING (ord)
+            ),
+            prediction AS (
+                INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
+                SELECT id.input_id, p.model_name, p.model_version, p.probabilities::jsonb, p.likely_class, p.confidence
+                FROM pair p JOIN id USING (ord)
+                ORDER BY ord
+                RETURNING id, input_id, created_at
+            )
+            SELECT prediction.id AS PredictionId, prediction.input_id AS InputId, prediction.created_at AS CreatedAt
+            FROM prediction JOIN id ON id.input_id = prediction.input_id
+            ORDER BY id.ord
+            """;
+        var rows = await connection.QueryAsync<StoredIds>(new CommandDefinition(sql, new
+        {
+            FileNames = pairs.Select(p => p.FileName).ToArray(),
+            ContentTypes = pairs.Select(p => p.ContentType).ToArray(),
+            Data = pairs.Select(p => p.Data).ToArray(),
+            Sha256s = pairs.Select(p => p.Sha256).ToArray(),
+            ByteSizes = pairs.Select(p => p.ByteSize).ToArray(),
+            Widths = pairs.Select(p => p.Width).ToArray(),
+            Heights = pairs.Select(p => p.Height).ToArray(),
+            StorageKinds = pairs.Select(p => p.StorageKind).ToArray(),
+            ObjectKeys = pairs.Select(p => p.ObjectKey).ToArray(),
+            ModelNames = pairs.Select(p => p.Prediction.ModelName).ToArray(),
+            ModelVersions = pairs.Select(p => p.Prediction.ModelVersion).ToArray(),
+            Probabilities = pairs.Select(p => JsonSerializer.Serialize(p.Prediction.Probabilities)).ToArray(),
+            LikelyClasses = pairs.Select(p => p.Prediction.LikelyClass).ToArray(),
+            Confidences = pairs.Select(p => p.Prediction.Confidence).ToArray(),
+        }, cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 
     /// <summary>Adds a prediction to an input that is already stored (a new model labelling known bytes).</summary>

@@ -19,6 +19,12 @@ internal static class PredictionsExtensions
         builder.Services.AddSingleton<ImagePredictor>();
         builder.Services.AddSingleton<PredictionReader>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
+        builder.Services.AddOptions<GroupCommitOptions>()
+            .BindConfiguration(GroupCommitOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<GroupCommit>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<GroupCommit>());
         builder.Services.AddSingleton<PredictionWriter>();
         builder.Services.AddSingleton<InputImages>();
         builder.Services.AddSingleton<PredictionDeleter>();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
@@ -148,19 +149,27 @@ public static class UploadReader
     private static async Task<(byte[]? Bytes, long Length)> ReadBoundedAsync(Stream body, long max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        long length = 0;
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        // A pooled chunk: a fresh 80 KB array per upload was a measurable share of a small upload's cost.
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            length += read;
-            if (length <= max)
+            long length = 0;
+            int read;
+            while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                buffer.Write(chunk, 0, read);
+                length += read;
+                if (length <= max)
+                {
+                    buffer.Write(chunk, 0, read);
+                }
             }
-        }
 
-        return (length <= max ? buffer.ToArray() : null, length);
+            return (length <= max ? buffer.ToArray() : null, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     private static string Describe(long bytes) =>

@@ -20,6 +20,8 @@ internal static class StorageExtensions
             .Build());
         builder.Services.AddHostedService<DatabaseStartup>();
         builder.Services.AddSingleton<DatabaseOutage>();
+        // Periodic jobs run on one instance at a time (a PostgreSQL advisory lock).
+        builder.Services.AddSingleton<JobLeader>();
         return builder;
     }
 }

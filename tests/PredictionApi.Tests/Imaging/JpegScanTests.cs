@@ -22,6 +22,9 @@ public sealed class JpegScanTests
         { "cjpeg gray with restart markers", JpegSamples.GrayRestartJpeg },
         { "cjpeg 4:2:0 colour with restart markers", JpegSamples.Colour420RestartJpeg },
         { "cjpeg progressive colour with restart markers", JpegSamples.ProgressiveRestartJpeg },
+        { "cjpeg 2x1 sampling with restart markers every 2 MCUs", JpegSamples.Sampled2x1RestartJpeg },
+        { "cjpeg 4x1 sampling, partial MCUs at both edges", JpegSamples.Sampled4x1Jpeg },
+        { "jpegtran progressive from 1x2 sampling, restart markers, optimised tables", JpegSamples.TransformedProgressiveJpeg },
     };
 
     [Theory]
@@ -41,6 +44,8 @@ public sealed class JpegScanTests
         { "progressive with restarts and random scan bytes", HostileImages.JpegRandomScans(JpegSamples.ProgressiveRestartJpeg, 3) },
         { "4:2:0 with restarts and random scan bytes", HostileImages.JpegRandomScans(JpegSamples.Colour420RestartJpeg, 4) },
         { "progressive cut to half its first scan", HostileImages.JpegScanCut(JpegSamples.ProgressiveJpeg, 0.5) },
+        { "2x1 sampling with restarts and random scan bytes", HostileImages.JpegRandomScans(JpegSamples.Sampled2x1RestartJpeg, 5) },
+        { "jpegtran progressive cut to 40% of its first scan", HostileImages.JpegScanCut(JpegSamples.TransformedProgressiveJpeg, 0.4) },
         { "a 6000x6000 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 6000, 6000) },
         { "a 448x448 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 448, 448) },
         { "a 112x112 frame with the scan of 224x224", HostileImages.JpegFrameSize(Seven224, 112, 112) },

@@ -77,6 +77,20 @@ public sealed class PngChunksTests
         Assert.Contains("critical", e.Message);
     }
 
+    [Theory]
+    [InlineData("PLTE", 3 << 20)]
+    [InlineData("PLTE", 769)]
+    [InlineData("IEND", 1 << 20)]
+    public void ACriticalChunkOfAnImpossibleLengthMakesTheImageCorrupt(string type, int length)
+    {
+        // Written before IDAT: the decoder would have buffered it whole, like a text chunk.
+        var png = TestImages.Png(28, 28, 8, 0, 1, Mnist.Images.Image(0), (type, new byte[length]));
+
+        var e = Assert.Throws<ImageRejectedException>(() => Run(png));
+        Assert.Equal(400, e.Status);
+        Assert.Contains($"'{type}' chunk has an impossible length ({length} bytes)", e.Message);
+    }
+
     [Fact]
     public void AnUnknownAncillaryChunkWithTheSameNameInLowerCaseIsIgnored()
     {

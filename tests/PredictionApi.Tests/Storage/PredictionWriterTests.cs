@@ -1,4 +1,6 @@
 using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Predictions;
@@ -14,6 +16,7 @@ public sealed class PredictionWriterTests : IAsyncLifetime
     private NpgsqlDataSource _dataSource = null!;
     private PredictionReader _store = null!;
     private PredictionWriter _recorder = null!;
+    private GroupCommit _groupCommit = null!;
 
     public async Task InitializeAsync()
     {
@@ -21,11 +24,14 @@ public sealed class PredictionWriterTests : IAsyncLifetime
         _dataSource = NpgsqlDataSource.Create(_database);
         await SchemaMigrator.ApplyAsync(_dataSource, CancellationToken.None);
         _store = new PredictionReader(_dataSource);
-        _recorder = new PredictionWriter(_dataSource, new DatabaseInputStore());
+        _groupCommit = new GroupCommit(_dataSource, Options.Create(new GroupCommitOptions()), NullLogger<GroupCommit>.Instance);
+        await _groupCommit.StartAsync(CancellationToken.None);
+        _recorder = new PredictionWriter(_dataSource, new DatabaseInputStore(), _groupCommit);
     }
 
     public async Task DisposeAsync()
     {
+        await _groupCommit.StopAsync(CancellationToken.None);
         await _dataSource.DisposeAsync();
         await TestPostgres.DropDatabaseAsync(_database);
     }

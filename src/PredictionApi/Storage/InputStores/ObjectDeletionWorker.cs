@@ -2,8 +2,11 @@ using Npgsql;
 
 namespace PredictionApi.Storage.InputStores;
 
-/// <summary>Retries queued object deletes: at start-up, when woken by a delete, and whenever a retry falls due.</summary>
-internal sealed class ObjectDeletionWorker(ObjectDeletions deletions, ILogger<ObjectDeletionWorker> logger) : BackgroundService
+/// <summary>
+/// Retries queued object deletes: at start-up, when woken by a delete, and whenever a retry falls due;
+/// of several instances on one database only the <see cref="JobLeader"/> does.
+/// </summary>
+internal sealed class ObjectDeletionWorker(ObjectDeletions deletions, JobLeader leader, ILogger<ObjectDeletionWorker> logger) : BackgroundService
 {
     // Another instance may queue work this one is not woken for.
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(30);
@@ -21,10 +24,14 @@ internal sealed class ObjectDeletionWorker(ObjectDeletions deletions, ILogger<Ob
             var wait = MaxIdle;
             try
             {
-                await deletions.ProcessDueAsync(stoppingToken);
-                if (await deletions.SecondsUntilNextAsync(stoppingToken) is { } seconds)
+                // Of several instances only the one running the periodic jobs works the queue; the others ask again later.
+                if (await leader.IsLeaderAsync(stoppingToken))
                 {
-                    wait = TimeSpan.FromSeconds(Math.Clamp(seconds, 0.1, MaxIdle.TotalSeconds));
+                    await deletions.ProcessDueAsync(stoppingToken);
+                    if (await deletions.SecondsUntilNextAsync(stoppingToken) is { } seconds)
+                    {
+                        wait = TimeSpan.FromSeconds(Math.Clamp(seconds, 0.1, MaxIdle.TotalSeconds));
+                    }
                 }
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)

@@ -1,0 +1,121 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PredictionApi.Problems;
+
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// Group commit: uploads waiting to be stored share one statement and one commit, instead of paying a
+/// transaction and a WAL flush each. Every caller gets its own rows' ids only after the group committed,
+/// so a 200 still means that upload is durable; if the group fails, every upload in it gets the same
+/// failure (nothing stored, or an unknown outcome when the connection broke while the commit was awaited),
+/// and nothing is half-written, since the group is a single statement. On shutdown the writers finish
+/// what is queued before they stop.
+/// </summary>
+public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommitOptions> options, ILogger<GroupCommit> logger) : IHostedService
+{
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
+    private Task[] _writers = [];
+
+    /// <summary>Stores <paramref name="pairs"/> in the next group; completes once they are committed.</summary>
+    public Task<IReadOnlyList<StoredIds>> WriteAsync(IReadOnlyList<PendingPair> pairs)
+    {
+        var write = new PendingWrite(pairs);
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "The service is shutting down, so nothing was stored. Retry the request.");
+        }
+
+        return write.Completion.Task;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _writers = Enumerable.Range(0, options.Value.Writers).Select(_ => Task.Run(WriteGroupsAsync, CancellationToken.None)).ToArray();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_writers).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Stopped before every queued upload was written; their requests failed.");
+        }
+    }
+
+    private async Task WriteGroupsAsync()
+    {
+        var limits = options.Value;
+        var reader = _queue.Reader;
+        var group = new List<PendingWrite>();
+        PendingWrite? carried = null;
+        while (carried is not null || await reader.WaitToReadAsync())
+        {
+            group.Clear();
+            long pairs = 0, bytes = 0;
+            // Take what is waiting, never more than the bounds (one oversized write still goes alone).
+            while ((carried ?? (reader.TryRead(out var next) ? next : null)) is { } write)
+            {
+                carried = null;
+                if (group.Count > 0 && (pairs + write.Pairs.Count > limits.MaxPairs || bytes + write.Bytes > limits.MaxBytes))
+                {
+                    carried = write;
+                    break;
+                }
+
+                group.Add(write);
+                pairs += write.Pairs.Count;
+                bytes += write.Bytes;
+            }
+
+            if (group.Count > 0)
+            {
+                await CommitAsync(group);
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> group)
+    {
+        try
+        {
+            var all = group.Count == 1 ? group[0].Pairs : group.SelectMany(w => w.Pairs).ToList();
+            IReadOnlyList<StoredIds> ids;
+            await using (var connection = await dataSource.OpenConnectionAsync())
+            {
+                // One statement is one transaction: the whole group commits, or none of it.
+                ids = await CommitStep.RunAsync(() => PredictionWriter.InsertPairsAsync(connection, all, CancellationToken.None));
+            }
+
+            var offset = 0;
+            foreach (var write in group)
+            {
+                write.Completion.TrySetResult(ids.Skip(offset).Take(write.Pairs.Count).ToArray());
+                offset += write.Pairs.Count;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var write in group)
+            {
+                write.Completion.TrySetException(e);
+            }
+        }
+    }
+
+    private sealed class PendingWrite(IReadOnlyList<PendingPair> pairs)
+    {
+        public IReadOnlyList<PendingPair> Pairs { get; } = pairs;
+
+        public long Bytes { get; } = pairs.Sum(p => p.Bytes);
+
+        public TaskCompletionSource<IReadOnlyList<StoredIds>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
