@@ -52,9 +52,6 @@ public sealed class OnnxModelBuilder
     /// <summary>Free text describing the model (<c>doc_string</c>).</summary>
     public string? Description { get; init; }
 
-    /// <summary>Number of nodes added so far.</summary>
-    public int NodeCount => nodes.Count;
-
     /// <summary>Declares a graph input, e.g. <c>AddInput("input", OnnxElementType.Float, "batch", 1, 28, 28)</c>.</summary>
     public OnnxModelBuilder AddInput(string name, OnnxElementType type, params OnnxDim[] shape)
     {

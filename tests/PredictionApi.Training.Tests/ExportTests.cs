@@ -57,8 +57,8 @@ public sealed class ExportTests
     [Fact]
     public void CommittedModelMatchesItsManifestAndReachesTheAccuracyBar()
     {
-        var onnx = File.ReadAllBytes(Path.Combine(RepoPaths.ModelDir, "model.onnx"));
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.ModelDir, "model.json")))!;
+        var onnx = File.ReadAllBytes(Path.Combine(RepoPaths.Models, "mnist", "model.onnx"));
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Models, "mnist", "model.json")))!;
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(onnx)), (string?)manifest["sha256"]);
         Assert.Equal("mnist", (string?)manifest["name"]);

@@ -1,6 +1,3 @@
-using Amazon.S3;
-using Amazon.S3.Model;
-
 namespace PredictionApi.Commands;
 
 /// <summary>Every image file below a folder, recursively; names are paths relative to it.</summary>

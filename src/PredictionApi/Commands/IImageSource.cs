@@ -1,6 +1,3 @@
-using Amazon.S3;
-using Amazon.S3.Model;
-
 namespace PredictionApi.Commands;
 
 /// <summary>Where the predict command finds images: a folder tree or an S3 prefix.</summary>

@@ -1,11 +1,8 @@
-using Amazon.S3;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using PredictionApi;
 using PredictionApi.Inference;
-using PredictionApi.Predictions;
 using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 

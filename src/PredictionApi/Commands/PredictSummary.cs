@@ -1,10 +1,3 @@
-using Dapper;
-using Npgsql;
-using PredictionApi.Imaging;
-using PredictionApi.Predictions;
-using PredictionApi.Storage.InputStores;
-
 namespace PredictionApi.Commands;
 
-/// <summary>What a run of the predict command did.</summary>
 public sealed record PredictSummary(int Total, int Predicted, int Skipped, int Ignored, IReadOnlyList<PredictFailure> Failures, IReadOnlyDictionary<int, int> PerClass, TimeSpan Elapsed);

@@ -1,6 +1,3 @@
-using Amazon.S3;
-using Amazon.S3.Model;
-
 namespace PredictionApi.Commands;
 
 /// <summary>One image to classify: a name (stored as the input's filename) and how to read it.</summary>

@@ -1,11 +1,7 @@
 using System.Text.Json;
-using Dapper;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using PredictionApi.Inference;
 
 namespace PredictionApi.Health;
 

@@ -1,9 +1,4 @@
-using System.Text.Json;
-using Dapper;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 using PredictionApi.Inference;
 
 namespace PredictionApi.Health;

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace PredictionApi.Imaging;
 
 public enum ImageFormat

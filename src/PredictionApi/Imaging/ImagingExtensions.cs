@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace PredictionApi.Imaging;
 
 internal static class ImagingExtensions

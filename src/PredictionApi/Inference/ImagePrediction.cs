@@ -2,7 +2,6 @@ using PredictionApi.Imaging;
 
 namespace PredictionApi.Inference;
 
-/// <summary>What the model said about one image.</summary>
 public sealed record ImagePrediction(ImageHeader Header, float[] Probabilities, int LikelyClass)
 {
     public float Confidence => Probabilities[LikelyClass];

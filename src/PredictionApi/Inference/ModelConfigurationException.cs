@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Inference;
 
 /// <summary>A model folder that cannot be served as it is; the message says what to change.</summary>

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
-using PredictionApi.Problems;
 
 namespace PredictionApi.Inference;
 

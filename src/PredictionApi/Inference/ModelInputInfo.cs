@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
-using PredictionApi.Problems;
-
 namespace PredictionApi.Inference;
 
 /// <param name="Shape">The ONNX input dimensions; -1 marks a dynamic one (the batch).</param>

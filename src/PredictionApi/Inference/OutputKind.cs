@@ -1,6 +1,3 @@
-using System.Text.Json;
-using PredictionApi.Imaging;
-
 namespace PredictionApi.Inference;
 
 public enum OutputKind

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using PredictionApi.Imaging;
-
 namespace PredictionApi.Inference;
 
 /// <summary>One ONNX graph input or output as the runtime reports it (-1 marks a dynamic dimension).</summary>

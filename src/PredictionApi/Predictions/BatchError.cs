@@ -1,6 +1,4 @@
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Predictions;
 
-/// <summary>Why one file of a batch was not labelled, in the shape of problem details.</summary>
+/// <summary>Why one file of a batch was not classified, in the shape of problem details.</summary>
 public sealed record BatchError(int Status, string Title, string Detail);

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Dapper;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
-using PredictionApi.Inference;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>Predictions of one predicted class.</summary>

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Dapper;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
-using PredictionApi.Inference;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>Predictions whose confidence is at least <see cref="Min"/> and below <see cref="Max"/> (the last bin includes 1).</summary>

@@ -1,8 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
-using PredictionApi.Problems;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>The answer to DELETE /predictions: predictions deleted, and inputs deleted with them.</summary>

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PredictionApi.Inference;
-using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 

@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using PredictionApi.Inference;
-using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using PredictionApi.Inference;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;

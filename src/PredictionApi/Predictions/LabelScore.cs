@@ -1,9 +1,3 @@
-using System.Globalization;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using PredictionApi.Inference;
-using PredictionApi.Problems;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>One class of a prediction: its name from the model's labels and its probability.</summary>

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using PredictionApi.Inference;
-using PredictionApi.Problems;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>How many labels a response carries (at most <see cref="MaxLabels"/>) and how probable each must be.</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Predictions;
 
-/// <summary>The model that made a prediction.</summary>
 public sealed record ModelRef(string Name, string Version);

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using PredictionApi.Problems;

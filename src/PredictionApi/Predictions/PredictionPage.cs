@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>One page of GET /predictions, newest first; pass <see cref="NextCursor"/> back as ?cursor= for the next.</summary>

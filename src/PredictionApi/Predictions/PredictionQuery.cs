@@ -1,8 +1,3 @@
-using System.Text.Json;
-using Dapper;
-using Npgsql;
-using PredictionApi.Storage.InputStores;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>Filters and position of one page of GET /predictions.</summary>

@@ -4,7 +4,6 @@ namespace PredictionApi.Predictions;
 
 /// <summary>Answer to POST /prediction: the stored prediction, with the FastAPI-era field names.</summary>
 /// <param name="Prediction">One probability per class, in label order, summing to 1.</param>
-/// <param name="LikelyClass">Index of the most probable class.</param>
 /// <param name="Confidence">prediction[likely_class].</param>
 public sealed record PredictionResult(
     string Filename,

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Dapper;
-using Npgsql;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;

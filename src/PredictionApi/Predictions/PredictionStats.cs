@@ -1,9 +1,3 @@
-using System.Globalization;
-using Dapper;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
-using PredictionApi.Inference;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>Answer to GET /predictions/stats.</summary>

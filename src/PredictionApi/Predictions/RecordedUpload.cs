@@ -1,9 +1,4 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using Dapper;
-using Npgsql;
 using PredictionApi.Imaging;
-using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
 

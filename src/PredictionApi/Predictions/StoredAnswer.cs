@@ -1,6 +1,3 @@
-using Dapper;
-using Npgsql;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>The answer stored for an Idempotency-Key and a hash of the request that produced it.</summary>

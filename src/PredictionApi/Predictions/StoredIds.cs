@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using Dapper;
-using Npgsql;
-using PredictionApi.Imaging;
-using PredictionApi.Storage.InputStores;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>What PostgreSQL assigned to a stored input + prediction pair.</summary>

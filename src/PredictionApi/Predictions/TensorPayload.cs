@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace PredictionApi.Predictions;
 
 /// <summary>The input tensor exactly as the model received it (returned with ?include=tensor).</summary>

@@ -1,8 +1,5 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using PredictionApi.Inference;
-using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Routing.Template;
-
 namespace PredictionApi.Problems;
 
 /// <summary>How to send an endpoint's body, told to a caller who sent the wrong media type.</summary>

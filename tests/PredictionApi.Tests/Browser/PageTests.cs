@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PredictionApi.Tests.Infrastructure;
-using PredictionApi.Tests.Predictions;
 using static Microsoft.Playwright.Assertions;
 
 namespace PredictionApi.Tests.Browser;

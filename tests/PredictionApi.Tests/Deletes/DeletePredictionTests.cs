@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using PredictionApi.Tests.Predictions;
 
 namespace PredictionApi.Tests.Deletes;
 

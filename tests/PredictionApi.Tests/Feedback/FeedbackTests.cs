@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using PredictionApi.Tests.Predictions;
 using PredictionApi.Tests.Queries;
 
 namespace PredictionApi.Tests.Feedback;

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Xunit.Abstractions;
 using PredictionApi.Storage;
@@ -19,14 +18,7 @@ public sealed class DatabaseOutageLogTests(ITestOutputHelper output) : IAsyncLif
 
     public async Task InitializeAsync()
     {
-        _server = new PostgresServer(new PostgresServerSettings
-        {
-            RootDirectory = _root,
-            ListenAddress = "127.0.0.1",
-            Port = TestPostgres.FreePort(),
-            Settings = new Dictionary<string, string> { ["fsync"] = "off", ["full_page_writes"] = "off" },
-        }, NullLogger.Instance);
-        await _server.StartAsync(CancellationToken.None);
+        _server = await TestPostgres.StartPrivateServerAsync(_root);
     }
 
     public async Task DisposeAsync()

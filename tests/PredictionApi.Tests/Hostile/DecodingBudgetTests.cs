@@ -24,8 +24,12 @@ public sealed class DecodingBudgetTests
         var database = await TestPostgres.CreateDatabaseAsync("budget");
         try
         {
-            await using var service = await FreshServiceProcess.StartAsync(database, new Dictionary<string, string> { ["Imaging:MaxPixels"] = "40000000" });
-            var client = service.Client;
+            // A process of its own, so its resident memory is the service's alone.
+            var url = $"http://127.0.0.1:{TestPostgres.FreePort()}";
+            await using var service = ServiceProcess.Start($"--ConnectionStrings:Predictions={database}", "--urls", url, "--Imaging:MaxPixels=40000000");
+            var address = new Uri(url);
+            await service.WaitForReadyAsync(address);
+            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(120) };
             using (var warm = await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(0))))
             {
                 Assert.Equal(HttpStatusCode.OK, warm.StatusCode);

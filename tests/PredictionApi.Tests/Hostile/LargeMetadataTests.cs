@@ -22,16 +22,21 @@ public sealed class LargeMetadataTests
         var database = await TestPostgres.CreateDatabaseAsync("fresh");
         try
         {
-            await using var service = await FreshServiceProcess.StartAsync(database, new Dictionary<string, string> { ["Upload:MaxBytes"] = (10 << 20).ToString() });
+            // A process of its own: the cost showed only on a freshly started one, and its CPU time is measured apart from the test run's.
+            var url = $"http://127.0.0.1:{TestPostgres.FreePort()}";
+            await using var service = ServiceProcess.Start($"--ConnectionStrings:Predictions={database}", "--urls", url, $"--Upload:MaxBytes={10 << 20}");
+            var address = new Uri(url);
+            await service.WaitForReadyAsync(address);
+            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(120) };
             // The request path is compiled by an ordinary upload first, so what is measured is the file alone.
-            Assert.Equal(7, await ClassifyAsync(service, Mnist.Png(0), "a plain digit"));
+            Assert.Equal(7, await ClassifyAsync(client, Mnist.Png(0), "a plain digit"));
 
             // The text chunk first: its cost was the cold heap's, so it must meet the process before any other large file.
             foreach (var (what, file) in Files())
             {
                 Assert.True(file.Length > Metadata, what);
                 var before = service.CpuTime;
-                Assert.Equal(7, await ClassifyAsync(service, file, what));
+                Assert.Equal(7, await ClassifyAsync(client, file, what));
                 var spent = service.CpuTime - before;
                 Assert.True(spent < TimeSpan.FromSeconds(1), $"{what}: {spent.TotalSeconds:0.00} s of CPU");
             }
@@ -92,9 +97,9 @@ public sealed class LargeMetadataTests
         yield return ("GIF with a 9 MB comment", [.. gif[..header], .. comment, .. gif[header..]]);
     }
 
-    private static async Task<int> ClassifyAsync(FreshServiceProcess service, byte[] file, string what)
+    private static async Task<int> ClassifyAsync(HttpClient client, byte[] file, string what)
     {
-        using var response = await service.Client.PostAsync("/prediction", TestImages.Form(file));
+        using var response = await client.PostAsync("/prediction", TestImages.Form(file));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{what}: {(int)response.StatusCode} {text[..Math.Min(text.Length, 500)]}");
         return JsonSerializer.Deserialize<JsonElement>(text).GetProperty("likely_class").GetInt32();

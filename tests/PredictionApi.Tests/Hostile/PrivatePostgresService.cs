@@ -1,5 +1,4 @@
 using Dapper;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PredictionApi.Storage;
 
@@ -22,14 +21,7 @@ public sealed class PrivatePostgresService : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = new PostgresServer(new PostgresServerSettings
-        {
-            RootDirectory = _root,
-            ListenAddress = "127.0.0.1",
-            Port = TestPostgres.FreePort(),
-            Settings = new Dictionary<string, string> { ["fsync"] = "off", ["full_page_writes"] = "off" },
-        }, NullLogger.Instance);
-        await _server.StartAsync(CancellationToken.None);
+        _server = await TestPostgres.StartPrivateServerAsync(_root);
         // Short timeouts so a dead server is reported in seconds; a small pool so every pooled connection is exercised.
         var service = new NpgsqlConnectionStringBuilder(_server.ConnectionString("postgres")) { Timeout = 3, CommandTimeout = 15, MaxPoolSize = 8 };
         AdminConnectionString = new NpgsqlConnectionStringBuilder(service.ConnectionString) { Pooling = false }.ConnectionString;

@@ -18,6 +18,27 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>CPU time the process has used so far (user and system), apart from the test run's.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Resident memory now (VmRSS) and at its highest so far (VmHWM), native buffers included.</summary>
+    public (long Now, long Peak) ResidentBytes
+    {
+        get
+        {
+            var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+            long Field(string name) => long.Parse(status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            return (Field("VmRSS:"), Field("VmHWM:"));
+        }
+    }
+
     /// <summary>Everything written to stdout so far (the console log).</summary>
     public string Output
     {

@@ -106,6 +106,23 @@ public static class TestPostgres
         }
     }
 
+    /// <summary>
+    /// A cluster of a test's own in <paramref name="root"/>, on a free loopback port with durability off,
+    /// for tests that stop it or watch what it does without disturbing the others.
+    /// </summary>
+    public static async Task<PostgresServer> StartPrivateServerAsync(string root)
+    {
+        var server = new PostgresServer(new PostgresServerSettings
+        {
+            RootDirectory = root,
+            ListenAddress = "127.0.0.1",
+            Port = FreePort(),
+            Settings = new Dictionary<string, string> { ["fsync"] = "off", ["full_page_writes"] = "off" },
+        }, NullLogger.Instance);
+        await server.StartAsync(CancellationToken.None);
+        return server;
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

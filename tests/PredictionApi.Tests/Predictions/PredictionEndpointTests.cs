@@ -81,44 +81,6 @@ public sealed class PredictionEndpointTests(ServiceFixture service) : IClassFixt
     }
 
     [Fact]
-    public async Task AStoredPredictionComesBackWithItsImageAsADataUrl()
-    {
-        var png = Mnist.Png(4);
-        var posted = await _client.PostPredictionAsync(png, "four.png");
-        var id = posted.GetProperty("prediction_id").GetInt64();
-
-        var stored = await _client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
-
-        Assert.Equal(id, stored.GetProperty("prediction_id").GetInt64());
-        Assert.Equal(posted.GetProperty("input_id").GetInt64(), stored.GetProperty("input_id").GetInt64());
-        Assert.Equal("four.png", stored.GetProperty("filename").GetString());
-        Assert.Equal("image/png", stored.GetProperty("contenttype").GetString());
-        Assert.Equal(posted.GetProperty("prediction").ToString(), stored.GetProperty("prediction").ToString());
-        Assert.Equal(posted.GetProperty("likely_class").GetInt32(), stored.GetProperty("likely_class").GetInt32());
-        Assert.Equal(posted.GetProperty("confidence").GetSingle(), stored.GetProperty("confidence").GetSingle());
-        Assert.Equal(posted.GetProperty("model").ToString(), stored.GetProperty("model").ToString());
-        Assert.Equal(posted.GetProperty("created_at").GetDateTime(), stored.GetProperty("created_at").GetDateTime());
-        Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
-        Assert.Equal(JsonValueKind.Null, stored.GetProperty("note").ValueKind);
-        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), stored.GetProperty("image").GetString());
-        // The bulky data URL comes after every other field.
-        Assert.Equal("image", stored.EnumerateObject().Last().Name);
-    }
-
-    [Fact]
-    public async Task TheImageEndpointReturnsTheUploadedBytesWithTheirContentType()
-    {
-        var png = Mnist.Png(5);
-        var posted = await _client.PostPredictionAsync(png);
-
-        using var response = await _client.GetAsync($"/prediction/{posted.GetProperty("prediction_id").GetInt64()}/image");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
-    }
-
-    [Fact]
     public async Task TheStoredContentTypeIsTheRealFormatNotTheDeclaredOne()
     {
         // A PNG sent as "image/jpeg" named .jpg is stored and served as what it is.

@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace PredictionApi.Storage.InputStores;
 
 /// <summary>What goes into the input row: the base64 bytes, or the key of the object holding them.</summary>

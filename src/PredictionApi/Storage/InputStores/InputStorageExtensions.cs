@@ -1,5 +1,4 @@
 using Amazon.S3;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace PredictionApi.Storage.InputStores;

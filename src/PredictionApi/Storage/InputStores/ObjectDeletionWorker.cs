@@ -1,7 +1,4 @@
-using Dapper;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using PredictionApi.Storage;
 
 namespace PredictionApi.Storage.InputStores;
 

@@ -1,7 +1,4 @@
-using Amazon.S3;
-using Amazon.S3.Model;
 using Dapper;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace PredictionApi.Storage.InputStores;

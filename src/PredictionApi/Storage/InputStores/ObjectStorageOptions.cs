@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 
 namespace PredictionApi.Storage.InputStores;
 

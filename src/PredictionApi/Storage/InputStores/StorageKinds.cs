@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace PredictionApi.Storage.InputStores;
 
 /// <summary>The values of inputs.storage_kind (db/schema.sql allows exactly these).</summary>

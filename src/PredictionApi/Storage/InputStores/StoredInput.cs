@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace PredictionApi.Storage.InputStores;
 
 /// <summary>Where a stored input's bytes are, as read from its row.</summary>

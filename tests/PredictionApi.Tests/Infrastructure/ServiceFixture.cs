@@ -1,4 +1,4 @@
-namespace PredictionApi.Tests.Predictions;
+namespace PredictionApi.Tests.Infrastructure;
 
 /// <summary>The service in memory (TestServer) with the default model on its own fresh database.</summary>
 public sealed class ServiceFixture : IAsyncLifetime
