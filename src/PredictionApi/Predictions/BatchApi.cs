@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
-using PredictionApi.Problems;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace PredictionApi.Predictions;
