@@ -44,6 +44,8 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 
 var app = builder.Build();
 
+// nosniff and no framing on every response, and the web page's Content-Security-Policy.
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // The web page in wwwroot, at /.
