@@ -1,5 +1,6 @@
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
+using PredictionApi.Observability;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
 using PredictionApi.Storage;
@@ -16,6 +17,8 @@ public static class PredictionPipelineExtensions
     public static WebApplicationBuilder AddPredictionPipeline(this WebApplicationBuilder builder) => builder
         // Every error is an RFC 7807 problem details body.
         .AddProblems()
+        // Metrics at /metrics, traces over OTLP when configured.
+        .AddObservability()
         // PostgreSQL: one NpgsqlDataSource, schema applied at start-up; a private local cluster without a connection string.
         .AddStorage()
         // Where uploaded images live: PostgreSQL (default) or an S3-compatible bucket, with the object deletion outbox.

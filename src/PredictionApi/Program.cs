@@ -2,6 +2,7 @@ using System.Text.Json;
 using PredictionApi;
 using PredictionApi.Commands;
 using PredictionApi.Health;
+using PredictionApi.Observability;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
@@ -56,6 +57,8 @@ app.UseStaticFiles();
 app.MapPredictions();
 app.MapModels();
 app.MapHealth();
+// Prometheus metrics at /metrics.
+app.MapMetrics();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).
 app.MapOpenApi();
 app.MapScalarApiReference(options =>

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using PredictionApi.Imaging;
+using PredictionApi.Observability;
 
 namespace PredictionApi.Inference;
 
@@ -7,7 +9,7 @@ namespace PredictionApi.Inference;
 /// Preprocesses and classifies one image with the served model: the one path from bytes to
 /// probabilities of POST /prediction, the batch endpoint and the predict command. Thread-safe.
 /// </summary>
-public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifier classifier)
+public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifier classifier, ServiceMetrics metrics)
 {
     public ModelSpec Spec => classifier.Spec;
 
@@ -21,9 +23,23 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
         var tensor = ArrayPool<float>.Shared.Rent(spec.Input.TensorLength);
         try
         {
-            var header = preprocessor.Preprocess(bytes, spec.Input, tensor);
+            var started = Stopwatch.GetTimestamp();
+            ImageHeader header;
+            using (ServiceMetrics.Tracing.StartActivity("preprocess"))
+            {
+                header = preprocessor.Preprocess(bytes, spec.Input, tensor);
+            }
+
+            var preprocessed = Stopwatch.GetTimestamp();
+            metrics.Preprocessing.Record(Stopwatch.GetElapsedTime(started, preprocessed).TotalSeconds);
             var probabilities = new float[spec.Output.Classes];
-            var likely = classifier.Classify(tensor, probabilities);
+            int likely;
+            using (ServiceMetrics.Tracing.StartActivity("infer"))
+            {
+                likely = classifier.Classify(tensor, probabilities);
+            }
+
+            metrics.Inference.Record(Stopwatch.GetElapsedTime(preprocessed).TotalSeconds);
             return new ImagePrediction(header, probabilities, likely) { Tensor = keepTensor ? tensor[..spec.Input.TensorLength] : null };
         }
         finally

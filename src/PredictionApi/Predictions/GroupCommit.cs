@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PredictionApi.Observability;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
@@ -13,7 +15,7 @@ namespace PredictionApi.Predictions;
 /// and nothing is half-written, since the group is a single statement. On shutdown the writers finish
 /// what is queued before they stop.
 /// </summary>
-public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommitOptions> options, ILogger<GroupCommit> logger) : IHostedService
+public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommitOptions> options, ServiceMetrics metrics, ILogger<GroupCommit> logger) : IHostedService
 {
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
     private Task[] _writers = [];
@@ -33,6 +35,7 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        metrics.ObserveQueue(() => _queue.Reader.CanCount ? _queue.Reader.Count : 0);
         _writers = Enumerable.Range(0, options.Value.Writers).Select(_ => Task.Run(WriteGroupsAsync, CancellationToken.None)).ToArray();
         return Task.CompletedTask;
     }
@@ -87,6 +90,7 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
         try
         {
             var all = group.Count == 1 ? group[0].Pairs : group.SelectMany(w => w.Pairs).ToList();
+            var started = Stopwatch.GetTimestamp();
             IReadOnlyList<StoredIds> ids;
             for (var attempt = 1; ; attempt++)
             {
@@ -104,6 +108,8 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
                 }
             }
 
+            metrics.DatabaseWrite.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.GroupSize.Record(all.Count);
             var offset = 0;
             foreach (var write in group)
             {

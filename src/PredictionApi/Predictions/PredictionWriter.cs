@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PredictionApi.Observability;
 using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
@@ -15,7 +16,7 @@ namespace PredictionApi.Predictions;
 /// the others (an object put to hold a lock for, a key to claim) get a transaction of their own.
 /// Used by POST /prediction, POST /predictions/batch and the predict command.
 /// </summary>
-public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs, GroupCommit groupCommit)
+public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore inputs, GroupCommit groupCommit, ServiceMetrics metrics)
 {
     /// <summary>Stores one input and its prediction; returns once both are committed.</summary>
     public async Task<StoredIds> RecordAsync(RecordedUpload upload, NewPrediction prediction, CancellationToken cancellationToken) =>
@@ -38,7 +39,10 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             // Cancellation counts until the write is handed over; after that it commits with its group.
             cancellationToken.ThrowIfCancellationRequested();
             var pairs = items.Select(i => Pair(i.Upload, i.Prediction, DatabaseInputStore.Payload(i.Upload.Bytes.Span), SHA256.HashData(i.Upload.Bytes.Span))).ToList();
-            return new RecordOutcome(await groupCommit.WriteAsync(pairs), null);
+            using (ServiceMetrics.Tracing.StartActivity("store"))
+            {
+                return Counted(new RecordOutcome(await groupCommit.WriteAsync(pairs), null), items);
+            }
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -59,7 +63,17 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         }
 
         await CommitStep.RunAsync(async () => { await transaction.CommitAsync(cancellationToken); return 0; });
-        return new RecordOutcome(ids, null);
+        return Counted(new RecordOutcome(ids, null), items);
+    }
+
+    private RecordOutcome Counted(RecordOutcome outcome, IReadOnlyList<(RecordedUpload Upload, NewPrediction Prediction)> items)
+    {
+        foreach (var (_, prediction) in items)
+        {
+            metrics.Stored.Add(1, new("model", prediction.ModelName), new("version", prediction.ModelVersion));
+        }
+
+        return outcome;
     }
 
     /// <summary>Stores inputs and their predictions inside the caller's open transaction on <paramref name="connection"/>.</summary>

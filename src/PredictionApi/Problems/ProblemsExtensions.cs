@@ -1,3 +1,5 @@
+using PredictionApi.Observability;
+
 namespace PredictionApi.Problems;
 
 internal static class ProblemsExtensions
@@ -7,6 +9,8 @@ internal static class ProblemsExtensions
     {
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
+            // Titles are a fixed set written in this code base, so they are bounded labels.
+            context.HttpContext.RequestServices.GetService<ServiceMetrics>()?.Refusals.Add(1, new("status", context.ProblemDetails.Status ?? 0), new("title", context.ProblemDetails.Title ?? ""));
             // Status-code-only answers (404, 405 from routing) get a detail too.
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {

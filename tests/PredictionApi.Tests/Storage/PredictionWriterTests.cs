@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
+using PredictionApi.Observability;
 using PredictionApi.Predictions;
 using PredictionApi.Storage;
 using PredictionApi.Storage.InputStores;
@@ -24,9 +27,10 @@ public sealed class PredictionWriterTests : IAsyncLifetime
         _dataSource = NpgsqlDataSource.Create(_database);
         await SchemaMigrator.ApplyAsync(_dataSource, CancellationToken.None);
         _store = new PredictionReader(_dataSource);
-        _groupCommit = new GroupCommit(_dataSource, Options.Create(new GroupCommitOptions()), NullLogger<GroupCommit>.Instance);
+        var metrics = new ServiceMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        _groupCommit = new GroupCommit(_dataSource, Options.Create(new GroupCommitOptions()), metrics, NullLogger<GroupCommit>.Instance);
         await _groupCommit.StartAsync(CancellationToken.None);
-        _recorder = new PredictionWriter(_dataSource, new DatabaseInputStore(), _groupCommit);
+        _recorder = new PredictionWriter(_dataSource, new DatabaseInputStore(), _groupCommit, metrics);
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,42 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using PredictionApi.Inference;
+
+namespace PredictionApi.Observability;
+
+internal static class ObservabilityExtensions
+{
+    /// <summary>
+    /// Metrics for Prometheus at /metrics (ASP.NET Core's request durations, Kestrel's connections, Npgsql's
+    /// pool, the service's own) and traces of each request with its stages and Npgsql's commands, exported
+    /// over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    /// </summary>
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ServiceMetrics>();
+        var otel = builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", ServiceMetrics.Name)
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddSource(ServiceMetrics.Name, "Npgsql"));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>GET /metrics in Prometheus's text format, and the model's info gauge.</summary>
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
+    {
+        var classifier = routes.ServiceProvider.GetRequiredService<ImageClassifier>();
+        routes.ServiceProvider.GetRequiredService<ServiceMetrics>().ObserveModel(() => (classifier.Spec.Name, classifier.Spec.Version, classifier.Spec.Sha256));
+        routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health");
+        return routes;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace PredictionApi.Observability;
+
+/// <summary>
+/// The service's own metrics and trace spans, beside ASP.NET Core's and Npgsql's: what was stored, how long
+/// each stage took, how large the commit groups were, and what was refused. Labels are bounded (model
+/// names and versions, statuses and problem titles), never ids, file names or paths.
+/// </summary>
+public sealed class ServiceMetrics
+{
+    public const string Name = "PredictionApi";
+
+    public static readonly ActivitySource Tracing = new(Name);
+
+    private readonly Meter _meter;
+
+    // From the host's meter factory, so each host (and each test's) has its own instruments, disposed with it.
+    public ServiceMetrics(IMeterFactory meters)
+    {
+        _meter = meters.Create(Name);
+        Stored = _meter.CreateCounter<long>("predictionapi.predictions.stored", "{prediction}",
+            "Predictions committed to PostgreSQL, by model and version.");
+        Preprocessing = _meter.CreateHistogram<double>("predictionapi.preprocess.duration", "s",
+            "Decoding an upload and preparing the model's input tensor.");
+        Inference = _meter.CreateHistogram<double>("predictionapi.inference.duration", "s",
+            "Running the model on one input tensor.");
+        DatabaseWrite = _meter.CreateHistogram<double>("predictionapi.database.write.duration", "s",
+            "Writing and committing one group of uploads.");
+        GroupSize = _meter.CreateHistogram<int>("predictionapi.group.size", "{upload}",
+            "Input + prediction pairs committed together by one statement.");
+        Refusals = _meter.CreateCounter<long>("predictionapi.refusals", "{request}",
+            "Requests answered with a problem, by status and title.");
+    }
+
+    public Counter<long> Stored { get; }
+
+    public Histogram<double> Preprocessing { get; }
+
+    public Histogram<double> Inference { get; }
+
+    public Histogram<double> DatabaseWrite { get; }
+
+    public Histogram<int> GroupSize { get; }
+
+    public Counter<long> Refusals { get; }
+
+    /// <summary>The model served, as a gauge of 1 labelled with its name, version and sha256.</summary>
+    public void ObserveModel(Func<(string Name, string Version, string Sha256)> model) =>
+        _meter.CreateObservableGauge("predictionapi.model.info", () =>
+        {
+            var (name, version, sha256) = model();
+            return new Measurement<int>(1, new("model", name), new("version", version), new("sha256", sha256));
+        }, description: "The served model: 1, labelled with its name, version and sha256.");
+
+    /// <summary>Uploads waiting for a group-commit writer.</summary>
+    public void ObserveQueue(Func<int> depth) =>
+        _meter.CreateObservableGauge("predictionapi.group.queue", depth, "{upload}", "Uploads waiting for a group-commit writer.");
+}

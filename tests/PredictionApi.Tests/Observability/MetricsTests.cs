@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+
+namespace PredictionApi.Tests.Observability;
+
+/// <summary>GET /metrics in Prometheus's format: request durations, the service's own stages and counts, bounded labels.</summary>
+public sealed class MetricsTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    private readonly HttpClient _client = service.Factory.CreateClient();
+
+    [Fact]
+    public async Task MetricsCountStoredPredictionsAndRefusalsAndTimeEachStageWithoutIdsOrFileNames()
+    {
+        await _client.PostPredictionAsync(Mnist.Png(7), "a-unique-file-name-41.png");
+        using (var refused = await _client.PostAsync("/prediction", new StringContent("{}", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+        }
+
+        using var response = await _client.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("http_server_request_duration_seconds_bucket", text);
+        Assert.Matches("""predictionapi_predictions_stored_total\{[^}]*model="mnist"[^}]*\} [1-9]""", text);
+        Assert.Contains("predictionapi_preprocess_duration_seconds_bucket", text);
+        Assert.Contains("predictionapi_inference_duration_seconds_bucket", text);
+        Assert.Contains("predictionapi_database_write_duration_seconds_bucket", text);
+        Assert.Contains("predictionapi_group_size", text);
+        Assert.Matches("""predictionapi_refusals_total\{[^}]*status="415"[^}]*\} [1-9]""", text);
+        Assert.Matches("""predictionapi_model_info\{[^}]*sha256="[0-9a-f]{64}"[^}]*\} 1""", text);
+        Assert.DoesNotContain("a-unique-file-name-41", text);
+    }
+}
