@@ -14,6 +14,12 @@ public sealed class ServiceMetrics
 
     public static readonly ActivitySource Tracing = new(Name);
 
+    // Stages take microseconds to seconds; the exporter's default buckets are meant for milliseconds.
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+    };
+
     private readonly Meter _meter;
 
     // From the host's meter factory, so each host (and each test's) has its own instruments, disposed with it.
@@ -23,13 +29,13 @@ public sealed class ServiceMetrics
         Stored = _meter.CreateCounter<long>("predictionapi.predictions.stored", "{prediction}",
             "Predictions committed to PostgreSQL, by model and version.");
         Preprocessing = _meter.CreateHistogram<double>("predictionapi.preprocess.duration", "s",
-            "Decoding an upload and preparing the model's input tensor.");
+            "Decoding an upload and preparing the model's input tensor.", advice: Seconds);
         Inference = _meter.CreateHistogram<double>("predictionapi.inference.duration", "s",
-            "Running the model on one input tensor.");
+            "Running the model on one input tensor.", advice: Seconds);
         DatabaseWrite = _meter.CreateHistogram<double>("predictionapi.database.write.duration", "s",
-            "Writing and committing one group of uploads.");
+            "Writing and committing one group of uploads.", advice: Seconds);
         GroupSize = _meter.CreateHistogram<int>("predictionapi.group.size", "{upload}",
-            "Input + prediction pairs committed together by one statement.");
+            "Input + prediction pairs committed together by one statement.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         Refusals = _meter.CreateCounter<long>("predictionapi.refusals", "{request}",
             "Requests answered with a problem, by status and title.");
     }
