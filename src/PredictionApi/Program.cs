@@ -32,6 +32,8 @@ builder.AddPredictionPipeline();
 builder.AddBatch();
 // Liveness and readiness (model loaded, database reachable).
 builder.AddHealth();
+// A bounded amount of upload work at once; beyond it, 503 with Retry-After at once.
+builder.AddAdmission();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
 {
@@ -50,6 +52,7 @@ app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // The web page in wwwroot, at /.
+app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 

@@ -22,6 +22,7 @@ public static class PredictionsApi
             .Accepts<UploadApi.PredictionUpload>("multipart/form-data")
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
+            .RequireRateLimiting(AdmissionExtensions.Uploads)
             .ProducesUploadProblems();
 
         predictions.MapPost("/batch", BatchApi.CreateBatch)
@@ -33,6 +34,7 @@ public static class PredictionsApi
             .Accepts<BatchApi.BatchForm>("multipart/form-data")
             .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()
+            .RequireRateLimiting(AdmissionExtensions.Uploads)
             .ProducesUploadProblems();
 
         predictions.MapGet("/", PredictionQueriesApi.ListPredictions)
