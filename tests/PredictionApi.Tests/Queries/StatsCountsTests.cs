@@ -85,8 +85,16 @@ public sealed class StatsCountsTests : IAsyncLifetime
             Assert.True(response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound, response.StatusCode.ToString());
         }
 
-        await RetainAsync($"before={Iso(Start.AddHours(20).AddMinutes(random.Next(60)))}");
+        var cutoff = Start.AddHours(20).AddMinutes(random.Next(60));
+        await RetainAsync($"before={Iso(cutoff)}");
         await RetainAsync($"before={Iso(Start.AddDays(2).AddMinutes(random.Next(600)))}&max_confidence=0.7");
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            // Retention drops the groups it emptied (single deletes emptied some too), and only those.
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM prediction_counts WHERE count = 0 AND bucket_start < @cutoff", new { cutoff }));
+            Assert.True(await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM prediction_counts WHERE count > 0") > 0);
+        }
 
         var reader = _factory.Services.GetRequiredService<PredictionReader>();
         var ranges = new List<(DateTime? From, DateTime? To)> { (null, null) };
