@@ -114,8 +114,14 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
             GROUP BY 1, 2, 3
             HAVING sum(count) > 0
             """;
+        // Two partial hours of rows and a few thousand groups at most: starting parallel workers costs more than the query.
+        const string serialSql = """SET LOCAL max_parallel_workers_per_gather = 0""";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<StatsGroup>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(serialSql, transaction: transaction, cancellationToken: cancellationToken));
+        var groups = (await connection.QueryAsync<StatsGroup>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        await transaction.CommitAsync(cancellationToken);
+        return groups;
     }
 
     /// <summary>
