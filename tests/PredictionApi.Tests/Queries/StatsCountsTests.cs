@@ -129,6 +129,48 @@ public sealed class StatsCountsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentMultiRowInsertsRelabelsAndDeletesNeitherDeadlockNorMiscount()
+    {
+        var random = new Random(11);
+        var rows = Enumerable.Range(0, 400).Select(_ => RandomRow(random)).ToList();
+        await InsertManyAsync(rows);
+        var ids = rows.Select(r => r.Id).ToArray();
+
+        // Every statement touches many groups of the same few days, so concurrent ones wait for each other's
+        // groups; each must still finish (no deadlock error) and the counts must come out exact.
+        var workers = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            var mine = new Random(worker);
+            for (var round = 0; round < 25; round++)
+            {
+                var some = ids.OrderBy(_ => mine.Next()).Take(30).ToArray();
+                await using var connection = new NpgsqlConnection(_database);
+                switch (round % 3)
+                {
+                    case 0:
+                        await InsertManyAsync(Enumerable.Range(0, 30).Select(_ => RandomRow(mine)));
+                        break;
+                    case 1:
+                        await connection.ExecuteAsync("UPDATE predictions SET true_label = @label WHERE id = ANY(@some)",
+                            new { label = Labels[mine.Next(10)], some });
+                        break;
+                    default:
+                        await connection.ExecuteAsync("DELETE FROM predictions WHERE id = ANY(@some)", new { some });
+                        break;
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+
+        var reader = _factory.Services.GetRequiredService<PredictionReader>();
+        foreach (var model in new[] { "mnist", "other" })
+        {
+            var actual = await reader.StatsGroupsAsync(new PredictionFilter { Model = model }, CancellationToken.None);
+            Assert.Equal(Sorted(await FullScanAsync(model, null, null)), Sorted(actual));
+        }
+    }
+
+    [Fact]
     public async Task ApplyingTheSchemaToPredictionsStoredBeforeTheCountsCountsThemOnce()
     {
         var random = new Random(7);
