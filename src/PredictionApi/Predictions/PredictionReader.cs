@@ -130,6 +130,12 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
     /// </summary>
     internal static List<(StatsSource Source, DateTime? From, DateTime? To)> StatsPieces(DateTime? from, DateTime? to)
     {
+        // Rounding up would pass DateTime.MaxValue; no whole day starts that late anyway.
+        if (from > DateTime.MaxValue.AddDays(-2))
+        {
+            return [(StatsSource.Rows, from, to)];
+        }
+
         var hourFrom = from is { } f ? Ceiling(f, TimeSpan.TicksPerHour) : (DateTime?)null;
         var hourTo = to is { } t ? Floor(t, TimeSpan.TicksPerHour) : (DateTime?)null;
         if (hourFrom >= hourTo)

@@ -223,6 +223,8 @@ public sealed class StatsCountsTests : IAsyncLifetime
         // Inside one hour only the rows can answer; without bounds only the days are needed.
         Assert.Equal([(StatsSource.Rows, (DateTime?)from, (DateTime?)from.AddMinutes(30))], PredictionReader.StatsPieces(from, from.AddMinutes(30)));
         Assert.Equal([(StatsSource.Days, (DateTime?)null, (DateTime?)null)], PredictionReader.StatsPieces(null, null));
+        var late = new DateTime(9999, 12, 31, 23, 30, 0, DateTimeKind.Utc);
+        Assert.Equal([(StatsSource.Rows, (DateTime?)late, (DateTime?)null)], PredictionReader.StatsPieces(late, null));
     }
 
     private static SeedRow RandomRow(Random random)
