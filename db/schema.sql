@@ -89,3 +89,96 @@ CREATE INDEX IF NOT EXISTS predictions_model_label_newest
 -- A narrow confidence band (min_confidence=0.999, or max_confidence=0.05 where nearly every prediction
 -- is confident) matches too few rows to find by walking a newest-first index; this finds them directly.
 CREATE INDEX IF NOT EXISTS predictions_confidence ON predictions (confidence);
+
+-- Statistics (GET /predictions/stats) from maintained counts instead of a scan of every prediction:
+-- per model, hour or day (UTC), predicted class, confidence bin and true label, the number of
+-- predictions and the sum of their confidences. Statement-level triggers on predictions keep it exact
+-- in the transaction of every insert, feedback update and delete, whoever runs it. Groups whose
+-- predictions were all deleted stay, with count 0; the statistics skip them.
+-- The bin is GET /predictions/stats's: tenths in real arithmetic, so 0.7 falls in 0.7-0.8 and 1.0 in
+-- 0.9-1.0; confidences are summed as float8, as the statistics did from the rows.
+DO $$
+BEGIN
+    IF to_regclass('prediction_counts') IS NULL THEN
+        CREATE TABLE prediction_counts (
+            model_name      text        NOT NULL,
+            span            text        NOT NULL CHECK (span IN ('hour', 'day')),
+            bucket_start    timestamptz NOT NULL,
+            likely_class    integer     NOT NULL,
+            bin             integer     NOT NULL,
+            true_label      text        NULL,
+            count           bigint      NOT NULL,
+            confidence_sum  float8      NOT NULL,
+            CONSTRAINT prediction_counts_key UNIQUE NULLS NOT DISTINCT (model_name, span, bucket_start, likely_class, bin, true_label)
+        );
+        -- Predictions stored before the counts existed: counted once, here. The lock keeps writers
+        -- out until the triggers below exist and this transaction commits, so no row is missed or counted twice.
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        INSERT INTO prediction_counts
+        SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
+               least(floor(confidence * 10::real), 9)::int, true_label, count(*), sum(confidence::float8)
+        FROM predictions CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6;
+    END IF;
+END
+$$;
+
+-- Adds the rows a statement inserted and subtracts those it deleted (an update does both). Groups are
+-- upserted in key order, so two transactions touching the same groups lock them in the same order and
+-- wait for each other instead of deadlocking. A group that falls to count 0 restarts its sum at 0.
+CREATE OR REPLACE FUNCTION prediction_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO prediction_counts AS c
+        SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
+               least(floor(confidence * 10::real), 9)::int, true_label, count(*), sum(confidence::float8)
+        FROM new_rows CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT prediction_counts_key DO UPDATE
+        SET count = c.count + EXCLUDED.count, confidence_sum = c.confidence_sum + EXCLUDED.confidence_sum;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO prediction_counts AS c
+        SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
+               least(floor(confidence * 10::real), 9)::int, true_label, -count(*), -sum(confidence::float8)
+        FROM old_rows CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT prediction_counts_key DO UPDATE
+        SET count = c.count + EXCLUDED.count,
+            confidence_sum = CASE WHEN c.count + EXCLUDED.count = 0 THEN 0 ELSE c.confidence_sum + EXCLUDED.confidence_sum END;
+    ELSE
+        -- Rows whose counted columns did not change (a note edited) cancel out and touch nothing.
+        INSERT INTO prediction_counts AS c
+        SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
+               least(floor(confidence * 10::real), 9)::int, true_label, sum(sign), sum(sign * confidence::float8)
+        FROM (SELECT model_name, created_at, likely_class, confidence, true_label, 1 AS sign FROM new_rows
+              UNION ALL
+              SELECT model_name, created_at, likely_class, confidence, true_label, -1 AS sign FROM old_rows) AS d
+             CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(sign) <> 0 OR sum(sign * confidence::float8) <> 0
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT ON CONSTRAINT prediction_counts_key DO UPDATE
+        SET count = c.count + EXCLUDED.count,
+            confidence_sum = CASE WHEN c.count + EXCLUDED.count = 0 THEN 0 ELSE c.confidence_sum + EXCLUDED.confidence_sum END;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER prediction_counts_insert AFTER INSERT ON predictions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_apply();
+CREATE OR REPLACE TRIGGER prediction_counts_update AFTER UPDATE ON predictions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_apply();
+CREATE OR REPLACE TRIGGER prediction_counts_delete AFTER DELETE ON predictions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_apply();
+-- TRUNCATE bypasses the row triggers: empty the counts with it.
+CREATE OR REPLACE FUNCTION prediction_counts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM prediction_counts;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER prediction_counts_truncate AFTER TRUNCATE ON predictions
+    FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_truncate();

@@ -79,9 +79,33 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             deleted += inputIds.Length;
             if (inputIds.Length < chunkSize)
             {
+                await DeleteEmptiedCountsAsync(before, cancellationToken);
                 return new DeletedPredictions(deleted, inputsDeleted);
             }
         }
+    }
+
+    /// <summary>
+    /// Drops the statistics' groups that retention emptied (count 0) before <paramref name="before"/>, so that statistics over
+    /// everything do not read months of empty groups. The groups are locked in key order, the order in which the triggers
+    /// lock them, so a concurrent write that brings one back waits or wins instead of deadlocking; a group written again
+    /// in the meantime has a count again and stays.
+    /// </summary>
+    private async Task DeleteEmptiedCountsAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH emptied AS (
+                SELECT model_name, span, bucket_start, likely_class, bin, true_label FROM prediction_counts
+                WHERE count = 0 AND bucket_start < @before
+                ORDER BY model_name, span, bucket_start, likely_class, bin, true_label
+                FOR UPDATE
+            )
+            DELETE FROM prediction_counts c USING emptied e
+            WHERE (c.model_name, c.span, c.bucket_start, c.likely_class, c.bin) = (e.model_name, e.span, e.bucket_start, e.likely_class, e.bin)
+              AND c.true_label IS NOT DISTINCT FROM e.true_label AND c.count = 0
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { before }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

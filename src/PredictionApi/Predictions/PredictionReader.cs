@@ -1,3 +1,5 @@
+using System.Data;
+using System.Text.Json;
 using Dapper;
 using Npgsql;
 using PredictionApi.Storage.InputStores;
@@ -64,28 +66,119 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The predictions <paramref name="filter"/> selects, grouped by predicted class, confidence bin and true label:
-    /// one pass over the range, and few groups (classes x bins x labels) for the caller to fold.
+    /// The predictions of <paramref name="filter"/>'s model and time range, grouped by predicted class, confidence bin
+    /// (tenths) and true label, for the caller to fold. Whole days and hours inside the range come from
+    /// prediction_counts, which triggers keep exact (db/schema.sql); only the partial hours at its edges are read
+    /// from the predictions themselves, so the cost follows the number of buckets, not of predictions.
     /// </summary>
-    public async Task<IReadOnlyList<StatsGroup>> StatsGroupsAsync(PredictionFilter filter, int bins, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StatsGroup>> StatsGroupsAsync(PredictionFilter filter, CancellationToken cancellationToken)
     {
-        var conditions = new List<string>();
+        var parts = new List<string>();
         var parameters = new DynamicParameters();
-        filter.AddConditions(conditions, parameters);
-        // Bins are computed in real arithmetic, as the confidence filters compare, so 0.7 falls in 0.7-0.8.
+        parameters.Add("Model", filter.Model, DbType.String);
+        // Only fixed SQL fragments are joined; the bounds travel as parameters.
+        foreach (var (piece, (source, from, to)) in StatsPieces(filter.From, filter.To).Index())
+        {
+            var conditions = new List<string>();
+            var column = source == StatsSource.Rows ? "created_at" : "bucket_start";
+            if (from is not null)
+            {
+                conditions.Add($"{column} >= @From{piece}");
+                parameters.Add($"From{piece}", from, DbType.DateTimeOffset);
+            }
+
+            if (to is not null)
+            {
+                conditions.Add($"{column} < @To{piece}");
+                parameters.Add($"To{piece}", to, DbType.DateTimeOffset);
+            }
+
+            var range = string.Concat(conditions.Select(c => " AND " + c));
+            // The bin expression is the one prediction_counts is maintained with.
+            parts.Add(source == StatsSource.Rows
+                ? $"""
+                  SELECT likely_class, least(floor(confidence * 10::real), 9)::int AS bin, true_label, count(*) AS count, sum(confidence::float8) AS confidence_sum
+                  FROM predictions WHERE model_name = @Model{range} GROUP BY 1, 2, 3
+                  """
+                : $"""
+                  SELECT likely_class, bin, true_label, count, confidence_sum
+                  FROM prediction_counts WHERE model_name = @Model AND span = '{(source == StatsSource.Days ? "day" : "hour")}'{range}
+                  """);
+        }
+
         var sql = $"""
-            SELECT p.likely_class AS LikelyClass,
-                   least(floor(p.confidence * {bins}::real), {bins - 1})::int AS Bin,
-                   p.true_label AS TrueLabel,
-                   count(*) AS Count,
-                   sum(p.confidence::float8) AS ConfidenceSum
-            FROM predictions p
-            WHERE {string.Join(" AND ", conditions)}
+            SELECT likely_class AS LikelyClass, bin AS Bin, true_label AS TrueLabel, sum(count)::bigint AS Count, sum(confidence_sum) AS ConfidenceSum
+            FROM (
+            {string.Join("\nUNION ALL\n", parts)}
+            ) AS g
             GROUP BY 1, 2, 3
+            HAVING sum(count) > 0
             """;
+        // Two partial hours of rows and a few thousand groups at most: starting parallel workers costs more than the query.
+        const string serialSql = """SET LOCAL max_parallel_workers_per_gather = 0""";
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<StatsGroup>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(serialSql, transaction: transaction, cancellationToken: cancellationToken));
+        var groups = (await connection.QueryAsync<StatsGroup>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken))).AsList();
+        await transaction.CommitAsync(cancellationToken);
+        return groups;
     }
+
+    /// <summary>
+    /// Splits [<paramref name="from"/>, <paramref name="to"/>) (null: unbounded) into whole UTC days, whole hours
+    /// around them, and the partial hours at the ends, which only the predictions themselves can answer.
+    /// </summary>
+    internal static List<(StatsSource Source, DateTime? From, DateTime? To)> StatsPieces(DateTime? from, DateTime? to)
+    {
+        // Rounding up would pass DateTime.MaxValue; no whole day starts that late anyway.
+        if (from > DateTime.MaxValue.AddDays(-2))
+        {
+            return [(StatsSource.Rows, from, to)];
+        }
+
+        var hourFrom = from is { } f ? Ceiling(f, TimeSpan.TicksPerHour) : (DateTime?)null;
+        var hourTo = to is { } t ? Floor(t, TimeSpan.TicksPerHour) : (DateTime?)null;
+        if (hourFrom >= hourTo)
+        {
+            return [(StatsSource.Rows, from, to)];
+        }
+
+        var pieces = new List<(StatsSource, DateTime?, DateTime?)>();
+        if (from < hourFrom)
+        {
+            pieces.Add((StatsSource.Rows, from, hourFrom));
+        }
+
+        if (hourTo < to)
+        {
+            pieces.Add((StatsSource.Rows, hourTo, to));
+        }
+
+        var dayFrom = hourFrom is { } hf ? Ceiling(hf, TimeSpan.TicksPerDay) : (DateTime?)null;
+        var dayTo = hourTo is { } ht ? Floor(ht, TimeSpan.TicksPerDay) : (DateTime?)null;
+        if (dayFrom >= dayTo)
+        {
+            pieces.Add((StatsSource.Hours, hourFrom, hourTo));
+            return pieces;
+        }
+
+        pieces.Add((StatsSource.Days, dayFrom, dayTo));
+        if (hourFrom < dayFrom)
+        {
+            pieces.Add((StatsSource.Hours, hourFrom, dayFrom));
+        }
+
+        if (dayTo < hourTo)
+        {
+            pieces.Add((StatsSource.Hours, dayTo, hourTo));
+        }
+
+        return pieces;
+    }
+
+    private static DateTime Floor(DateTime time, long unit) => new(time.Ticks / unit * unit, DateTimeKind.Utc);
+
+    private static DateTime Ceiling(DateTime time, long unit) => new((time.Ticks + unit - 1) / unit * unit, DateTimeKind.Utc);
 
     /// <summary>The input of prediction <paramref name="predictionId"/>, or null when there is no such prediction.</summary>
     public async Task<StoredInput?> FindInputAsync(long predictionId, CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ namespace PredictionApi.Predictions;
 /// <summary>GET /predictions/stats: what a model predicted over a time range, and how often it was right.</summary>
 public static class PredictionStatsApi
 {
+    // Tenths: the bins prediction_counts is maintained with (db/schema.sql).
     public const int HistogramBins = 10;
 
     public static async Task<Results<Ok<PredictionStats>, ProblemHttpResult>> GetStats(
@@ -18,7 +19,7 @@ public static class PredictionStatsApi
             return problem;
         }
 
-        var groups = await reader.StatsGroupsAsync(filter, HistogramBins, cancellationToken);
+        var groups = await reader.StatsGroupsAsync(filter, cancellationToken);
         return TypedResults.Ok(Summarize(filter, served, groups));
     }
 
