@@ -34,8 +34,13 @@ internal static class ObservabilityExtensions
     /// <summary>GET /metrics in Prometheus's text format, and the model's info gauge.</summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
     {
-        var classifier = routes.ServiceProvider.GetRequiredService<ImageClassifier>();
-        routes.ServiceProvider.GetRequiredService<ServiceMetrics>().ObserveModel(() => (classifier.Spec.Name, classifier.Spec.Version, classifier.Spec.Sha256));
+        // The model is loaded when the host starts (a broken one fails the start there), read at each scrape.
+        var services = routes.ServiceProvider;
+        services.GetRequiredService<ServiceMetrics>().ObserveModel(() =>
+        {
+            var spec = services.GetRequiredService<ImageClassifier>().Spec;
+            return (spec.Name, spec.Version, spec.Sha256);
+        });
         routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health");
         return routes;
     }

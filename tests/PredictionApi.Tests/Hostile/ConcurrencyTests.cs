@@ -23,7 +23,8 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         _database = await TestPostgres.CreateDatabaseAsync("concurrent");
         // Fewer connections than requests, so requests also queue for the pool.
         var pooled = new NpgsqlConnectionStringBuilder(_database) { MaxPoolSize = 16 }.ConnectionString;
-        _factory = new PredictionApiFactory(pooled);
+        // Admission lets all of them in: this is about concurrency, not about refusing overload.
+        _factory = new PredictionApiFactory(pooled, new Dictionary<string, string?> { ["Admission:MaxQueuedUploads"] = "1000" });
         _client = new HttpClient { BaseAddress = _factory.StartKestrel(), Timeout = TimeSpan.FromSeconds(120) };
     }
 

@@ -179,8 +179,9 @@ public sealed class StatsCountsTests : IAsyncLifetime
         await using var dataSource = NpgsqlDataSource.Create(_database);
         await using (var connection = await dataSource.OpenConnectionAsync())
         {
-            // A database from before the counts: no table, no triggers.
+            // A database from before the counts: no table, no triggers, and not this schema's hash.
             await connection.ExecuteAsync("""
+                DELETE FROM schema_applied;
                 DROP TABLE prediction_counts;
                 DROP TRIGGER prediction_counts_insert ON predictions;
                 DROP TRIGGER prediction_counts_update ON predictions;
@@ -189,7 +190,12 @@ public sealed class StatsCountsTests : IAsyncLifetime
         }
 
         await SchemaMigrator.ApplyAsync(dataSource, CancellationToken.None);
-        // Later start-ups find the table and leave its counts alone.
+        // A later schema version runs the file again: it finds the table and leaves its counts alone.
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("DELETE FROM schema_applied");
+        }
+
         await SchemaMigrator.ApplyAsync(dataSource, CancellationToken.None);
         await InsertManyAsync(Enumerable.Range(0, 50).Select(_ => RandomRow(random)));
 
