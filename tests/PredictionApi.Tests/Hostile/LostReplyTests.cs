@@ -65,8 +65,8 @@ public sealed class LostReplyTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         }
 
-        // The statement that stores an upload (with any others committed in its group) ends in "SELECT n".
-        _proxy.DropReplyContaining("SELECT 1\0");
+        // A lone upload is stored by one INSERT statement, which is its own transaction.
+        _proxy.DropReplyContaining("INSERT 0 1");
         using var response = await PostAsync(Mnist.Png(0), "lost.png");
 
         Assert.True(_proxy.Dropped);
