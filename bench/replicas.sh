@@ -12,15 +12,9 @@ cd "$(dirname "$0")/.."
 
 seconds=${BENCH_SECONDS:-10}
 drain=${DRAIN_SECONDS:-2}
-pgbin=${PG_BIN:-/usr/lib/postgresql/15/bin}
-t10k=../shared/mnist/t10k-images-idx3-ubyte.gz
-[ -f "$t10k" ] || { echo "need $t10k (the MNIST test images)"; exit 1; }
 for tool in wrk haproxy psql; do command -v $tool >/dev/null || { echo "need $tool: apt-get install wrk haproxy postgresql-15"; exit 1; }; done
 
-work=$(mktemp -d /tmp/predictionapi-replicas.XXXXXX)
-chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source bench/common.sh replicas
 
 declare -a ports pids
 haproxy_pid=""
@@ -28,31 +22,22 @@ cleanup() {
   for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null || true
   wait 2>/dev/null || true
-  as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+  stop_postgres
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
-echo "== building (Release)"
-for project in src/PredictionApi bench/PredictionApi.Bench; do
-  dotnet build -c Release -v quiet -nologo "$project" >/dev/null
-done
-dotnet bench/PredictionApi.Bench/bin/Release/net10.0/PredictionApi.Bench.dll pngs "$t10k" "$work/pngs" 1000 >/dev/null
+build_release
+$bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null
 
-pg_port=$(free_port)
-mkdir "$work/pg"
-[ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-as_postgres "$pgbin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/null
-as_postgres "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c max_connections=300" start >/dev/null
-connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+start_postgres -c max_connections=300
 rows() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -Atc "select count(*) from predictions"; }
 
 start_instance() { # index
   local i=$1
   ConnectionStrings__Predictions="$connection" Shutdown__DrainSeconds="$drain" Logging__LogLevel__Default=Warning \
-    dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --urls "http://127.0.0.1:${ports[$i]}" >>"$work/instance-$i.log" 2>&1 &
+    dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" --urls "http://127.0.0.1:${ports[$i]}" >>"$work/instance-$i.log" 2>&1 &
   pids[$i]=$!
   for _ in $(seq 1 120); do
     curl -fs "http://127.0.0.1:${ports[$i]}/health/ready" >/dev/null 2>&1 && return 0

@@ -15,45 +15,29 @@ cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-10}
 levels=${BENCH_CONCURRENCY:-"1 8 32 64"}
 declare -A service_rps
-pgbin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 model_dir=models/mnist
-t10k=../shared/mnist/t10k-images-idx3-ubyte.gz
-[ -f "$t10k" ] || { echo "need $t10k (the MNIST test images)"; exit 1; }
 for tool in wrk pgbench; do command -v $tool >/dev/null || { echo "need $tool: apt-get install wrk postgresql-15"; exit 1; }; done
 
-work=$(mktemp -d /tmp/predictionapi-bench.XXXXXX)
-chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source bench/common.sh bench
 
 service_pid=""
 cleanup() {
   [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+  stop_postgres
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
-echo "== building (Release)"
-for project in src/PredictionApi bench/PredictionApi.Bench; do
-  dotnet build -c Release -v quiet -nologo "$project" >/dev/null
-done
-bench_tool="dotnet bench/PredictionApi.Bench/bin/Release/net10.0/PredictionApi.Bench.dll"
+build_release
 $bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null
 
 echo "== starting PostgreSQL and the service"
-pg_port=$(free_port)
-mkdir "$work/pg"
-[ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-as_postgres "$pgbin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/null
-as_postgres "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $work/pg -c max_connections=300 -c shared_buffers=512MB" start >/dev/null
-connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+start_postgres -c max_connections=300 -c shared_buffers=512MB
 
 svc_port=$(free_port)
 ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning \
-  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
+  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
 service_pid=$!
 for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null 2>&1 && break
