@@ -78,11 +78,8 @@ public sealed class GroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task AServiceKilledUnderLoadKeepsEveryAcknowledgedPredictionAndLeavesNoOrphanInput()
     {
-        var port = TestPostgres.FreePort();
-        await using var service = ServiceProcess.Start($"--ConnectionStrings:Predictions={Database}", "--urls", $"http://127.0.0.1:{port}");
-        var address = new Uri($"http://127.0.0.1:{port}");
-        await service.WaitForReadyAsync(address);
-
+        var (service, address) = await StartServiceAsync();
+        await using var _ = service;
         var load = new Load(address);
         var clients = load.Start();
         await load.WaitForAsync(200);
@@ -96,11 +93,8 @@ public sealed class GroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task APostgresRestartUnderLoadLosesNoAcknowledgedPredictionAndStoresNothingItDenied()
     {
-        var port = TestPostgres.FreePort();
-        await using var service = ServiceProcess.Start($"--ConnectionStrings:Predictions={Database}", "--urls", $"http://127.0.0.1:{port}");
-        var address = new Uri($"http://127.0.0.1:{port}");
-        await service.WaitForReadyAsync(address);
-
+        var (service, address) = await StartServiceAsync();
+        await using var _ = service;
         var load = new Load(address);
         var clients = load.Start();
         await load.WaitForAsync(200);
@@ -113,6 +107,23 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
         Assert.True(load.Denied.Count > 0, "no request failed while PostgreSQL was down; the restart tested nothing");
         await AssertNothingLostAsync(load, "a PostgreSQL restart");
+    }
+
+    /// <summary>The service as a process of its own on this test's PostgreSQL, ready.</summary>
+    private async Task<(ServiceProcess Service, Uri Address)> StartServiceAsync()
+    {
+        var address = new Uri($"http://127.0.0.1:{TestPostgres.FreePort()}");
+        var service = ServiceProcess.Start($"--ConnectionStrings:Predictions={Database}", "--urls", address.ToString());
+        try
+        {
+            await service.WaitForReadyAsync(address);
+            return (service, address);
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task AssertNothingLostAsync(Load load, string what)
