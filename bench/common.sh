@@ -32,3 +32,13 @@ start_postgres() {
 }
 
 stop_postgres() { as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true; }
+
+# At exit: the service started into service_pid (if any), PostgreSQL and the work folder go. A script that
+# starts more (bench/replicas.sh) sets its own trap.
+service_pid=""
+cleanup() {
+  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
+  stop_postgres
+  rm -rf "$work"
+}
+trap cleanup EXIT

@@ -20,14 +20,6 @@ for tool in wrk pgbench; do command -v $tool >/dev/null || { echo "need $tool: a
 
 source bench/common.sh bench
 
-service_pid=""
-cleanup() {
-  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  stop_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
 build_release
 $bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null

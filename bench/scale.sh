@@ -19,14 +19,6 @@ for tool in hey psql python3; do command -v $tool >/dev/null || { echo "need $to
 
 source bench/common.sh scale
 
-service_pid=""
-cleanup() {
-  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  stop_postgres
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 build_release
 $bench_tool pngs "$t10k" "$work/pngs" 1 >/dev/null
 
