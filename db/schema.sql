@@ -182,3 +182,7 @@ END
 $$;
 CREATE OR REPLACE TRIGGER prediction_counts_truncate AFTER TRUNCATE ON predictions
     FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_truncate();
+
+-- Shadow models: a prediction made by a model shadowing the one that answered the request, stored as another
+-- prediction of the same input after the answer was sent.
+ALTER TABLE predictions ADD COLUMN IF NOT EXISTS shadow boolean NOT NULL DEFAULT false;

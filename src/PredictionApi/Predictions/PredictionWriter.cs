@@ -177,6 +177,31 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         }), cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Stores shadow predictions of inputs already stored, in one statement and transaction; an input deleted since is
+    /// skipped. Returns how many were stored.
+    /// </summary>
+    public async Task<int> RecordShadowsAsync(IReadOnlyList<(long InputId, NewPrediction Prediction)> items, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, shadow)
+            SELECT s.input_id, s.model_name, s.model_version, s.probabilities::jsonb, s.likely_class, s.confidence, true
+            FROM unnest(@InputIds::bigint[], @ModelNames::text[], @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[])
+                AS s(input_id, model_name, model_version, probabilities, likely_class, confidence)
+            JOIN inputs i ON i.id = s.input_id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            InputIds = items.Select(i => i.InputId).ToArray(),
+            ModelNames = items.Select(i => i.Prediction.ModelName).ToArray(),
+            ModelVersions = items.Select(i => i.Prediction.ModelVersion).ToArray(),
+            Probabilities = items.Select(i => JsonSerializer.Serialize(i.Prediction.Probabilities)).ToArray(),
+            LikelyClasses = items.Select(i => i.Prediction.LikelyClass).ToArray(),
+            Confidences = items.Select(i => i.Prediction.Confidence).ToArray(),
+        }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Adds a prediction to an input that is already stored (a new model labelling known bytes).</summary>
     public static Task<StoredIds> RecordForInputAsync(NpgsqlConnection connection, long inputId, NewPrediction prediction, CancellationToken cancellationToken)
     {
