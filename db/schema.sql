@@ -182,3 +182,248 @@ END
 $$;
 CREATE OR REPLACE TRIGGER prediction_counts_truncate AFTER TRUNCATE ON predictions
     FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_truncate();
+
+-- ==================================================================================================
+-- Ground truth belongs to the input (issue 12).
+-- inputs.true_label and inputs.labeled_at are the source of truth: a label recorded through any prediction
+-- counts for every model's prediction of that input. Each prediction keeps a copy of both, kept equal in the
+-- same transaction by the triggers below, so the label indexes (predictions_label_newest, ...), the
+-- prediction_counts triggers and the statistics keep working on predictions alone.
+-- The note stays with the prediction: it is a reviewer's remark on that model's answer, and notes of two
+-- predictions never conflict, so they need no merging.
+-- Migration (once, when inputs gains the columns): an input takes the label of its most recently labelled
+-- prediction (labeled_at, then the highest prediction id; a label without labeled_at is oldest), and then
+-- every prediction of the input is given that label, which the prediction_counts triggers count.
+-- ==================================================================================================
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'inputs'::regclass AND attname = 'true_label' AND NOT attisdropped) THEN
+        -- Writers of an older version (which label predictions only) wait until this commits.
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        ALTER TABLE inputs ADD COLUMN true_label text NULL, ADD COLUMN labeled_at timestamptz NULL;
+        UPDATE inputs i SET true_label = l.true_label, labeled_at = l.labeled_at
+        FROM (SELECT DISTINCT ON (input_id) input_id, true_label, labeled_at FROM predictions
+              WHERE true_label IS NOT NULL
+              ORDER BY input_id, labeled_at DESC NULLS LAST, id DESC) AS l
+        WHERE i.id = l.input_id;
+        UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
+        FROM inputs i
+        WHERE i.id = p.input_id AND i.true_label IS NOT NULL
+          AND (p.true_label, p.labeled_at) IS DISTINCT FROM (i.true_label, i.labeled_at);
+    END IF;
+END
+$$;
+
+-- An input's label changed: its predictions take it.
+CREATE OR REPLACE FUNCTION inputs_label_propagate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Checked first: an UPDATE that changes nothing would still run every statement trigger of predictions.
+    IF EXISTS (SELECT 1 FROM new_rows n JOIN predictions p ON p.input_id = n.id
+               WHERE (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at)) THEN
+        UPDATE predictions p SET true_label = n.true_label, labeled_at = n.labeled_at
+        FROM new_rows n
+        WHERE p.input_id = n.id AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A prediction's label written directly (an UPDATE of predictions; an insert with a label, below) labels its input, and through it the input's other predictions: whoever writes, the copies stay
+-- equal. When one statement gives one input's predictions different labels, the latest labeled_at wins, then
+-- the highest prediction id. The propagation above writes exactly the input's values, so it ends here.
+CREATE OR REPLACE FUNCTION predictions_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+                  WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
+        UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
+        FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
+              FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)
+              ORDER BY n.input_id, n.labeled_at DESC NULLS LAST, n.id DESC) AS d
+        WHERE i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER inputs_label_propagate AFTER UPDATE ON inputs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inputs_label_propagate();
+CREATE OR REPLACE TRIGGER predictions_label_to_input AFTER UPDATE ON predictions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION predictions_label_to_input();
+-- Row level with a WHEN, so the uploads' inserts (never labelled) do not even call the function.
+CREATE OR REPLACE FUNCTION predictions_inserted_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE inputs SET true_label = NEW.true_label, labeled_at = NEW.labeled_at
+    WHERE id = NEW.input_id AND (true_label, labeled_at) IS DISTINCT FROM (NEW.true_label, NEW.labeled_at);
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER predictions_inserted_label_to_input AFTER INSERT ON predictions
+    FOR EACH ROW WHEN (NEW.true_label IS NOT NULL) EXECUTE FUNCTION predictions_inserted_label_to_input();
+
+-- ==================================================================================================
+-- Model comparison (GET /models/compare, issue 12).
+-- prediction_pairs holds, for every input classified by two or more model versions, one row per pair of
+-- versions: the current prediction of each (the newest, by id, when a version classified the input more
+-- than once: a re-run replaces the earlier answer), their classes, the input's time and true label. The
+-- pair is stored once, in the order of (model_name, model_version) compared byte-wise (COLLATE "C"): the
+-- reader swaps the sides when the baseline sorts after the candidate. Statement-level triggers on
+-- predictions recompute the pairs of the inputs a statement touched, for inserts, deletes and label or
+-- class changes, in the same transaction; an upload of a new input has no other prediction, so its insert
+-- costs one index probe. prediction_pair_counts counts the pairs per version pair, hour or day (UTC) of
+-- the input's time, both classes and true label, kept exact by the same trigger in the same statement
+-- that changes the pairs; groups that fall to 0 stay and are skipped. Partial hours at the ends of a range are
+-- read from prediction_pairs; the disagreements are paged from its partial index, newest input first.
+-- ==================================================================================================
+DO $$
+BEGIN
+    IF to_regclass('prediction_pairs') IS NULL THEN
+        CREATE TABLE prediction_pairs (
+            input_id          bigint      NOT NULL,
+            input_created_at  timestamptz NOT NULL,
+            true_label        text        NULL,
+            a_name            text        NOT NULL,
+            a_version         text        NOT NULL,
+            a_id              bigint      NOT NULL,
+            a_class           integer     NOT NULL,
+            b_name            text        NOT NULL,
+            b_version         text        NOT NULL,
+            b_id              bigint      NOT NULL,
+            b_class           integer     NOT NULL,
+            PRIMARY KEY (input_id, a_id, b_id)
+        );
+        CREATE INDEX prediction_pairs_newest ON prediction_pairs (a_name, b_name, input_created_at DESC, input_id DESC);
+        CREATE INDEX prediction_pairs_disagree_newest
+            ON prediction_pairs (a_name, b_name, input_created_at DESC, input_id DESC, a_id DESC, b_id DESC) WHERE a_class <> b_class;
+        -- Pairs of the predictions stored before this table: made once, here, under the lock (as prediction_counts).
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        INSERT INTO prediction_pairs
+        WITH current AS (
+            SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class
+            FROM predictions
+            ORDER BY input_id, model_name, model_version, id DESC
+        )
+        SELECT a.input_id, i.created_at, i.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+               b.model_name, b.model_version, b.id, b.likely_class
+        FROM current a
+        JOIN current b ON b.input_id = a.input_id
+         AND (a.model_name COLLATE "C", a.model_version COLLATE "C") < (b.model_name COLLATE "C", b.model_version COLLATE "C")
+        JOIN inputs i ON i.id = a.input_id;
+    END IF;
+
+    IF to_regclass('prediction_pair_counts') IS NULL THEN
+        CREATE TABLE prediction_pair_counts (
+            a_name        text        NOT NULL,
+            b_name        text        NOT NULL,
+            span          text        NOT NULL CHECK (span IN ('hour', 'day')),
+            bucket_start  timestamptz NOT NULL,
+            a_version     text        NOT NULL,
+            b_version     text        NOT NULL,
+            a_class       integer     NOT NULL,
+            b_class       integer     NOT NULL,
+            true_label    text        NULL,
+            count         bigint      NOT NULL,
+            CONSTRAINT prediction_pair_counts_key
+                UNIQUE NULLS NOT DISTINCT (a_name, b_name, span, bucket_start, a_version, b_version, a_class, b_class, true_label)
+        );
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        INSERT INTO prediction_pair_counts
+        SELECT a_name, b_name, span, date_trunc(span, input_created_at, 'UTC'), a_version, b_version, a_class, b_class, true_label, count(*)
+        FROM prediction_pairs CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+    END IF;
+END
+$$;
+
+-- Recomputes the pairs of the inputs whose predictions a statement inserted, deleted or changed (model,
+-- class, label, input). Only inputs that have, or had, two predictions are touched, so a new input's
+-- single prediction finds nothing to do. Writers that add a prediction to an existing input lock the input
+-- first (PredictionWriter.RecordForInputAsync), so two such writes see each other's rows here.
+CREATE OR REPLACE FUNCTION prediction_pairs_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    affected bigint[];
+    removed prediction_pairs[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT n.input_id) INTO affected FROM new_rows n
+        WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = n.input_id AND p.id <> n.id);
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT o.input_id) INTO affected FROM old_rows o
+        WHERE EXISTS (SELECT 1 FROM prediction_pairs pp WHERE pp.input_id = o.input_id);
+    ELSE
+        SELECT array_agg(DISTINCT c.input_id) INTO affected
+        FROM (SELECT n.input_id, n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE (n.input_id, n.model_name, n.model_version, n.likely_class, n.true_label)
+                    IS DISTINCT FROM (o.input_id, o.model_name, o.model_version, o.likely_class, o.true_label)
+              UNION ALL
+              SELECT o.input_id, o.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.input_id <> o.input_id) AS c
+        WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = c.input_id AND p.id <> c.id)
+           OR EXISTS (SELECT 1 FROM prediction_pairs pp WHERE pp.input_id = c.input_id);
+    END IF;
+
+    IF affected IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        -- A prediction added to an input that already has a label takes it (writers that lock the input, as
+        -- RecordForInputAsync does, insert it with the label already; this covers raw SQL). Only inputs that have
+        -- other predictions get here, which is where a label can come from.
+        UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
+        FROM new_rows n JOIN inputs i ON i.id = n.input_id
+        WHERE p.id = n.id AND n.input_id = ANY(affected) AND n.true_label IS NULL AND i.true_label IS NOT NULL;
+    END IF;
+
+    -- The old pairs out and the new ones in, and their difference counted in one statement that upserts the groups
+    -- in key order: two transactions relabelling inputs of the same hour lock the same groups in the same order
+    -- and wait for each other instead of deadlocking. Groups whose pairs came back unchanged cancel out untouched.
+    WITH gone AS (DELETE FROM prediction_pairs WHERE input_id IN (SELECT unnest(affected)) RETURNING *)
+    SELECT array_agg(gone) INTO removed FROM gone;
+    WITH current AS (
+        SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class
+        FROM predictions
+        WHERE input_id IN (SELECT unnest(affected))
+        ORDER BY input_id, model_name, model_version, id DESC
+    ),
+    added AS (
+        INSERT INTO prediction_pairs
+        SELECT a.input_id, i.created_at, i.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+               b.model_name, b.model_version, b.id, b.likely_class
+        FROM current a
+        JOIN current b ON b.input_id = a.input_id
+         AND (a.model_name COLLATE "C", a.model_version COLLATE "C") < (b.model_name COLLATE "C", b.model_version COLLATE "C")
+        JOIN inputs i ON i.id = a.input_id
+        RETURNING *
+    )
+    INSERT INTO prediction_pair_counts AS c
+    SELECT a_name, b_name, span, date_trunc(span, input_created_at, 'UTC'), a_version, b_version, a_class, b_class, true_label, sum(sign)
+    FROM (SELECT a_name, b_name, input_created_at, a_version, b_version, a_class, b_class, true_label, 1 AS sign FROM added
+          UNION ALL
+          SELECT a_name, b_name, input_created_at, a_version, b_version, a_class, b_class, true_label, -1 AS sign
+          FROM unnest(coalesce(removed, '{}'))) AS d
+         CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    HAVING sum(sign) <> 0
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT ON CONSTRAINT prediction_pair_counts_key DO UPDATE SET count = c.count + EXCLUDED.count;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER prediction_pairs_insert AFTER INSERT ON predictions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+CREATE OR REPLACE TRIGGER prediction_pairs_update AFTER UPDATE ON predictions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+CREATE OR REPLACE TRIGGER prediction_pairs_delete AFTER DELETE ON predictions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+
+-- TRUNCATE predictions bypasses the triggers above: empty the pairs and their counts with it.
+CREATE OR REPLACE FUNCTION prediction_pairs_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM prediction_pair_counts;
+    TRUNCATE prediction_pairs;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER prediction_pairs_truncate AFTER TRUNCATE ON predictions
+    FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_truncate();
