@@ -234,7 +234,9 @@ $$;
 CREATE OR REPLACE FUNCTION predictions_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-                  WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
+               WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
+        -- In id order, so two statements relabelling overlapping inputs wait for each other instead of deadlocking.
+        PERFORM 1 FROM inputs WHERE id IN (SELECT input_id FROM new_rows) ORDER BY id FOR NO KEY UPDATE;
         UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
         FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
               FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -299,11 +301,11 @@ BEGIN
         LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
         INSERT INTO prediction_pairs
         WITH current AS (
-            SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class
+            SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class, true_label
             FROM predictions
             ORDER BY input_id, model_name, model_version, id DESC
         )
-        SELECT a.input_id, i.created_at, i.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+        SELECT a.input_id, i.created_at, a.true_label, a.model_name, a.model_version, a.id, a.likely_class,
                b.model_name, b.model_version, b.id, b.likely_class
         FROM current a
         JOIN current b ON b.input_id = a.input_id
@@ -365,6 +367,9 @@ BEGIN
         RETURN NULL;
     END IF;
 
+    -- The pairs take the label from the predictions' copies, not from the input: when a statement labels predictions
+    -- directly, this trigger runs before the one that labels the input (triggers run in name order).
+
     IF TG_OP = 'INSERT' THEN
         -- A prediction added to an input that already has a label takes it (writers that lock the input, as
         -- RecordForInputAsync does, insert it with the label already; this covers raw SQL). Only inputs that have
@@ -380,14 +385,14 @@ BEGIN
     WITH gone AS (DELETE FROM prediction_pairs WHERE input_id IN (SELECT unnest(affected)) RETURNING *)
     SELECT array_agg(gone) INTO removed FROM gone;
     WITH current AS (
-        SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class
+        SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class, true_label
         FROM predictions
         WHERE input_id IN (SELECT unnest(affected))
         ORDER BY input_id, model_name, model_version, id DESC
     ),
     added AS (
         INSERT INTO prediction_pairs
-        SELECT a.input_id, i.created_at, i.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+        SELECT a.input_id, i.created_at, a.true_label, a.model_name, a.model_version, a.id, a.likely_class,
                b.model_name, b.model_version, b.id, b.likely_class
         FROM current a
         JOIN current b ON b.input_id = a.input_id
