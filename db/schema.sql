@@ -216,13 +216,17 @@ $$;
 
 -- An input's label changed: its predictions take it.
 CREATE OR REPLACE FUNCTION inputs_label_propagate() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
 BEGIN
+    -- By index (= ANY of the ids): a join with the transition table could scan every prediction.
+    SELECT array_agg(id) INTO ids FROM new_rows;
     -- Checked first: an UPDATE that changes nothing would still run every statement trigger of predictions.
-    IF EXISTS (SELECT 1 FROM new_rows n JOIN predictions p ON p.input_id = n.id
-               WHERE (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at)) THEN
+    IF EXISTS (SELECT 1 FROM predictions p JOIN new_rows n ON n.id = p.input_id
+               WHERE p.input_id = ANY(ids) AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at)) THEN
         UPDATE predictions p SET true_label = n.true_label, labeled_at = n.labeled_at
         FROM new_rows n
-        WHERE p.input_id = n.id AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at);
+        WHERE p.input_id = ANY(ids) AND p.input_id = n.id AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at);
     END IF;
     RETURN NULL;
 END
@@ -232,17 +236,20 @@ $$;
 -- equal. When one statement gives one input's predictions different labels, the latest labeled_at wins, then
 -- the highest prediction id. The propagation above writes exactly the input's values, so it ends here.
 CREATE OR REPLACE FUNCTION predictions_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
                WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
         -- In id order, so two statements relabelling overlapping inputs wait for each other instead of deadlocking.
-        PERFORM 1 FROM inputs WHERE id IN (SELECT input_id FROM new_rows) ORDER BY id FOR NO KEY UPDATE;
+        SELECT array_agg(DISTINCT input_id ORDER BY input_id) INTO ids FROM new_rows;
+        PERFORM 1 FROM inputs WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
         UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
         FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
               FROM new_rows n JOIN old_rows o ON o.id = n.id
               WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)
               ORDER BY n.input_id, n.labeled_at DESC NULLS LAST, n.id DESC) AS d
-        WHERE i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
+        WHERE i.id = ANY(ids) AND i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
     END IF;
     RETURN NULL;
 END
@@ -343,32 +350,32 @@ $$;
 -- first (PredictionWriter.RecordForInputAsync), so two such writes see each other's rows here.
 CREATE OR REPLACE FUNCTION prediction_pairs_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    touched bigint[];
     affected bigint[];
     removed prediction_pairs[];
 BEGIN
+    -- Every lookup below is by input id through an index (= ANY of an array): the transition tables carry no
+    -- statistics, and a join with them could make PostgreSQL scan a million predictions for one label.
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT n.input_id) INTO affected FROM new_rows n
-        WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = n.input_id AND p.id <> n.id);
+        SELECT array_agg(DISTINCT input_id) INTO touched FROM new_rows;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT o.input_id) INTO affected FROM old_rows o
-        WHERE EXISTS (SELECT 1 FROM prediction_pairs pp WHERE pp.input_id = o.input_id);
+        SELECT array_agg(DISTINCT input_id) INTO touched FROM old_rows;
     ELSE
-        SELECT array_agg(DISTINCT c.input_id) INTO affected
-        FROM (SELECT n.input_id, n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+        SELECT array_agg(DISTINCT x) INTO touched
+        FROM (SELECT unnest(ARRAY[n.input_id, o.input_id]) AS x FROM new_rows n JOIN old_rows o ON o.id = n.id
               WHERE (n.input_id, n.model_name, n.model_version, n.likely_class, n.true_label)
-                    IS DISTINCT FROM (o.input_id, o.model_name, o.model_version, o.likely_class, o.true_label)
-              UNION ALL
-              SELECT o.input_id, o.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.input_id <> o.input_id) AS c
-        WHERE EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = c.input_id AND p.id <> c.id)
-           OR EXISTS (SELECT 1 FROM prediction_pairs pp WHERE pp.input_id = c.input_id);
+                    IS DISTINCT FROM (o.input_id, o.model_name, o.model_version, o.likely_class, o.true_label)) AS c;
     END IF;
+
+    -- Inputs with two predictions now, or with pairs before (an input that lost its second prediction).
+    SELECT array_agg(DISTINCT input_id) INTO affected
+    FROM (SELECT input_id FROM predictions WHERE input_id = ANY(touched) GROUP BY input_id HAVING count(*) > 1
+          UNION ALL
+          SELECT input_id FROM prediction_pairs WHERE TG_OP <> 'INSERT' AND input_id = ANY(touched)) AS a;
 
     IF affected IS NULL THEN
         RETURN NULL;
     END IF;
-
-    -- The pairs take the label from the predictions' copies, not from the input: when a statement labels predictions
-    -- directly, this trigger runs before the one that labels the input (triggers run in name order).
 
     IF TG_OP = 'INSERT' THEN
         -- A prediction added to an input that already has a label takes it (writers that lock the input, as
@@ -376,18 +383,20 @@ BEGIN
         -- other predictions get here, which is where a label can come from.
         UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
         FROM new_rows n JOIN inputs i ON i.id = n.input_id
-        WHERE p.id = n.id AND n.input_id = ANY(affected) AND n.true_label IS NULL AND i.true_label IS NOT NULL;
+        WHERE p.input_id = ANY(affected) AND i.id = ANY(affected) AND p.id = n.id AND n.true_label IS NULL AND i.true_label IS NOT NULL;
     END IF;
 
     -- The old pairs out and the new ones in, and their difference counted in one statement that upserts the groups
     -- in key order: two transactions relabelling inputs of the same hour lock the same groups in the same order
     -- and wait for each other instead of deadlocking. Groups whose pairs came back unchanged cancel out untouched.
-    WITH gone AS (DELETE FROM prediction_pairs WHERE input_id IN (SELECT unnest(affected)) RETURNING *)
+    -- The pairs take the label from the predictions' copies, not from the input: when a statement labels predictions
+    -- directly, this trigger runs before the one that labels the input (triggers run in name order).
+    WITH gone AS (DELETE FROM prediction_pairs WHERE input_id = ANY(affected) RETURNING *)
     SELECT array_agg(gone) INTO removed FROM gone;
     WITH current AS (
         SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class, true_label
         FROM predictions
-        WHERE input_id IN (SELECT unnest(affected))
+        WHERE input_id = ANY(affected)
         ORDER BY input_id, model_name, model_version, id DESC
     ),
     added AS (
@@ -397,7 +406,7 @@ BEGIN
         FROM current a
         JOIN current b ON b.input_id = a.input_id
          AND (a.model_name COLLATE "C", a.model_version COLLATE "C") < (b.model_name COLLATE "C", b.model_version COLLATE "C")
-        JOIN inputs i ON i.id = a.input_id
+        JOIN inputs i ON i.id = a.input_id AND i.id = ANY(affected)
         RETURNING *
     )
     INSERT INTO prediction_pair_counts AS c
