@@ -357,6 +357,11 @@ BEGIN
     -- Every lookup below is by input id through an index (= ANY of an array): the transition tables carry no
     -- statistics, and a join with them could make PostgreSQL scan a million predictions for one label.
     IF TG_OP = 'INSERT' THEN
+        -- An upload's insert (a new input with its one prediction) stops here, after one index probe per row: this
+        -- runs for every group commit, so it is kept to one cheap statement.
+        IF NOT EXISTS (SELECT 1 FROM new_rows n JOIN predictions p ON p.input_id = n.input_id AND p.id <> n.id) THEN
+            RETURN NULL;
+        END IF;
         SELECT array_agg(DISTINCT input_id) INTO touched FROM new_rows;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT input_id) INTO touched FROM old_rows;
