@@ -281,7 +281,7 @@ CREATE OR REPLACE TRIGGER predictions_inserted_label_to_input AFTER INSERT ON pr
 -- class changes, in the same transaction; an upload of a new input has no other prediction, so its insert
 -- costs one index probe. prediction_pair_counts counts the pairs per version pair, hour or day (UTC) of
 -- the input's time, both classes and true label, kept exact by the same trigger in the same statement
--- that changes the pairs; groups that fall to 0 stay and are skipped. Partial hours at the ends of a range are
+-- that changes the pairs; groups that fall to 0 are skipped, and retention drops them. Partial hours at the ends of a range are
 -- read from prediction_pairs; the disagreements are paged from its partial index, newest input first.
 -- ==================================================================================================
 DO $$

@@ -91,6 +91,17 @@ public sealed class CompareTests : IAsyncLifetime
             Assert.True(response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.OK or HttpStatusCode.NotFound, response.StatusCode.ToString());
         }
 
+        // Retention of the first day's predictions, which drops the comparison's groups it emptied.
+        using (var retention = await _client.DeleteAsync($"/predictions?before={Seed.IsoPrecise(Start.AddHours(20).AddMinutes(random.Next(60)))}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, retention.StatusCode);
+        }
+
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM prediction_pair_counts WHERE count = 0 AND bucket_start < @Start", new { Start = Start.AddHours(20) }));
+        }
+
         var reader = new ComparisonReader(NpgsqlDataSource.Create(_database));
         var sides = new (string Baseline, string Candidate)[]
         {
