@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PredictionApi;
 using PredictionApi.Commands;
+using PredictionApi.Comparison;
 using PredictionApi.Health;
 using PredictionApi.Observability;
 using PredictionApi.Inference;
@@ -59,6 +60,8 @@ app.UseStaticFiles();
 // /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();
 app.MapModels();
+// GET /models/compare: two models or versions on the same inputs (agreement, accuracy, disagreements).
+app.MapComparison();
 app.MapHealth();
 // Prometheus metrics at /metrics.
 app.MapMetrics();

@@ -3,7 +3,7 @@ using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>PATCH /prediction/{id}: record the true label of a prediction, and a note.</summary>
+/// <summary>PATCH /prediction/{id}: record the true label of a prediction's input (every model's prediction of it shares it), and a note on the prediction.</summary>
 public static class FeedbackApi
 {
     public const int MaxNoteLength = 1000;
