@@ -52,7 +52,7 @@ public static class InferenceApi
         if (input.Tensors is { } tensors)
         {
             var length = spec.Input.TensorLength;
-            var predicted = lease.Predictor.PredictTensors(tensors, input.Count);
+            var predicted = PredictTensors(lease.Predictor, tensors, input.Count);
             for (var i = 0; i < input.Count; i++)
             {
                 rows.Add((StoredTensor.Upload(FileName(request.Id, spec.Input.Name, i), tensors.AsSpan(i * length, length), spec.Input), NewPrediction.Of(predicted[i], spec)));
@@ -104,6 +104,20 @@ public static class InferenceApi
             throw new InvalidInferenceRequestException(
                 $"The body is not an inference request: malformed JSON, or a field of the wrong type, at {e.Path ?? "$"}{at}. " +
                 "Send {\"id\": \"...\", \"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}], \"outputs\": [{\"name\"}]}.");
+        }
+    }
+
+    private static TensorPrediction[] PredictTensors(ImagePredictor predictor, float[] tensors, int count)
+    {
+        try
+        {
+            return predictor.PredictTensors(tensors, count);
+        }
+        catch (NonFiniteOutputException)
+        {
+            // Any finite float is a valid element, but the model's output need not stay finite for all of them.
+            throw new InvalidInferenceRequestException(
+                "The model's output for this tensor is not finite: its values are far outside the range the model takes (an image's pixels after preprocessing).");
         }
     }
 
