@@ -31,7 +31,8 @@ public static class OpenInferenceApi
         v2.MapGet("/health/live", ServerApi.GetLive)
             .WithSummary("Server live: 200 {\"live\": true} while the process answers.");
         v2.MapGet("/health/ready", ServerApi.GetReady)
-            .WithSummary("Server ready: 200 {\"ready\": true} when the default model serves and PostgreSQL answers; 503 {\"ready\": false} otherwise.");
+            .WithSummary("Server ready: 200 {\"ready\": true} when the default model serves and PostgreSQL answers; 503 {\"ready\": false} otherwise.")
+            .Produces<ServerReady>(StatusCodes.Status503ServiceUnavailable);
 
         v2.MapGet("/models/{model}", ModelMetadataApi.GetServing)
             .WithSummary("Model metadata of the serving version: loaded versions, platform, the FP32 input and the outputs, -1 for the batch.")
@@ -41,9 +42,11 @@ public static class OpenInferenceApi
             .ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/ready", ModelMetadataApi.GetServingReady)
             .WithSummary("Model ready: 200 {\"name\", \"ready\": true} while a version serves; 503 with ready false while it is loading, failed or unloaded.")
+            .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
             .ProducesError(StatusCodes.Status404NotFound);
         v2.MapGet("/models/{model}/versions/{version}/ready", ModelMetadataApi.GetVersionReady)
             .WithSummary("Version ready: 200 while the version is loaded; 503 with ready false for a known version that is not.")
+            .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
             .ProducesError(StatusCodes.Status404NotFound);
 
         const string inferDescription =

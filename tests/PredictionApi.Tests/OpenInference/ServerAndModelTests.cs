@@ -114,6 +114,12 @@ public sealed class ServerAndModelTests(OpenInferenceService service) : IClassFi
             Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()), $"{method} {path} has no summary");
         }
 
+        // Readiness answers 503 with its own body, not an error object.
+        foreach (var ready in new[] { "/v2/health/ready", "/v2/models/{model}/ready", "/v2/models/{model}/versions/{version}/ready" })
+        {
+            Assert.True(paths.GetProperty(ready).GetProperty("get").GetProperty("responses").TryGetProperty("503", out _), $"{ready} does not declare its 503");
+        }
+
         var infer = paths.GetProperty("/v2/models/{model}/infer").GetProperty("post");
         Assert.True(infer.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(infer.GetProperty("responses").GetProperty("400").GetProperty("content").TryGetProperty("application/json", out _));
