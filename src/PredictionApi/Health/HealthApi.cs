@@ -12,7 +12,8 @@ namespace PredictionApi.Health;
 /// </summary>
 public static class HealthApi
 {
-    private const string ReadyTag = "ready";
+    /// <summary>The checks /health/ready (and /v2/health/ready) run.</summary>
+    public const string ReadyTag = "ready";
 
     // Health checks answer any method unless told otherwise; probes only read.
     private static readonly HttpMethodMetadata ReadOnly = new([HttpMethods.Get, HttpMethods.Head]);
