@@ -195,19 +195,22 @@ export class Dashboard {
     const choices = [];
     for (const model of this.#models) {
       const versions = (model.versions ?? []).map((v) => v.version).filter(Boolean);
-      choices.push({ value: model.name, text: versions.length > 1 ? `${model.name} (every version)` : model.name, model: model.name });
+      const ready = model.state === "ready";
+      choices.push({ value: model.name, text: versions.length > 1 ? `${model.name} (every version)` : model.name, model: model.name, ready });
       if (versions.length > 1) {
-        for (const version of versions) choices.push({ value: `${model.name}:${version}`, text: `${model.name} ${version}`, model: model.name });
+        for (const version of versions) choices.push({ value: `${model.name}:${version}`, text: `${model.name} ${version}`, model: model.name, ready });
       }
     }
     const previous = parts.candidate.value;
     for (const select of [parts.baseline, parts.candidate]) {
       select.replaceChildren(...choices.map((choice) => new Option(choice.text, choice.value)));
     }
-    // The baseline is the model the page is on; the candidate stays what it was when it is another model.
+    // The baseline is the model the page is on; the candidate stays what it was when it is another model, else it is
+    // the first other model being served (a failed or unloaded one may still have stored predictions to compare).
     parts.baseline.value = (choices.find((c) => c.value === this.#model) ?? choices[0])?.value ?? "";
     const baselineModel = choices.find((c) => c.value === parts.baseline.value)?.model;
     const candidate = choices.find((c) => c.value === previous && c.model !== baselineModel)
+      ?? choices.find((c) => c.model !== baselineModel && c.ready)
       ?? choices.find((c) => c.model !== baselineModel);
     parts.candidate.value = candidate?.value ?? "";
   }
