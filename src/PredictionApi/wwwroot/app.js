@@ -226,6 +226,7 @@ function showNoResult(text) {
 function showResult(result, labels) {
   const probabilities = Array.isArray(result.prediction) ? result.prediction : [];
   ui.resultClass.textContent = labelOf(labels, result.likely_class);
+  ui.resultClass.parentElement.classList.toggle("long", ui.resultClass.textContent.length > 3);
   ui.resultConfidence.textContent = percent(result.confidence ?? probabilities[result.likely_class]);
   const model = [result.model?.name, result.model?.version].filter(Boolean).join(" ");
   ui.resultMeta.textContent = model ? `${model} · prediction ${result.prediction_id}` : `prediction ${result.prediction_id}`;
