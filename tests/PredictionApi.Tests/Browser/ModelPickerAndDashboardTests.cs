@@ -43,7 +43,8 @@ public sealed class ModelPickerAndDashboardTests(BrowserFixture browser, ManyMod
         await Expect(page.Locator("#filter option")).ToHaveTextAsync(["All classes", .. ManyModelsServiceFixture.ColourLabels]);
         await Expect(page.Locator("#gallery-model")).ToHaveValueAsync("colours");
 
-        var rgb = Enumerable.Range(0, 48).Select(i => (byte)(i % 3 == 0 ? 230 : 20)).ToArray();
+        // A 4x4 swatch running from green to red, with some blue.
+        var rgb = Enumerable.Range(0, 16).SelectMany(p => new[] { (byte)(p * 16), (byte)(255 - p * 16), (byte)(p % 4 * 60) }).ToArray();
         var response = await page.RunAndWaitForResponseAsync(
             () => page.Locator("#file").SetInputFilesAsync(new FilePayload { Name = "swatch.png", MimeType = "image/png", Buffer = TestImages.PngRgb(4, 4, rgb) }),
             PageTests.IsPredictionPost);
@@ -161,6 +162,12 @@ public sealed class ModelPickerAndDashboardTests(BrowserFixture browser, ManyMod
         await Expect(page.Locator("#confusion-message")).ToBeEmptyAsync();
         await session.ScreenshotAsync("dashboard.png", fullPage: true);
 
+        // On a phone the charts shrink to the screen instead of making the page scroll sideways.
+        await page.SetViewportSizeAsync(390, 844);
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= 390"), "the dashboard must not scroll sideways on a phone");
+        await session.ScreenshotAsync("phone-dashboard.png", fullPage: true);
+        await page.SetViewportSizeAsync(Desktop, 1000);
+
         // A model without true labels says so instead of drawing an empty matrix.
         await page.Locator("#model").SelectOptionAsync("colours");
         await Expect(page.Locator("#dash-model")).ToHaveTextAsync("colours");
@@ -180,6 +187,12 @@ public sealed class ModelPickerAndDashboardTests(BrowserFixture browser, ManyMod
             Assert.True(probe.StatusCode == HttpStatusCode.OK,
                 $"GET /models/compare answered {(int)probe.StatusCode}: this test needs the comparison endpoint (src/PredictionApi/Comparison) merged.");
         }
+
+        // A day of earlier mnist predictions, so the charts in the screenshot have a shape.
+        var random = new Random(12);
+        var now = DateTime.UtcNow;
+        await Seed.InsertAsync(service.ConnectionString, Enumerable.Range(0, 80).Select(_ =>
+            new SeedRow("mnist", random.Next(10), 0.35f + (float)random.NextDouble() * 0.65f, now.AddMinutes(-random.Next(60, 23 * 60)))));
 
         await using var session = await OpenAsync(Desktop, 1000, "/#dashboard");
         var page = session.Page;
