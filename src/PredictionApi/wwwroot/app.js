@@ -325,6 +325,8 @@ ui.padFrame.addEventListener("drop", (event) => {
 // Paste an image from the clipboard (a screenshot, say) when no text field has focus.
 document.addEventListener("paste", (event) => {
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
+  // On the dashboard a paste would classify an image no one can see being sent.
+  if ($("#view-try").hidden) return;
   const file = [...(event.clipboardData?.files ?? [])].find((each) => each.type.startsWith("image/"));
   if (file) useFile(file);
 });
