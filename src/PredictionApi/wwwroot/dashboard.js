@@ -144,6 +144,8 @@ export class Dashboard {
         axisTitle: byDay ? "Day (UTC)" : "Hour (your time)",
       });
       parts.seriesChart.replaceChildren(plot);
+      // Where the chart scrolls (a phone), show the newest hours first.
+      parts.seriesChart.scrollLeft = parts.seriesChart.scrollWidth;
       const used = labels.map((label, index) => ({ index, label })).filter(({ index }) => buckets.some((b) => b.counts[index] > 0));
       parts.seriesLegend.replaceChildren(legend(used));
       say(parts.seriesMessage, "");
