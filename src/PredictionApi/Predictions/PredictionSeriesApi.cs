@@ -62,7 +62,7 @@ public static class PredictionSeriesApi
         parameters.Add("Start", start, DbType.DateTimeOffset);
         parameters.Add("End", end, DbType.DateTimeOffset);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var counts = (await connection.QueryAsync<(DateTime Start, int LikelyClass, long Count)>(
+        var counts = (await connection.QueryAsync<SeriesCount>(
             new CommandDefinition(sql, parameters, cancellationToken: cancellationToken))).AsList();
 
         // Classes beyond the serving version's labels (an older version's) are named by index, as the statistics name them.
@@ -79,6 +79,8 @@ public static class PredictionSeriesApi
         var list = series.Select((classes, i) => new SeriesBucket(start.AddTicks(step * i), classes.Sum(), classes)).ToList();
         return TypedResults.Ok(new PredictionSeries(filter.Model!, span, start, end, labels, list.Sum(b => b.Total), list));
     }
+
+    private sealed record SeriesCount(DateTime Start, int LikelyClass, long Count);
 
     private static DateTime Floor(DateTime time, long unit) => new(time.Ticks / unit * unit, DateTimeKind.Utc);
 
