@@ -97,13 +97,15 @@ function newIdempotencyKey() {
 }
 
 /**
- * Posts one image as multipart field `file` and asks for the tensor the model saw. Each call (one click)
- * carries its own Idempotency-Key, so a retried request cannot store the image twice.
+ * Posts one image as multipart field `file` to the named model (the service's default when none) and asks
+ * for the tensor the model saw. Each call (one click) carries its own Idempotency-Key, so a retried request
+ * cannot store the image twice.
  */
-export function predict(blob, filename, signal) {
+export function predict(blob, filename, model, signal) {
   const form = new FormData();
   form.append("file", blob, filename);
-  return requestJson("prediction?include=tensor", {
+  const query = model ? `model=${encodeURIComponent(model)}&include=tensor` : "include=tensor";
+  return requestJson(`prediction?${query}`, {
     method: "POST",
     body: form,
     signal,
@@ -112,9 +114,10 @@ export function predict(blob, filename, signal) {
 }
 
 /** One page of stored predictions, newest first. */
-export function listPredictions({ limit, cursor, likelyClass }, signal) {
+export function listPredictions({ limit, cursor, likelyClass, model }, signal) {
   const query = new URLSearchParams({ limit: String(limit) });
   if (cursor) query.set("cursor", cursor);
+  if (model) query.set("model", model);
   if (likelyClass !== "" && likelyClass != null) query.set("likely_class", String(likelyClass));
   return requestJson(`predictions?${query}`, { signal });
 }
@@ -145,4 +148,27 @@ export function listModels(signal) {
 
 export function getModel(name, signal) {
   return requestJson(`models/${encodeURIComponent(name)}`, { signal });
+}
+
+function rangeQuery(values) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && value !== null && value !== "") query.set(name, String(value));
+  }
+  return query;
+}
+
+/** Counts per class, the confidence histogram and, where true labels exist, the confusion matrix. */
+export function getStats({ model, from, to }, signal) {
+  return requestJson(`predictions/stats?${rangeQuery({ model, from, to })}`, { signal });
+}
+
+/** Predictions per class per hour or day (every bucket of the range, empty ones too). */
+export function getSeries({ model, from, to, bucket }, signal) {
+  return requestJson(`predictions/stats/series?${rangeQuery({ model, from, to, bucket })}`, { signal });
+}
+
+/** Two models (name or name:version) on the inputs both classified, with a page of their disagreements. */
+export function compareModels({ baseline, candidate, from, to, limit, cursor }, signal) {
+  return requestJson(`models/compare?${rangeQuery({ baseline, candidate, from, to, limit, cursor })}`, { signal });
 }

@@ -1,8 +1,10 @@
-// Wires the page together: the drawing pad or an uploaded file goes to POST /prediction,
-// the answer fills the result panel, and the gallery reloads to show what was stored.
+// Wires the page together: the model picker chooses which served model answers, the drawing pad (digit
+// models) or an uploaded file goes to POST /prediction?model=, the answer fills the result panel, the
+// gallery reloads to show what was stored, and the dashboard tab draws the chosen model's statistics.
 
 import { ApiError, getModel, listModels, predict } from "./api.js";
 import { drawTensor, labelOf, percent, renderBars } from "./charts.js";
+import { Dashboard } from "./dashboard.js";
 import { DetailDialog } from "./detail.js";
 import { Gallery } from "./gallery.js";
 import { DrawingPad } from "./pad.js";
@@ -11,6 +13,10 @@ const $ = (selector) => document.querySelector(selector);
 
 const ui = {
   padFrame: $("#drop-zone"),
+  pad: $("#pad"),
+  preview: $("#preview"),
+  inputHeading: $("#input-heading"),
+  padHint: $("#pad-hint"),
   placeholder: $("#pad-placeholder"),
   fileNote: $("#pad-file"),
   predict: $("#predict"),
@@ -27,7 +33,9 @@ const ui = {
   tensor: $("#tensor"),
   tensorCaption: $("#tensor-caption"),
   filter: $("#filter"),
-  modelBadge: $("#model-badge"),
+  model: $("#model"),
+  galleryModel: $("#gallery-model"),
+  tabs: [...document.querySelectorAll('[role="tab"]')],
 };
 
 // Class names come from the model's manifest (GET /models/{name}); until they arrive, or if
@@ -51,40 +59,102 @@ function rememberLabels(modelName, labels) {
   knownLabels.set(modelName, names);
   labelRequests.set(modelName, Promise.resolve(names));
   if (names) {
-    // The filter offers the served model's classes; older models' labels only rename cards.
-    if (!servedModel || servedModel.name === modelName) fillFilter(names);
+    // The filter offers the classes of the model the gallery shows; other models' labels only rename cards.
+    if (filterModel() === modelName) fillFilter(names);
     gallery.relabel();
   }
   return names;
 }
 
-// The model being served (GET /models): its name for the header, its labels for the filter,
-// and its preprocessing profile for the tensor caption.
-let servedModel = null;
+// The served models (GET /models) and the one chosen in the picker: it answers uploads and drawings,
+// names the classes, and decides between the drawing pad (digit models) and an image upload.
+let models = [];
+let chosen = null;
 
-async function loadServedModel() {
+async function loadModels() {
+  let list;
   try {
-    const models = await listModels();
-    const model = Array.isArray(models) ? models[0] : null;
-    if (!model?.name) return;
-    servedModel = model;
-    rememberLabels(model.name, model.labels);
-    showModel(model);
-  } catch {
-    // Not fatal: classes are then shown by index until a prediction names its model.
+    list = await listModels();
+  } catch (error) {
+    // Not fatal: the service's default model answers, and classes are shown by index.
+    ui.model.replaceChildren(new Option("Default model", ""));
+    ui.model.title = error instanceof ApiError ? `The models could not be listed. ${error.message}` : "";
+    return;
   }
+  models = Array.isArray(list) ? list.filter((model) => model?.name) : [];
+  const options = models.map((model) => {
+    const ready = model.state === "ready";
+    const version = model.version ? ` ${model.version}` : "";
+    const option = new Option(ready ? `${model.name}${version}` : `${model.name} (${model.state})`, model.name);
+    option.disabled = !ready;
+    option.dataset.state = model.state ?? "";
+    // Why a model cannot be chosen, on hover.
+    if (!ready) option.title = model.reason || `This model is ${model.state}.`;
+    return option;
+  });
+  ui.model.replaceChildren(...options);
+  ui.galleryModel.replaceChildren(new Option("All models", ""), ...models.map((model) => new Option(model.name, model.name)));
+  for (const model of models) rememberLabels(model.name, model.labels);
+  dashboard.setModels(models);
+  const ready = models.filter((model) => model.state === "ready");
+  const first = ready.find((model) => model.default) ?? ready[0];
+  ui.model.disabled = ready.length === 0;
+  if (first) chooseModel(first.name);
 }
+
+const modelNamed = (name) => models.find((model) => model.name === name) ?? null;
+
+// A digit model gets the drawing pad: by its preprocessing profile, or, without one, MNIST's 28 × 28 grey input.
+function isDigitModel(model) {
+  const input = model?.input;
+  if (!input) return true;
+  if (input.profile && input.profile !== "none") return input.profile === "mnist";
+  return input.height === 28 && input.width === 28 && input.channels === 1;
+}
+
+function chooseModel(name) {
+  chosen = modelNamed(name);
+  ui.model.value = name;
+  digitMode = isDigitModel(chosen);
+  forgetUpload();
+  pad.clear({ silent: true });
+  ui.pad.hidden = !digitMode;
+  ui.inputHeading.textContent = digitMode ? "Your digit" : "Your image";
+  ui.padHint.textContent = digitMode
+    ? "Draw with a mouse, finger or pen, or drop an image here."
+    : `Upload, drop or paste an image for ${name}; it is classified as soon as it arrives.`;
+  ui.placeholder.textContent = digitMode ? "Draw here" : "Drop an image here";
+  showNoResult("Press Predict to see what the model thinks.");
+  say("");
+  refreshInputState();
+  // The gallery and the dashboard follow the picker.
+  ui.galleryModel.value = name;
+  fillFilter(labelsOf(name) ?? defaultClasses);
+  gallery.reset({ model: name, likelyClass: "" });
+  dashboard.show(name);
+}
+
+const filterModel = () => ui.galleryModel.value || chosen?.name || null;
 
 const labelsOf = (modelName) => knownLabels.get(modelName) ?? null;
 
 // Uploaded file waiting to be predicted; null means the drawing on the pad is what gets sent.
 let upload = null;
 let busy = false;
+let digitMode = true;
+let previewUrl = null;
+
+function forgetUpload() {
+  upload = null;
+  ui.preview.hidden = true;
+  ui.preview.removeAttribute("src");
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+}
 
 const pad = new DrawingPad($("#pad"), (change) => {
   // Drawing over an uploaded picture turns it into a drawing: what the user sees is what is sent.
-  if (change.kind === "stroke") upload = null;
-  if (change.kind === "clear") upload = null;
+  if (change.kind === "stroke" || change.kind === "clear") forgetUpload();
   refreshInputState();
 });
 
@@ -101,8 +171,10 @@ const gallery = new Gallery({
   labelsOf,
 });
 
+const dashboard = new Dashboard($("#view-dashboard"));
+
 function refreshInputState() {
-  const hasInput = upload !== null || !pad.isEmpty;
+  const hasInput = upload !== null || (digitMode && !pad.isEmpty);
   ui.predict.disabled = busy || !hasInput;
   ui.clear.disabled = busy || !hasInput;
   ui.placeholder.hidden = hasInput;
@@ -128,11 +200,12 @@ async function runPrediction() {
   try {
     const blob = upload?.file ?? (await pad.toBlob());
     const name = upload?.name ?? "drawing.png";
-    const result = await predict(blob, name);
+    const result = await predict(blob, name, chosen?.name);
     const labels = await loadLabels(result.model?.name);
     showResult(result, labels);
     say(`Stored as prediction ${result.prediction_id}.`, "success");
     gallery.reset({ highlight: result.prediction_id });
+    dashboard.stale();
   } catch (error) {
     say(error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`, "error");
     showNoResult("No prediction for this input: the message under the drawing says why.");
@@ -153,11 +226,11 @@ function showNoResult(text) {
 function showResult(result, labels) {
   const probabilities = Array.isArray(result.prediction) ? result.prediction : [];
   ui.resultClass.textContent = labelOf(labels, result.likely_class);
+  ui.resultClass.parentElement.classList.toggle("long", ui.resultClass.textContent.length > 3);
   ui.resultConfidence.textContent = percent(result.confidence ?? probabilities[result.likely_class]);
   const model = [result.model?.name, result.model?.version].filter(Boolean).join(" ");
   ui.resultMeta.textContent = model ? `${model} · prediction ${result.prediction_id}` : `prediction ${result.prediction_id}`;
   renderBars(ui.bars, probabilities, labels, result.likely_class);
-  showModel(result.model);
 
   const tensor = result.tensor;
   const drawable = tensor && Array.isArray(tensor.shape) && tensor.shape.length === 4 && Array.isArray(tensor.data);
@@ -165,7 +238,7 @@ function showResult(result, labels) {
   if (drawable) {
     const { width, height, channels } = drawTensor(ui.tensor, tensor);
     ui.tensor.setAttribute("aria-label", `The ${width} by ${height} input the model saw`);
-    const profile = servedModel?.name === result.model?.name ? servedModel.input?.profile : undefined;
+    const profile = modelNamed(result.model?.name)?.input?.profile;
     ui.tensorCaption.textContent = tensorCaption(width, height, channels, profile);
   }
 
@@ -182,17 +255,11 @@ function tensorCaption(width, height, channels, profile) {
   const kind = channels === 1 ? "grayscale" : "colour";
   const grid = `${width} × ${height} ${kind}`;
   // Without the manifest's word on it, a single-channel 28 × 28 input is taken to be MNIST-style.
-  const mnist = profile ? profile === "mnist" : channels === 1 && width === 28 && height === 28;
+  const mnist = profile && profile !== "none" ? profile === "mnist" : channels === 1 && width === 28 && height === 28;
   if (mnist) {
     return `Your image after preprocessing, as a ${grid} grid: inverted to a light digit on black, cropped to the ink and centred, the way MNIST digits were made. Each square is one number the network read.`;
   }
   return `Your image after preprocessing, as a ${grid} grid: resized and scaled the way the model expects. Each square is one pixel the network read.`;
-}
-
-function showModel(model) {
-  if (!model?.name) return;
-  ui.modelBadge.textContent = `Model: ${[model.name, model.version].filter(Boolean).join(" ")}`;
-  ui.modelBadge.hidden = false;
 }
 
 function fillFilter(labels) {
@@ -211,12 +278,19 @@ async function useFile(file) {
   } catch {
     // Not decodable here; the service decides by the bytes and will explain if it cannot either.
   }
-  if (bitmap) {
+  forgetUpload();
+  if (bitmap && digitMode) {
     pad.showPicture(bitmap);
-    bitmap.close();
   } else {
     pad.clear({ silent: true });
   }
+  if (bitmap && !digitMode) {
+    previewUrl = URL.createObjectURL(file);
+    ui.preview.src = previewUrl;
+    ui.preview.alt = `The image to classify: ${file.name || "upload"}`;
+    ui.preview.hidden = false;
+  }
+  bitmap?.close();
   upload = { file, name: file.name || "upload", noPreview: !bitmap };
   refreshInputState();
   await runPrediction();
@@ -224,6 +298,7 @@ async function useFile(file) {
 
 ui.predict.addEventListener("click", runPrediction);
 ui.clear.addEventListener("click", () => {
+  forgetUpload();
   pad.clear();
   say("");
 });
@@ -250,25 +325,62 @@ ui.padFrame.addEventListener("drop", (event) => {
 // Paste an image from the clipboard (a screenshot, say) when no text field has focus.
 document.addEventListener("paste", (event) => {
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) return;
+  // On the dashboard a paste would classify an image no one can see being sent.
+  if ($("#view-try").hidden) return;
   const file = [...(event.clipboardData?.files ?? [])].find((each) => each.type.startsWith("image/"));
   if (file) useFile(file);
 });
 
 // Keyboard shortcuts on the pad: Enter predicts, Delete or Backspace clears.
 $("#pad").addEventListener("keydown", (event) => {
+  if (!digitMode) return;
   if (event.key === "Enter" && !ui.predict.disabled) runPrediction();
   if ((event.key === "Delete" || event.key === "Backspace") && !ui.clear.disabled) pad.clear();
 });
 
 ui.filter.addEventListener("change", () => gallery.reset({ likelyClass: ui.filter.value }));
+ui.galleryModel.addEventListener("change", () => {
+  fillFilter(labelsOf(filterModel()) ?? defaultClasses);
+  gallery.reset({ model: ui.galleryModel.value, likelyClass: "" }).then(loadCardLabels);
+});
+ui.model.addEventListener("change", () => chooseModel(ui.model.value));
 $("#refresh").addEventListener("click", () => gallery.reset());
 
+// Two views, as tabs: trying the model, and its dashboard. #dashboard in the address opens the second.
+function showView(tab, { focus = false } = {}) {
+  for (const each of ui.tabs) {
+    const selected = each === tab;
+    each.setAttribute("aria-selected", String(selected));
+    each.tabIndex = selected ? 0 : -1;
+    document.getElementById(each.getAttribute("aria-controls")).hidden = !selected;
+  }
+  if (focus) tab.focus();
+  dashboard.setVisible(tab.id === "tab-dashboard");
+  history.replaceState(null, "", tab.id === "tab-dashboard" ? "#dashboard" : location.pathname + location.search);
+}
+for (const tab of ui.tabs) {
+  tab.addEventListener("click", () => showView(tab));
+  tab.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const index = (ui.tabs.indexOf(tab) + step + ui.tabs.length) % ui.tabs.length;
+    showView(ui.tabs[index], { focus: true });
+  });
+}
+
+// Stored predictions may come from an earlier model; make sure their labels are known too.
+function loadCardLabels() {
+  const names = new Set([...document.querySelectorAll("#gallery button[data-model]")].map((card) => card.dataset.model));
+  for (const name of names) if (name) loadLabels(name);
+}
+
 // Until the model's labels are known, offer the class indices of a ten-class model.
-fillFilter(Array.from({ length: 10 }, (_, index) => String(index)));
+const defaultClasses = Array.from({ length: 10 }, (_, index) => String(index));
+fillFilter(defaultClasses);
 refreshInputState();
-loadServedModel();
-gallery.reset().then(() => {
-  // Stored predictions may come from an earlier model; make sure their labels are known too.
-  const models = new Set([...document.querySelectorAll("#gallery button[data-model]")].map((card) => card.dataset.model));
-  for (const model of models) if (model) loadLabels(model);
+if (location.hash === "#dashboard") showView($("#tab-dashboard"));
+loadModels().then(() => {
+  // Without a model list the gallery still shows every stored prediction.
+  if (!chosen) gallery.reset().then(loadCardLabels);
+  else gallery.loadMore().then(loadCardLabels);
 });

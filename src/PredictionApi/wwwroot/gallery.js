@@ -1,5 +1,5 @@
 // The gallery of stored predictions: newest first, paged with the API's opaque cursor,
-// filtered by predicted class. "Load more" works by click, and by scrolling it into view.
+// filtered by model and by predicted class. "Load more" works by click, and by scrolling it into view.
 
 import { ApiError, imageUrl, listPredictions } from "./api.js";
 import { formatTime, labelOf, percent } from "./charts.js";
@@ -14,6 +14,7 @@ export class Gallery {
   #labelsOf;
   #cursor = null;
   #likelyClass = "";
+  #model = "";
   #pending = null;
   #abort = null;
   #highlight = null;
@@ -44,11 +45,12 @@ export class Gallery {
     );
   }
 
-  /** Starts again from the newest prediction, optionally with a new class filter. */
-  reset({ likelyClass = this.#likelyClass, highlight = null } = {}) {
+  /** Starts again from the newest prediction, optionally with a new model or class filter ("" = all). */
+  reset({ likelyClass = this.#likelyClass, model = this.#model, highlight = null } = {}) {
     this.#abort?.abort();
     this.#pending = null;
     this.#likelyClass = likelyClass;
+    this.#model = model ?? "";
     this.#highlight = highlight;
     this.#cursor = null;
     this.#list.replaceChildren();
@@ -90,7 +92,7 @@ export class Gallery {
     if (first) this.#say("Loading stored predictions…");
     try {
       const page = await listPredictions(
-        { limit: pageSize, cursor: this.#cursor, likelyClass: this.#likelyClass },
+        { limit: pageSize, cursor: this.#cursor, likelyClass: this.#likelyClass, model: this.#model },
         controller.signal,
       );
       if (controller.signal.aborted) return;
@@ -117,9 +119,10 @@ export class Gallery {
   }
 
   #emptyText() {
-    return this.#likelyClass === ""
-      ? "Nothing is stored yet. Draw a digit and press Predict."
-      : "No stored prediction has that predicted class yet.";
+    if (this.#likelyClass !== "") return "No stored prediction has that predicted class yet.";
+    return this.#model === ""
+      ? "Nothing is stored yet. Draw a digit or upload an image and press Predict."
+      : `Nothing is stored for ${this.#model} yet. Try it above.`;
   }
 
   #say(text, isError = false) {

@@ -266,7 +266,7 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
         return session;
     }
 
-    private static async Task DrawSevenAsync(IPage page)
+    internal static async Task DrawSevenAsync(IPage page)
     {
         var box = await page.Locator("#pad").BoundingBoxAsync()
             ?? throw new InvalidOperationException("The drawing pad is not on screen.");
@@ -325,10 +325,10 @@ public sealed partial class PageTests(BrowserFixture browser, LiveServiceFixture
         return metadata.GetProperty("labels").EnumerateArray().Select(label => label.GetString()!).ToArray();
     }
 
-    private static bool IsPredictionPost(IResponse response) =>
+    internal static bool IsPredictionPost(IResponse response) =>
         response.Request.Method == "POST" && PredictionPostUrl().IsMatch(response.Url);
 
-    [GeneratedRegex(@"/prediction\?include=tensor$")]
+    [GeneratedRegex(@"/prediction\?(model=[^&]+&)?include=tensor$")]
     private static partial Regex PredictionPostUrl();
 
     [GeneratedRegex(@"\berror\b")]
