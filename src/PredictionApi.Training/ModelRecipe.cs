@@ -70,7 +70,7 @@ internal sealed record ModelRecipe
         Network = () => ConvNet.Fashion(),
         Options = new TrainOptions
         {
-            Epochs = 15,
+            Epochs = 20,
             LearningRate = 2e-3f,
             LabelSmoothing = 0.05f,
             NonDigitShare = 0,

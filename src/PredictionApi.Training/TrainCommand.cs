@@ -131,6 +131,13 @@ internal static class TrainCommand
             metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
             if (nonDigitsPath is not null) metrics["non_digit_top_probability"] = NonDigitSummary(ort, nonDigitsPath, temperature, unfamiliar);
         }
+        else
+        {
+            Console.WriteLine("product photos (validation images drawn dark on a light background, through the service's fashion preprocessing):");
+            var photos = Robustness.EvaluateProductPhotos(ort, validation, options.Seed);
+            Robustness.Print(photos);
+            metrics["product_photos_validation"] = Robustness.ToJson(photos);
+        }
         var training = new JsonObject
         {
             ["tool"] = "src/PredictionApi.Training",

@@ -26,9 +26,9 @@ public sealed class FashionTests
     [Fact]
     public void NarrowFashionNetworkLearnsSyntheticShapesAndExportsExactly()
     {
-        var (train, validation) = Shapes(600, seed: 1).Split(100, seed: 1);
-        var net = ConvNet.Fashion(conv1: 4, conv2: 8, hidden: 16).Initialize(3);
-        var options = ModelRecipe.Fashion.Options with { Seed = 3, Epochs = 3, BatchSize = 32 };
+        var (train, validation) = Shapes(1100, seed: 1).Split(100, seed: 1);
+        var net = ConvNet.Fashion(conv1: 8, conv2: 16, hidden: 32).Initialize(3);
+        var options = ModelRecipe.Fashion.Options with { Seed = 3, Epochs = 4, BatchSize = 32, LearningRate = 0.005f };
 
         var reports = new Trainer(net, options).Train(train, validation);
 
