@@ -26,7 +26,6 @@ internal static class RobustnessCommand
         var nonDigits = args.Optional("non-digits");
         // Records the product-photo table in the folder's model.json (metrics.product_photos_validation), as train does.
         var updateManifest = args.Optional("update-manifest") is "true";
-        PredictionApi.Imaging.FashionProfile.SharpenAmount = args.Float("sharpen-experiment", 0);
         args.RejectUnknown();
 
         using var ort = new OrtModel(File.ReadAllBytes(Path.Combine(modelDir, "model.onnx")), threads: 2);

