@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using PredictionApi.Training.Calibration;
 using PredictionApi.Training.Data;
 using PredictionApi.Training.Evaluation;
@@ -16,12 +17,15 @@ internal static class RobustnessCommand
     public static int Run(Arguments args)
     {
         var modelDir = args.Required("model");
+        var recipe = ModelRecipe.For(args.Optional("dataset") ?? "mnist");
         var all = Dataset.Load(args.Required("images"), args.Required("labels"));
         var seed = args.Int("seed", 1);
-        var validationCount = args.Int("validation", 1000);
+        var validationCount = args.Int("validation", recipe.ValidationCount);
         var testImages = args.Optional("test-images");
         var testLabels = args.Optional("test-labels");
         var nonDigits = args.Optional("non-digits");
+        // Records the product-photo table in the folder's model.json (metrics.product_photos_validation), as train does.
+        var updateManifest = args.Optional("update-manifest") is "true";
         args.RejectUnknown();
 
         using var ort = new OrtModel(File.ReadAllBytes(Path.Combine(modelDir, "model.onnx")), threads: 2);
@@ -29,17 +33,30 @@ internal static class RobustnessCommand
         var validationLogits = ort.Run(validation);
         Console.WriteLine($"validation ({validation.Count} images): accuracy {Evaluator.Accuracy(validationLogits, validation.Labels):P2}, " +
             $"ECE {CalibrationError.Expected(validationLogits, validation.Labels):P2}, temperature that would minimise its NLL {TemperatureScaling.Fit(validationLogits, validation.Labels)}");
+        if (!recipe.DigitRobustness)
+        {
+            Console.WriteLine("product photos of the validation images, through the service's fashion preprocessing:");
+            var photos = Robustness.EvaluateProductPhotos(ort, validation, seed);
+            Robustness.Print(photos);
+            if (updateManifest)
+            {
+                var path = Path.Combine(modelDir, "model.json");
+                var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+                manifest["metrics"]!["product_photos_validation"] = Robustness.ToJson(photos);
+                Manifest.Write(path, manifest);
+                Console.WriteLine($"wrote metrics.product_photos_validation to {path}");
+            }
+
+            if (testImages is not null && testLabels is not null) PrintTest(ort, testImages, testLabels);
+            return 0;
+        }
+
         Console.WriteLine("renderings of the validation digits:");
         var renderings = Robustness.Evaluate(ort, validation, seed);
         Robustness.Print(renderings);
         var unfamiliar = Robustness.UnfamiliarThreshold(renderings);
         Console.WriteLine($"1st percentile of the top probability over all renderings: {unfamiliar}");
-        if (testImages is not null && testLabels is not null)
-        {
-            var test = Dataset.Load(testImages, testLabels);
-            var logits = ort.Run(test);
-            Console.WriteLine($"test ({test.Count} images): accuracy {Evaluator.Accuracy(logits, test.Labels):P2}, ECE (15 bins) {CalibrationError.Expected(logits, test.Labels):P3}");
-        }
+        if (testImages is not null && testLabels is not null) PrintTest(ort, testImages, testLabels);
         if (nonDigits is not null)
         {
             var images = Robustness.LoadNonDigits(nonDigits);
@@ -47,5 +64,12 @@ internal static class RobustnessCommand
             Console.WriteLine($"non-digits ({images.Count} images) top probability: {TopProbabilities.Summarise(top)}; below {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1}");
         }
         return 0;
+    }
+
+    private static void PrintTest(OrtModel ort, string images, string labels)
+    {
+        var test = Dataset.Load(images, labels);
+        var logits = ort.Run(test);
+        Console.WriteLine($"test ({test.Count} images): accuracy {Evaluator.Accuracy(logits, test.Labels):P2}, ECE (15 bins) {CalibrationError.Expected(logits, test.Labels):P3}");
     }
 }

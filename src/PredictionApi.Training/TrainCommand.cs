@@ -23,42 +23,54 @@ internal static class TrainCommand
     public static int Run(Arguments args, string[] commandLine)
     {
         var wallClock = Stopwatch.StartNew();
-        var imagesPath = args.Required("images");
-        var labelsPath = args.Required("labels");
-        var testImagesPath = args.Optional("test-images");
-        var testLabelsPath = args.Optional("test-labels");
+        var recipe = ModelRecipe.For(args.Optional("dataset") ?? "mnist");
+        // --data-dir names a folder with the four files under their usual IDX names; --images etc. override it.
+        var dataDir = args.Optional("data-dir");
+        string? InData(string file) => dataDir is null ? null : Path.Combine(dataDir, file);
+        var imagesPath = args.Optional("images") ?? InData("train-images-idx3-ubyte.gz") ?? throw new ArgumentException("Missing required option --images (or --data-dir).");
+        var labelsPath = args.Optional("labels") ?? InData("train-labels-idx1-ubyte.gz") ?? throw new ArgumentException("Missing required option --labels (or --data-dir).");
+        var testImagesPath = args.Optional("test-images") ?? InData("t10k-images-idx3-ubyte.gz");
+        var testLabelsPath = args.Optional("test-labels") ?? InData("t10k-labels-idx1-ubyte.gz");
         var outDir = args.Required("out");
-        var options = new TrainOptions
+        var defaults = recipe.Options;
+        var options = defaults with
         {
-            Seed = args.Int("seed", 1),
-            Epochs = args.Int("epochs", 80),
-            BatchSize = args.Int("batch", 64),
-            LearningRate = args.Float("lr", 2e-3f),
-            Threads = args.Int("threads", 2),
+            Seed = args.Int("seed", defaults.Seed),
+            Epochs = args.Int("epochs", defaults.Epochs),
+            BatchSize = args.Int("batch", defaults.BatchSize),
+            LearningRate = args.Float("lr", defaults.LearningRate),
+            Threads = args.Int("threads", defaults.Threads),
         };
         options = options with
         {
             LabelSmoothing = args.Float("label-smoothing", options.LabelSmoothing),
             NonDigitShare = args.Float("non-digit-share", options.NonDigitShare),
-            Augment = options.Augment with { UploadShare = args.Float("upload-share", options.Augment.UploadShare) },
+            Augment = options.Augment with
+            {
+                UploadShare = args.Float("upload-share", options.Augment.UploadShare),
+                FlipShare = args.Float("flip-share", options.Augment.FlipShare),
+                MaxShift = args.Float("max-shift", options.Augment.MaxShift),
+            },
         };
-        var validationCount = args.Int("validation", 1000);
+        var validationCount = args.Int("validation", recipe.ValidationCount);
         var limit = args.Int("limit", int.MaxValue);
-        var version = args.Optional("model-version") ?? "2.0.0";
+        var version = args.Optional("model-version") ?? recipe.Version;
         var nonDigitsPath = args.Optional("non-digits");
         args.RejectUnknown();
         if (options.Epochs < 1 || options.BatchSize < options.Threads || options.Threads < 1 || !(options.LearningRate > 0))
             throw new ArgumentException("Need --epochs >= 1, --threads >= 1, --batch >= --threads and --lr > 0.");
         if ((testImagesPath is null) != (testLabelsPath is null))
             throw new ArgumentException("Give both --test-images and --test-labels, or neither.");
+        if (nonDigitsPath is not null && !recipe.DigitRobustness)
+            throw new ArgumentException($"--non-digits measures a digit model; --dataset {recipe.Name} is not one.");
 
         var all = Dataset.Load(imagesPath, labelsPath, limit);
         var (train, validation) = all.Split(validationCount, options.Seed);
         var test = testImagesPath is null ? null : Dataset.Load(testImagesPath, testLabelsPath!);
-        var net = ConvNet.Mnist().Initialize(options.Seed);
+        var net = recipe.Network().Initialize(options.Seed);
         Console.WriteLine(net.Describe());
         Console.WriteLine($"{net.ParameterCount:N0} parameters, {net.MultiplyAdds:N0} multiply-adds per image");
-        Console.WriteLine($"training on {train.Count} images, validating on {validation.Count}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} threads");
+        Console.WriteLine($"{recipe.Name}: training on {train.Count} images, validating on {validation.Count}, {options.Epochs} epochs, seed {options.Seed}, {options.Threads} threads");
 
         var clock = Stopwatch.StartNew();
         var reports = new Trainer(net, options).Train(train, validation, r => Console.WriteLine(
@@ -72,7 +84,7 @@ internal static class TrainCommand
         var nllAfter = TemperatureScaling.NegativeLogLikelihood(validationLogits, validation.Labels, temperature);
         Console.WriteLine($"temperature {temperature}: validation NLL {nllBefore:F4} -> {nllAfter:F4}");
 
-        var onnx = net.ToOnnx("mnist-convnet", version, "Handwritten digit classifier (MNIST), trained by PredictionApi.Training", temperature).ToBytes();
+        var onnx = net.ToOnnx($"{recipe.Name}-convnet", version, recipe.GraphDescription, temperature).ToBytes();
         Directory.CreateDirectory(outDir);
         File.WriteAllBytes(Path.Combine(outDir, "model.onnx"), onnx);
 
@@ -108,29 +120,24 @@ internal static class TrainCommand
             metrics["test_set"] = DataProvenance(testImagesPath!, testLabelsPath!, test.Count);
         }
 
-        Console.WriteLine("robustness (validation digits, rendered as uploads, through the service's preprocessing):");
-        var robustness = Robustness.Evaluate(ort, validation, options.Seed);
-        Robustness.Print(robustness);
-        metrics["robustness_validation"] = Robustness.ToJson(robustness);
-        var unfamiliar = Robustness.UnfamiliarThreshold(robustness);
-        metrics["unfamiliar_below_top_probability"] = unfamiliar;
-        metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
-        if (nonDigitsPath is not null)
+        if (recipe.DigitRobustness)
         {
-            var images = Robustness.LoadNonDigits(nonDigitsPath);
-            var ortNonDigits = ort.Run(images);
-            var top = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
-            var summary = TopProbabilities.Summarise(top);
-            // ONNX Runtime's logits are already divided by T: multiplying by it again gives the raw network's view.
-            var uncalibrated = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1 / temperature));
-            Console.WriteLine($"non-digits ({images.Count}) top probability: {summary}; before calibration {uncalibrated}");
-            Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1} of non-digits flagged");
-            var json = Robustness.ToJson(summary);
-            json["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(top, unfamiliar);
-            json["images"] = $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(nonDigitsPath)))}/{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
-            metrics["non_digit_top_probability"] = json;
+            Console.WriteLine("robustness (validation digits, rendered as uploads, through the service's preprocessing):");
+            var robustness = Robustness.Evaluate(ort, validation, options.Seed);
+            Robustness.Print(robustness);
+            metrics["robustness_validation"] = Robustness.ToJson(robustness);
+            var unfamiliar = Robustness.UnfamiliarThreshold(robustness);
+            metrics["unfamiliar_below_top_probability"] = unfamiliar;
+            metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
+            if (nonDigitsPath is not null) metrics["non_digit_top_probability"] = NonDigitSummary(ort, nonDigitsPath, temperature, unfamiliar);
         }
-
+        else
+        {
+            Console.WriteLine("product photos (validation images drawn dark on a light background, through the service's fashion preprocessing):");
+            var photos = Robustness.EvaluateProductPhotos(ort, validation, options.Seed);
+            Robustness.Print(photos);
+            metrics["product_photos_validation"] = Robustness.ToJson(photos);
+        }
         var training = new JsonObject
         {
             ["tool"] = "src/PredictionApi.Training",
@@ -148,7 +155,7 @@ internal static class TrainCommand
                 ["elastic_rms_pixels"] = options.Augment.ElasticAlpha,
                 ["elastic_sigma"] = options.Augment.ElasticSigma,
                 ["upload_share"] = options.Augment.UploadShare,
-                ["uploads"] = "Data/RandomUploads.cs: stroke width, gaps, aspect, resolution (digit 6 to 50 px tall, some reduced and enlarged again), blur, paper and ink levels, uneven light, grain, noise, two-level scans, placement; then the service's mnist preprocessing",
+                [recipe.DigitRobustness ? "uploads" : "summary"] = recipe.AugmentationSummary,
             },
             ["non_digit_share"] = options.NonDigitShare,
             ["calibration"] = $"temperature {temperature}, fitted on the validation split's NLL, applied in the graph (Div node before the logits output)",
@@ -159,8 +166,9 @@ internal static class TrainCommand
             ["threads"] = options.Threads,
             ["architecture"] = net.Describe().Replace(Environment.NewLine, "; "),
         };
-        var manifest = Manifest.Create("mnist", version, "Handwritten digit classifier: a small ConvNet trained on MNIST digits and simulated uploads, with calibrated probabilities.",
-            onnx, all.Shape.Height, all.Shape.Width, Enumerable.Range(0, 10).Select(i => i.ToString(CultureInfo.InvariantCulture)), metrics, training);
+        if (options.Augment.FlipShare > 0) training["augmentation"]!["flip_share"] = options.Augment.FlipShare;
+        if (options.Augment.WholePixelShifts) training["augmentation"]!["whole_pixel_shifts"] = true;
+        var manifest = Manifest.Create(recipe.Name, version, recipe.Description, onnx, all.Shape.Height, all.Shape.Width, recipe.Profile, recipe.Labels, metrics, training);
         Manifest.Write(Path.Combine(outDir, "model.json"), manifest);
         Console.WriteLine($"wrote {Path.Combine(outDir, "model.onnx")} ({onnx.Length:N0} bytes) and model.json; training took {trainingSeconds:F0} s");
 
@@ -170,6 +178,22 @@ internal static class TrainCommand
             return 1;
         }
         return 0;
+    }
+
+    private static JsonObject NonDigitSummary(OrtModel ort, string nonDigitsPath, float temperature, float unfamiliar)
+    {
+        var images = Robustness.LoadNonDigits(nonDigitsPath);
+        var ortNonDigits = ort.Run(images);
+        var top = TopProbabilities.Of(ortNonDigits, ort.Classes, 1);
+        var summary = TopProbabilities.Summarise(top);
+        // ONNX Runtime's logits are already divided by T: multiplying by it again gives the raw network's view.
+        var uncalibrated = TopProbabilities.Summarise(TopProbabilities.Of(ortNonDigits, ort.Classes, 1 / temperature));
+        Console.WriteLine($"non-digits ({images.Count}) top probability: {summary}; before calibration {uncalibrated}");
+        Console.WriteLine($"unfamiliar below top probability {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1} of non-digits flagged");
+        var json = Robustness.ToJson(summary);
+        json["share_below_unfamiliar_threshold"] = Robustness.ShareBelow(top, unfamiliar);
+        json["images"] = $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(nonDigitsPath)))}/{Path.GetFileName(nonDigitsPath)} ({images.Count}, md5 {Manifest.Md5(nonDigitsPath)}), evaluation only";
+        return json;
     }
 
     private static JsonObject DataProvenance(string images, string labels, int count) => new()

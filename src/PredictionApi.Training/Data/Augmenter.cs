@@ -14,6 +14,12 @@ internal sealed record AugmentOptions(
     float UploadShare = 0.5f)
 {
     public static AugmentOptions None { get; } = new(0, 0, 0, 0, 0, 4, 0);
+
+    /// <summary>Share of the images mirrored left to right (clothing has no handedness; digits do, so 0 for them).</summary>
+    public float FlipShare { get; init; }
+
+    /// <summary>Round the shifts to whole pixels, so an image without rotation, scale or shear is moved, never blurred.</summary>
+    public bool WholePixelShifts { get; init; }
 }
 
 /// <summary>
@@ -49,6 +55,9 @@ internal sealed class Augmenter
         var shear = rng.NextSigned() * options.MaxShear;
         var shiftX = rng.NextSigned() * options.MaxShift;
         var shiftY = rng.NextSigned() * options.MaxShift;
+        if (options.WholePixelShifts) (shiftX, shiftY) = (MathF.Round(shiftX), MathF.Round(shiftY));
+        // Drawn only when flips are on, so the digits' random streams stay what they were.
+        var flip = options.FlipShare > 0 && rng.NextFloat() < options.FlipShare;
         var elastic = options.ElasticAlpha > 0;
         if (elastic)
         {
@@ -62,7 +71,7 @@ internal sealed class Augmenter
         for (var y = 0; y < height; y++)
         for (var x = 0; x < width; x++)
         {
-            float u = x - cx - shiftX, v = y - cy - shiftY;
+            float u = (flip ? width - 1 - x : x) - cx - shiftX, v = y - cy - shiftY;
             u += shear * v;
             var sx = cos * u + sin * v + cx;
             var sy = -sin * u + cos * v + cy;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PredictionApi.Imaging;
 using PredictionApi.Mnist;
 using PredictionApi.Training.Calibration;
 using PredictionApi.Training.Data;
@@ -18,7 +19,7 @@ internal sealed record RenderingResult(Rendering Rendering, float Accuracy, doub
 internal static class Robustness
 {
     /// <summary>What the model receives for each digit of <paramref name="digits"/> presented as <paramref name="rendering"/>.</summary>
-    public static Dataset Render(Dataset digits, Rendering rendering, int seed, int stream)
+    public static Dataset Render(Dataset digits, Rendering rendering, int seed, int stream, PreprocessProfile profile = PreprocessProfile.Mnist)
     {
         if (rendering.Style is not { } style) return digits;
         var pixels = new float[digits.Pixels.Length];
@@ -27,19 +28,26 @@ internal static class Robustness
         {
             var rng = Rng.For(seed, stream, i);
             var upload = UploadRenderer.Render(digits.Image(i), style, ref rng);
-            ServicePreprocessing.ToModelInput(upload, pixels.AsSpan(i * size, size));
+            ServicePreprocessing.ToModelInput(upload, pixels.AsSpan(i * size, size), profile);
         });
         return new Dataset(digits.Count, digits.Shape, pixels, digits.Labels);
     }
 
-    public static IReadOnlyList<RenderingResult> Evaluate(OrtModel model, Dataset validation, int seed)
+    public static IReadOnlyList<RenderingResult> Evaluate(OrtModel model, Dataset validation, int seed) =>
+        Evaluate(model, validation, seed, Rendering.All, PreprocessProfile.Mnist);
+
+    /// <summary>Fashion-MNIST validation images as product photos, through the service's fashion profile.</summary>
+    public static IReadOnlyList<RenderingResult> EvaluateProductPhotos(OrtModel model, Dataset validation, int seed) =>
+        Evaluate(model, validation, seed, Rendering.ProductPhotos, PreprocessProfile.Fashion);
+
+    private static IReadOnlyList<RenderingResult> Evaluate(OrtModel model, Dataset validation, int seed, IReadOnlyList<Rendering> renderings, PreprocessProfile profile)
     {
         var results = new List<RenderingResult>();
-        for (var r = 0; r < Rendering.All.Count; r++)
+        for (var r = 0; r < renderings.Count; r++)
         {
-            var rendered = Render(validation, Rendering.All[r], seed, stream: 5000 + r);
+            var rendered = Render(validation, renderings[r], seed, stream: 5000 + r, profile);
             var logits = model.Run(rendered);
-            results.Add(new RenderingResult(Rendering.All[r], Evaluator.Accuracy(logits, rendered.Labels), CalibrationError.Expected(logits, rendered.Labels),
+            results.Add(new RenderingResult(renderings[r], Evaluator.Accuracy(logits, rendered.Labels), CalibrationError.Expected(logits, rendered.Labels),
                 Calibration.TopProbabilities.Of(logits, model.Classes, 1)));
         }
         return results;

@@ -9,7 +9,7 @@ namespace PredictionApi.Training.Export;
 internal static class Manifest
 {
     public static JsonObject Create(string name, string version, string description, byte[] onnx,
-        int height, int width, IEnumerable<string> labels, JsonObject metrics, JsonObject training) => new()
+        int height, int width, string profile, IEnumerable<string> labels, JsonObject metrics, JsonObject training) => new()
     {
         ["name"] = name,
         ["version"] = version,
@@ -25,8 +25,8 @@ internal static class Manifest
             ["channels"] = 1,
             ["scaling"] = "unit",
             ["resize"] = "stretch",
-            // MNIST digits are light on dark, size-normalised and centred by mass: the service reproduces that.
-            ["profile"] = "mnist",
+            // How the training images were made (mnist: digits centred by mass; fashion: products filling the frame); the service reproduces it.
+            ["profile"] = profile,
             ["background"] = "#ffffff",
         },
         ["output"] = new JsonObject { ["name"] = "logits", ["kind"] = "logits" },

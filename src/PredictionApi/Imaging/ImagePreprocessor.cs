@@ -138,7 +138,7 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
     private static SKSizeI DecodeSize(SKCodec codec, InputSpec spec)
     {
         var full = codec.Info.Size;
-        var wanted = spec.Profile == PreprocessProfile.Mnist
+        var wanted = spec.Profile != PreprocessProfile.None
             ? 8f * MnistProfile.Size / Math.Min(full.Width, full.Height)
             : Math.Max(4f * spec.Width / full.Width, 4f * spec.Height / full.Height);
         if (wanted >= 0.5f)
@@ -164,8 +164,8 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         }
 
         var byArea = (int)Math.Ceiling(Math.Sqrt((double)area / MaxWorkingPixels));
-        // The mnist profile fits the ink's longer side into 20 pixels, so the longer side sets the margin.
-        var byMargin = spec.Profile == PreprocessProfile.Mnist
+        // The mnist and fashion profiles fit the object's longer side into 20 or 28 pixels, so the longer side sets the margin.
+        var byMargin = spec.Profile != PreprocessProfile.None
             ? Math.Max(width, height) / (8 * MnistProfile.Size)
             : Math.Min(width / (4 * spec.Width), height / (4 * spec.Height));
         return Math.Max(1, Math.Min(byArea, byMargin));
@@ -271,6 +271,10 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
                 if (spec.Profile == PreprocessProfile.Mnist)
                 {
                     MnistProfile.Apply(src, width, height, dst);
+                }
+                else if (spec.Profile == PreprocessProfile.Fashion)
+                {
+                    FashionProfile.Apply(src, width, height, dst);
                 }
                 else
                 {

@@ -4,4 +4,5 @@ public enum PreprocessProfile
 {
     None,
     Mnist,
+    Fashion,
 }

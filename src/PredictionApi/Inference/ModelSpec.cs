@@ -119,10 +119,10 @@ public sealed record ModelSpec
             }
         }
 
-        var profile = ParseEnum(m.Profile, PreprocessProfile.None, "input.profile", "none or mnist", Error);
-        if (profile == PreprocessProfile.Mnist && (channels != 1 || height != MnistProfile.Size || width != MnistProfile.Size))
+        var profile = ParseEnum(m.Profile, PreprocessProfile.None, "input.profile", "none, mnist or fashion", Error);
+        if (profile != PreprocessProfile.None && (channels != 1 || height != MnistProfile.Size || width != MnistProfile.Size))
         {
-            throw Error($"input.profile 'mnist' produces 1x28x28 images but the model takes {channels}x{height}x{width}");
+            throw Error($"input.profile '{profile.ToString().ToLowerInvariant()}' produces 1x28x28 images but the model takes {channels}x{height}x{width}");
         }
 
         var background = Rgb.White;

@@ -66,6 +66,8 @@ public sealed class ModelSpecTests
     [InlineData("""{ "input": { "scaling": "standard", "mean": [0,0,0], "std": [1,0,1] } }""", "-1,3,8,8", "std")]
     [InlineData("""{ "input": { "scaling": "percent" } }""", "-1,1,8,8", "unit, raw or standard")]
     [InlineData("""{ "input": { "profile": "mnist" } }""", "-1,3,28,28", "mnist")]
+    [InlineData("""{ "input": { "profile": "fashion" } }""", "-1,1,32,32", "'fashion' produces 1x28x28")]
+    [InlineData("""{ "input": { "profile": "cifar" } }""", "-1,1,28,28", "none, mnist or fashion")]
     [InlineData("""{ "input": { "background": "white" } }""", "-1,1,8,8", "#rrggbb")]
     [InlineData("""{ "input": { "name": "image" } }""", "-1,1,8,8", "pixels")]
     [InlineData("""{ "labels": ["a", "b"] }""", "-1,1,8,8", "labels has 2")]
