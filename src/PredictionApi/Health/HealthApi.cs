@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace PredictionApi.Health;
 /// </summary>
 public static class HealthApi
 {
-    private const string ReadyTag = "ready";
+    public const string ReadyTag = "ready";
 
     // Health checks answer any method unless told otherwise; probes only read.
     private static readonly HttpMethodMetadata ReadOnly = new([HttpMethods.Get, HttpMethods.Head]);
@@ -38,9 +39,9 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 while the process is up.");
+            .WithMetadata(ReadOnly).AllowAnonymous().WithTags("Health").WithSummary("200 while the process is up.");
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
+            .WithMetadata(ReadOnly).AllowAnonymous().WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
         return routes;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using PredictionApi.Auth;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Inference;
@@ -9,9 +10,10 @@ public static class ModelsApi
     public static RouteGroupBuilder MapModels(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/models").WithTags("Models");
-        group.MapGet("/", ListModels).WithSummary("The model this service serves.");
+        group.MapGet("/", ListModels).WithSummary("The model this service serves.").RequireScope(ApiScope.Read);
         group.MapGet("/{name}", GetModel)
             .WithSummary("Manifest-derived metadata of a model: input name, layout, shape, labels, sha256, version.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

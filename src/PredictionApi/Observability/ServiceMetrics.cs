@@ -38,6 +38,8 @@ public sealed class ServiceMetrics
             "Input + prediction pairs committed together by one statement.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         Refusals = _meter.CreateCounter<long>("predictionapi.refusals", "{request}",
             "Requests answered with a problem, by status and title.");
+        RateLimited = _meter.CreateCounter<long>("predictionapi.rate_limited", "{request}",
+            "Requests refused with 429 because their API key used its requests per minute, by key name.");
     }
 
     public Counter<long> Stored { get; }
@@ -51,6 +53,9 @@ public sealed class ServiceMetrics
     public Histogram<int> GroupSize { get; }
 
     public Counter<long> Refusals { get; }
+
+    /// <summary>By key name: operators choose a handful of names, so the label stays bounded.</summary>
+    public Counter<long> RateLimited { get; }
 
     /// <summary>The model served, as a gauge of 1 labelled with its name, version and sha256.</summary>
     public void ObserveModel(Func<(string Name, string Version, string Sha256)> model) =>
