@@ -1,10 +1,11 @@
 // Wires the page together: the drawing pad or an uploaded file goes to POST /prediction,
 // the answer fills the result panel, and the gallery reloads to show what was stored.
 
-import { ApiError, getModel, listModels, predict } from "./api.js";
+import { ApiError, currentKey, forgetKey, getModel, listModels, onKeyNeeded, predict } from "./api.js";
 import { drawTensor, labelOf, percent, renderBars } from "./charts.js";
 import { DetailDialog } from "./detail.js";
 import { Gallery } from "./gallery.js";
+import { KeyPrompt } from "./key.js";
 import { DrawingPad } from "./pad.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -29,6 +30,20 @@ const ui = {
   filter: $("#filter"),
   modelBadge: $("#model-badge"),
 };
+
+// Once keys are on, the service answers 401 until the page sends one: ask for it in a form, then go on.
+const keyPrompt = new KeyPrompt($("#key-dialog"));
+const forgetButton = $("#forget-key");
+onKeyNeeded(async (reason) => {
+  const key = await keyPrompt.ask(reason);
+  if (key) forgetButton.hidden = false;
+  return key;
+});
+forgetButton.hidden = !currentKey();
+forgetButton.addEventListener("click", () => {
+  forgetKey();
+  location.reload();
+});
 
 // Class names come from the model's manifest (GET /models/{name}); until they arrive, or if
 // the service cannot say, classes are shown by index.
