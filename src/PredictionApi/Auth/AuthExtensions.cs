@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
 using PredictionApi.Health;
 
 namespace PredictionApi.Auth;
@@ -20,6 +21,8 @@ public static class AuthExtensions
         // After the database start-up (registered earlier), so the table exists when it looks.
         builder.Services.AddHostedService<AuthStartup>();
         builder.Services.AddHealthChecks().AddCheck<AuthHealthCheck>("auth", tags: [HealthApi.ReadyTag]);
+        // The document Program.cs adds ("v1") declares the key and, per operation, the scope.
+        builder.Services.Configure<OpenApiOptions>("v1", AuthOpenApi.Describe);
         return builder;
     }
 

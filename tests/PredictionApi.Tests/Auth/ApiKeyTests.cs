@@ -136,6 +136,27 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDeclaresTheKeyAndTheScopeOfEachOperation()
+    {
+        using var client = service.Client();
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        var paths = document.GetProperty("paths");
+        string[] ScopesOf(string path, string method) => paths.GetProperty(path).GetProperty(method).GetProperty("security")[0]
+            .GetProperty("ApiKey").EnumerateArray().Select(s => s.GetString()!).ToArray();
+        Assert.Equal(["predict"], ScopesOf("/prediction", "post"));
+        Assert.Equal(["read"], ScopesOf("/predictions", "get"));
+        Assert.Equal(["feedback"], ScopesOf("/prediction/{id}", "patch"));
+        Assert.Equal(["admin"], ScopesOf("/prediction/{id}", "delete"));
+        Assert.True(paths.GetProperty("/prediction").GetProperty("post").GetProperty("responses").TryGetProperty("401", out _));
+        Assert.True(paths.GetProperty("/prediction").GetProperty("post").GetProperty("responses").TryGetProperty("403", out _));
+        Assert.True(paths.GetProperty("/prediction").GetProperty("post").GetProperty("responses").TryGetProperty("429", out _));
+    }
+
+    [Fact]
     public async Task AnEndpointThatDeclaresNoScopeNeedsAdmin()
     {
         // The real middleware on a request to an endpoint mapped without RequireScope, as a future one might be.
