@@ -37,6 +37,13 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, KeyVerifier verifie
         }
 
         var key = await verifier.FindAsync(presented, context.RequestAborted);
+        if (key is not null)
+        {
+            // Named from here on, refused or not: in the request's log line (who still uses a revoked key?),
+            // and as created_by of what it stores.
+            context.Features.Set(new CallerKey(key.Name));
+        }
+
         var now = DateTime.UtcNow;
         var invalid = key switch
         {
@@ -52,10 +59,8 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, KeyVerifier verifie
             return;
         }
 
-        // Named from here on: in the request's log line, and as created_by of what it stores.
-        context.Features.Set(new CallerKey(key!.Name));
         var required = endpoint.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Admin;
-        if (!key.Allows(required))
+        if (!key!.Allows(required))
         {
             context.Response.Headers.WWWAuthenticate = $"{Challenge}, error=\"insufficient_scope\", scope=\"{required.Name()}\"";
             await RefuseAsync(context, StatusCodes.Status403Forbidden, "Scope required",

@@ -8,9 +8,10 @@ internal sealed class AuthStartup(ApiKeyStore store, IOptions<AuthOptions> optio
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var exempt = options.Value.MetricsPublic ? "health, metrics, the web page and the API reference" : "health, the web page and the API reference";
         if (options.Value.Required)
         {
-            logger.LogInformation("API keys: on (Auth:Required=true); every request needs a key except health, the web page and the API reference");
+            logger.LogInformation("API keys: on (Auth:Required=true); every request needs a key except {Exempt}", exempt);
             return;
         }
 
@@ -18,7 +19,7 @@ internal sealed class AuthStartup(ApiKeyStore store, IOptions<AuthOptions> optio
         {
             if (await store.AnyAsync(cancellationToken))
             {
-                logger.LogInformation("API keys: on (keys exist); every request needs a key except health, the web page and the API reference");
+                logger.LogInformation("API keys: on (keys exist); every request needs a key except {Exempt}", exempt);
             }
             else
             {
