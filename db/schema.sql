@@ -90,6 +90,11 @@ CREATE INDEX IF NOT EXISTS predictions_model_label_newest
 -- is confident) matches too few rows to find by walking a newest-first index; this finds them directly.
 CREATE INDEX IF NOT EXISTS predictions_confidence ON predictions (confidence);
 
+-- Shadow models: a prediction made by a model shadowing the one that answered the request, stored as another
+-- prediction of the same input after the answer was sent. The statistics count
+-- answered predictions only (a shadow is judged by GET /models/compare), so they are declared before the counts.
+ALTER TABLE predictions ADD COLUMN IF NOT EXISTS shadow boolean NOT NULL DEFAULT false;
+
 -- Statistics (GET /predictions/stats) from maintained counts instead of a scan of every prediction:
 -- per model, hour or day (UTC), predicted class, confidence bin and true label, the number of
 -- predictions and the sum of their confidences. Statement-level triggers on predictions keep it exact
@@ -118,6 +123,7 @@ BEGIN
         SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
                least(floor(confidence * 10::real), 9)::int, true_label, count(*), sum(confidence::float8)
         FROM predictions CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        WHERE NOT shadow
         GROUP BY 1, 2, 3, 4, 5, 6;
     END IF;
 END
@@ -133,6 +139,7 @@ BEGIN
         SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
                least(floor(confidence * 10::real), 9)::int, true_label, count(*), sum(confidence::float8)
         FROM new_rows CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        WHERE NOT shadow
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 1, 2, 3, 4, 5, 6
         ON CONFLICT ON CONSTRAINT prediction_counts_key DO UPDATE
@@ -142,6 +149,7 @@ BEGIN
         SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
                least(floor(confidence * 10::real), 9)::int, true_label, -count(*), -sum(confidence::float8)
         FROM old_rows CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        WHERE NOT shadow
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 1, 2, 3, 4, 5, 6
         ON CONFLICT ON CONSTRAINT prediction_counts_key DO UPDATE
@@ -152,9 +160,9 @@ BEGIN
         INSERT INTO prediction_counts AS c
         SELECT model_name, span, date_trunc(span, created_at, 'UTC'), likely_class,
                least(floor(confidence * 10::real), 9)::int, true_label, sum(sign), sum(sign * confidence::float8)
-        FROM (SELECT model_name, created_at, likely_class, confidence, true_label, 1 AS sign FROM new_rows
+        FROM (SELECT model_name, created_at, likely_class, confidence, true_label, 1 AS sign FROM new_rows WHERE NOT shadow
               UNION ALL
-              SELECT model_name, created_at, likely_class, confidence, true_label, -1 AS sign FROM old_rows) AS d
+              SELECT model_name, created_at, likely_class, confidence, true_label, -1 AS sign FROM old_rows WHERE NOT shadow) AS d
              CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(sign) <> 0 OR sum(sign * confidence::float8) <> 0
@@ -182,6 +190,271 @@ END
 $$;
 CREATE OR REPLACE TRIGGER prediction_counts_truncate AFTER TRUNCATE ON predictions
     FOR EACH STATEMENT EXECUTE FUNCTION prediction_counts_truncate();
+
+
+-- ==================================================================================================
+-- Ground truth belongs to the input (issue 12).
+-- inputs.true_label and inputs.labeled_at are the source of truth: a label recorded through any prediction
+-- counts for every model's prediction of that input. Each prediction keeps a copy of both, kept equal in the
+-- same transaction by the triggers below, so the label indexes (predictions_label_newest, ...), the
+-- prediction_counts triggers and the statistics keep working on predictions alone.
+-- The note stays with the prediction: it is a reviewer's remark on that model's answer, and notes of two
+-- predictions never conflict, so they need no merging.
+-- Migration (once, when inputs gains the columns): an input takes the label of its most recently labelled
+-- prediction (labeled_at, then the highest prediction id; a label without labeled_at is oldest), and then
+-- every prediction of the input is given that label, which the prediction_counts triggers count.
+-- ==================================================================================================
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'inputs'::regclass AND attname = 'true_label' AND NOT attisdropped) THEN
+        -- Writers of an older version (which label predictions only) wait until this commits.
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        ALTER TABLE inputs ADD COLUMN true_label text NULL, ADD COLUMN labeled_at timestamptz NULL;
+        UPDATE inputs i SET true_label = l.true_label, labeled_at = l.labeled_at
+        FROM (SELECT DISTINCT ON (input_id) input_id, true_label, labeled_at FROM predictions
+              WHERE true_label IS NOT NULL
+              ORDER BY input_id, labeled_at DESC NULLS LAST, id DESC) AS l
+        WHERE i.id = l.input_id;
+        UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
+        FROM inputs i
+        WHERE i.id = p.input_id AND i.true_label IS NOT NULL
+          AND (p.true_label, p.labeled_at) IS DISTINCT FROM (i.true_label, i.labeled_at);
+    END IF;
+END
+$$;
+
+-- An input's label changed: its predictions take it.
+CREATE OR REPLACE FUNCTION inputs_label_propagate() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    -- By index (= ANY of the ids): a join with the transition table could scan every prediction.
+    SELECT array_agg(id) INTO ids FROM new_rows;
+    -- Checked first: an UPDATE that changes nothing would still run every statement trigger of predictions.
+    IF EXISTS (SELECT 1 FROM predictions p JOIN new_rows n ON n.id = p.input_id
+               WHERE p.input_id = ANY(ids) AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at)) THEN
+        UPDATE predictions p SET true_label = n.true_label, labeled_at = n.labeled_at
+        FROM new_rows n
+        WHERE p.input_id = ANY(ids) AND p.input_id = n.id AND (p.true_label, p.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A prediction's label written directly (an UPDATE of predictions; an insert with a label, below) labels its input, and through it the input's other predictions: whoever writes, the copies stay
+-- equal. When one statement gives one input's predictions different labels, the latest labeled_at wins, then
+-- the highest prediction id. The propagation above writes exactly the input's values, so it ends here.
+CREATE OR REPLACE FUNCTION predictions_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
+               WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
+        -- In id order, so two statements relabelling overlapping inputs wait for each other instead of deadlocking.
+        SELECT array_agg(DISTINCT input_id ORDER BY input_id) INTO ids FROM new_rows;
+        PERFORM 1 FROM inputs WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
+        UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
+        FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
+              FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)
+              ORDER BY n.input_id, n.labeled_at DESC NULLS LAST, n.id DESC) AS d
+        WHERE i.id = ANY(ids) AND i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER inputs_label_propagate AFTER UPDATE ON inputs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION inputs_label_propagate();
+CREATE OR REPLACE TRIGGER predictions_label_to_input AFTER UPDATE ON predictions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION predictions_label_to_input();
+-- Row level with a WHEN, so the uploads' inserts (never labelled) do not even call the function.
+CREATE OR REPLACE FUNCTION predictions_inserted_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE inputs SET true_label = NEW.true_label, labeled_at = NEW.labeled_at
+    WHERE id = NEW.input_id AND (true_label, labeled_at) IS DISTINCT FROM (NEW.true_label, NEW.labeled_at);
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER predictions_inserted_label_to_input AFTER INSERT ON predictions
+    FOR EACH ROW WHEN (NEW.true_label IS NOT NULL) EXECUTE FUNCTION predictions_inserted_label_to_input();
+
+-- ==================================================================================================
+-- Model comparison (GET /models/compare, issue 12).
+-- prediction_pairs holds, for every input classified by two or more model versions, one row per pair of
+-- versions: the current prediction of each (the newest, by id, when a version classified the input more
+-- than once: a re-run replaces the earlier answer), their classes, the input's time and true label. The
+-- pair is stored once, in the order of (model_name, model_version) compared byte-wise (COLLATE "C"): the
+-- reader swaps the sides when the baseline sorts after the candidate. Statement-level triggers on
+-- predictions recompute the pairs of the inputs a statement touched, for inserts, deletes and label or
+-- class changes, in the same transaction; an upload of a new input has no other prediction, so its insert
+-- costs one index probe. prediction_pair_counts counts the pairs per version pair, hour or day (UTC) of
+-- the input's time, both classes and true label, kept exact by the same trigger in the same statement
+-- that changes the pairs; groups that fall to 0 are skipped, and retention drops them. Partial hours at the ends of a range are
+-- read from prediction_pairs; the disagreements are paged from its partial index, newest input first.
+-- ==================================================================================================
+DO $$
+BEGIN
+    IF to_regclass('prediction_pairs') IS NULL THEN
+        CREATE TABLE prediction_pairs (
+            input_id          bigint      NOT NULL,
+            input_created_at  timestamptz NOT NULL,
+            true_label        text        NULL,
+            a_name            text        NOT NULL,
+            a_version         text        NOT NULL,
+            a_id              bigint      NOT NULL,
+            a_class           integer     NOT NULL,
+            b_name            text        NOT NULL,
+            b_version         text        NOT NULL,
+            b_id              bigint      NOT NULL,
+            b_class           integer     NOT NULL,
+            PRIMARY KEY (input_id, a_id, b_id)
+        );
+        CREATE INDEX prediction_pairs_newest ON prediction_pairs (a_name, b_name, input_created_at DESC, input_id DESC);
+        CREATE INDEX prediction_pairs_disagree_newest
+            ON prediction_pairs (a_name, b_name, input_created_at DESC, input_id DESC, a_id DESC, b_id DESC) WHERE a_class <> b_class;
+        -- Pairs of the predictions stored before this table: made once, here, under the lock (as prediction_counts).
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        INSERT INTO prediction_pairs
+        WITH current AS (
+            SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class, true_label
+            FROM predictions
+            ORDER BY input_id, model_name, model_version, id DESC
+        )
+        SELECT a.input_id, i.created_at, a.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+               b.model_name, b.model_version, b.id, b.likely_class
+        FROM current a
+        JOIN current b ON b.input_id = a.input_id
+         AND (a.model_name COLLATE "C", a.model_version COLLATE "C") < (b.model_name COLLATE "C", b.model_version COLLATE "C")
+        JOIN inputs i ON i.id = a.input_id;
+    END IF;
+
+    IF to_regclass('prediction_pair_counts') IS NULL THEN
+        CREATE TABLE prediction_pair_counts (
+            a_name        text        NOT NULL,
+            b_name        text        NOT NULL,
+            span          text        NOT NULL CHECK (span IN ('hour', 'day')),
+            bucket_start  timestamptz NOT NULL,
+            a_version     text        NOT NULL,
+            b_version     text        NOT NULL,
+            a_class       integer     NOT NULL,
+            b_class       integer     NOT NULL,
+            true_label    text        NULL,
+            count         bigint      NOT NULL,
+            CONSTRAINT prediction_pair_counts_key
+                UNIQUE NULLS NOT DISTINCT (a_name, b_name, span, bucket_start, a_version, b_version, a_class, b_class, true_label)
+        );
+        LOCK TABLE predictions IN SHARE ROW EXCLUSIVE MODE;
+        INSERT INTO prediction_pair_counts
+        SELECT a_name, b_name, span, date_trunc(span, input_created_at, 'UTC'), a_version, b_version, a_class, b_class, true_label, count(*)
+        FROM prediction_pairs CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+    END IF;
+END
+$$;
+
+-- Recomputes the pairs of the inputs whose predictions a statement inserted, deleted or changed (model,
+-- class, label, input). Only inputs that have, or had, two predictions are touched, so a new input's
+-- single prediction finds nothing to do. Writers that add a prediction to an existing input lock the input
+-- first (PredictionWriter.RecordForInputAsync), so two such writes see each other's rows here.
+CREATE OR REPLACE FUNCTION prediction_pairs_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    touched bigint[];
+    affected bigint[];
+    removed prediction_pairs[];
+BEGIN
+    -- Every lookup below is by input id through an index (= ANY of an array): the transition tables carry no
+    -- statistics, and a join with them could make PostgreSQL scan a million predictions for one label.
+    IF TG_OP = 'INSERT' THEN
+        -- An upload's insert (a new input with its one prediction) stops here, after one index probe per row: this
+        -- runs for every group commit, so it is kept to one cheap statement.
+        IF NOT EXISTS (SELECT 1 FROM new_rows n JOIN predictions p ON p.input_id = n.input_id AND p.id <> n.id) THEN
+            RETURN NULL;
+        END IF;
+        SELECT array_agg(DISTINCT input_id) INTO touched FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT input_id) INTO touched FROM old_rows;
+    ELSE
+        SELECT array_agg(DISTINCT x) INTO touched
+        FROM (SELECT unnest(ARRAY[n.input_id, o.input_id]) AS x FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE (n.input_id, n.model_name, n.model_version, n.likely_class, n.true_label)
+                    IS DISTINCT FROM (o.input_id, o.model_name, o.model_version, o.likely_class, o.true_label)) AS c;
+    END IF;
+
+    -- Inputs with two predictions now, or with pairs before (an input that lost its second prediction).
+    SELECT array_agg(DISTINCT input_id) INTO affected
+    FROM (SELECT input_id FROM predictions WHERE input_id = ANY(touched) GROUP BY input_id HAVING count(*) > 1
+          UNION ALL
+          SELECT input_id FROM prediction_pairs WHERE TG_OP <> 'INSERT' AND input_id = ANY(touched)) AS a;
+
+    IF affected IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        -- A prediction added to an input that already has a label takes it (writers that lock the input, as
+        -- RecordForInputAsync does, insert it with the label already; this covers raw SQL). Only inputs that have
+        -- other predictions get here, which is where a label can come from.
+        UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
+        FROM new_rows n JOIN inputs i ON i.id = n.input_id
+        WHERE p.input_id = ANY(affected) AND i.id = ANY(affected) AND p.id = n.id AND n.true_label IS NULL AND i.true_label IS NOT NULL;
+    END IF;
+
+    -- The old pairs out and the new ones in, and their difference counted in one statement that upserts the groups
+    -- in key order: two transactions relabelling inputs of the same hour lock the same groups in the same order
+    -- and wait for each other instead of deadlocking. Groups whose pairs came back unchanged cancel out untouched.
+    -- The pairs take the label from the predictions' copies, not from the input: when a statement labels predictions
+    -- directly, this trigger runs before the one that labels the input (triggers run in name order).
+    WITH gone AS (DELETE FROM prediction_pairs WHERE input_id = ANY(affected) RETURNING *)
+    SELECT array_agg(gone) INTO removed FROM gone;
+    WITH current AS (
+        SELECT DISTINCT ON (input_id, model_name, model_version) input_id, model_name, model_version, id, likely_class, true_label
+        FROM predictions
+        WHERE input_id = ANY(affected)
+        ORDER BY input_id, model_name, model_version, id DESC
+    ),
+    added AS (
+        INSERT INTO prediction_pairs
+        SELECT a.input_id, i.created_at, a.true_label, a.model_name, a.model_version, a.id, a.likely_class,
+               b.model_name, b.model_version, b.id, b.likely_class
+        FROM current a
+        JOIN current b ON b.input_id = a.input_id
+         AND (a.model_name COLLATE "C", a.model_version COLLATE "C") < (b.model_name COLLATE "C", b.model_version COLLATE "C")
+        JOIN inputs i ON i.id = a.input_id AND i.id = ANY(affected)
+        RETURNING *
+    )
+    INSERT INTO prediction_pair_counts AS c
+    SELECT a_name, b_name, span, date_trunc(span, input_created_at, 'UTC'), a_version, b_version, a_class, b_class, true_label, sum(sign)
+    FROM (SELECT a_name, b_name, input_created_at, a_version, b_version, a_class, b_class, true_label, 1 AS sign FROM added
+          UNION ALL
+          SELECT a_name, b_name, input_created_at, a_version, b_version, a_class, b_class, true_label, -1 AS sign
+          FROM unnest(coalesce(removed, '{}'))) AS d
+         CROSS JOIN (VALUES ('hour'), ('day')) AS s (span)
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    HAVING sum(sign) <> 0
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT ON CONSTRAINT prediction_pair_counts_key DO UPDATE SET count = c.count + EXCLUDED.count;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER prediction_pairs_insert AFTER INSERT ON predictions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+CREATE OR REPLACE TRIGGER prediction_pairs_update AFTER UPDATE ON predictions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+CREATE OR REPLACE TRIGGER prediction_pairs_delete AFTER DELETE ON predictions
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_apply();
+
+-- TRUNCATE predictions bypasses the triggers above: empty the pairs and their counts with it.
+CREATE OR REPLACE FUNCTION prediction_pairs_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM prediction_pair_counts;
+    TRUNCATE prediction_pairs;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER prediction_pairs_truncate AFTER TRUNCATE ON predictions
+    FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_truncate();
 
 -- API keys (src/PredictionApi/Auth). Only the SHA-256 of a key is kept: the key itself is shown once,
 -- when `keys create` makes it. A name is unique among keys not revoked, so a revoked name can be reused.

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using PredictionApi;
 using PredictionApi.Auth;
 using PredictionApi.Commands;
+using PredictionApi.Comparison;
 using PredictionApi.Health;
 using PredictionApi.Observability;
 using PredictionApi.Inference;
@@ -74,6 +75,8 @@ app.UseRateLimiter();
 // /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();
 app.MapModels();
+// GET /models/compare: two models or versions on the same inputs (agreement, accuracy, disagreements).
+app.MapComparison();
 app.MapHealth();
 // Prometheus metrics at /metrics.
 app.MapMetrics();

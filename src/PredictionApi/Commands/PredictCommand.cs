@@ -21,8 +21,11 @@ public static class PredictCommand
     public const int UsageError = 2;
     public const int Interrupted = 130;
 
+    // --version: the version of --model to run (a folder of a versioned model); default its pinned or highest one.
+    private const string VersionKey = "Predict:Version";
+
     private const string Usage = """
-        Usage: PredictionApi predict <folder | s3://bucket/prefix> [--model NAME] [--models-dir DIR] [--Section:Key=value ...]
+        Usage: PredictionApi predict <folder | s3://bucket/prefix> [--model NAME] [--version V] [--models-dir DIR] [--Section:Key=value ...]
 
         Runs the model on every image (.png .jpg .jpeg .gif .bmp .webp) under a folder (recursively) or an S3 prefix with the
         model, and stores inputs and predictions in PostgreSQL exactly as POST /prediction does. Images whose bytes
@@ -48,6 +51,15 @@ public static class PredictCommand
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         });
         builder.Configuration.AddCommandLine(configuration.ToArray());
+        // Only the model this run uses is loaded (with the version asked for), not every model in the folder.
+        var model = builder.Configuration["Model:Name"] ?? new ModelOptions().Name;
+        var only = new Dictionary<string, string?> { ["Model:Serve:0"] = model, ["Model:PollSeconds"] = "0" };
+        if (builder.Configuration[VersionKey] is { } version)
+        {
+            only[$"Model:Versions:{model}"] = version;
+        }
+
+        builder.Configuration.AddInMemoryCollection(only);
         // The same registrations as the web host, so the container validates the same way in Development.
         builder.AddPredictionPipeline();
         builder.Services.AddSingleton<PredictRunner>();
@@ -100,7 +112,7 @@ public static class PredictCommand
 
             // Ctrl+C stops the host; finish the chunk in hand and print what was done.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
-            var spec = app.Services.GetRequiredService<ImagePredictor>().Spec;
+            var spec = app.Services.GetRequiredService<ModelRegistry>().SpecOf(null)!;
             await output.WriteLineAsync($"Predicting {images.Description} with {spec.Name} {spec.Version}");
             var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
             PredictSummary summary;
@@ -182,7 +194,7 @@ public static class PredictCommand
             var (name, value) = arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=') is var eq and > 0
                 ? (arg[..eq], (string?)arg[(eq + 1)..])
                 : (arg, null);
-            if (name is "--model" or "--models-dir")
+            if (name is "--model" or "--models-dir" or "--version")
             {
                 value ??= i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
                 if (string.IsNullOrWhiteSpace(value))
@@ -191,7 +203,7 @@ public static class PredictCommand
                     return false;
                 }
 
-                configuration.Add($"--{(name == "--model" ? "Model:Name" : "Model:Directory")}={value}");
+                configuration.Add($"--{(name == "--model" ? "Model:Name" : name == "--version" ? VersionKey : "Model:Directory")}={value}");
             }
             else if (name.StartsWith("--", StringComparison.Ordinal))
             {

@@ -13,8 +13,11 @@ namespace PredictionApi.Commands;
 /// this model name and version is skipped after one index lookup; bytes stored before but predicted by
 /// another model get a new prediction on the existing input instead of a second copy.
 /// </summary>
-public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter recorder, ImagePredictor predictor)
+public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter recorder, ModelRegistry models)
 {
+    // The default model's serving version, held for the whole run so a reload cannot close it midway.
+    private ImagePredictor _predictor = null!;
+
     private const int ChunkSize = 64;
 
     private sealed record Known(byte[] Sha256, long InputId, bool Predicted);
@@ -39,7 +42,9 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
     {
         // A stop request ends the run between chunks: the chunk in hand is finished and counted.
         var cancellationToken = CancellationToken.None;
-        var spec = predictor.Spec;
+        using var lease = models.Acquire(null);
+        _predictor = lease.Predictor;
+        var spec = lease.Spec;
         var failures = new List<PredictFailure>();
         var perClass = new SortedDictionary<int, int>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -86,7 +91,7 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
             {
                 try
                 {
-                    w.Result = predictor.Predict(w.Bytes);
+                    w.Result = _predictor.Predict(w.Bytes);
                 }
                 catch (ImageRejectedException e)
                 {
@@ -165,11 +170,11 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
     {
         foreach (var w in items.Where(w => w.ExistingInput is not null))
         {
-            await PredictionWriter.RecordForInputAsync(connection, w.ExistingInput!.Value, NewPrediction.Of(w.Result!, predictor.Spec), cancellationToken);
+            await PredictionWriter.RecordForInputAsync(connection, w.ExistingInput!.Value, NewPrediction.Of(w.Result!, _predictor.Spec), cancellationToken);
         }
 
         var fresh = items.Where(w => w.ExistingInput is null)
-            .Select(w => (new RecordedUpload(StoredName(w.Image.Name), w.Bytes, w.Result!.Header), NewPrediction.Of(w.Result!, predictor.Spec)))
+            .Select(w => (new RecordedUpload(StoredName(w.Image.Name), w.Bytes, w.Result!.Header), NewPrediction.Of(w.Result!, _predictor.Spec)))
             .ToList();
         if (fresh.Count > 0)
         {

@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Options;
-
 namespace PredictionApi.Inference;
 
 internal static class InferenceExtensions
 {
-    /// <summary>The model named in configuration, loaded and warmed up before the service takes requests.</summary>
+    /// <summary>The models in Model:Directory, loaded and warmed up before the service takes requests, and polled for changes when configured.</summary>
     public static WebApplicationBuilder AddInference(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ModelOptions>()
@@ -13,10 +11,10 @@ internal static class InferenceExtensions
             .Validate(o => System.IO.Directory.Exists(o.Directory),
                 "Model:Directory does not exist. Point it at the folder that holds model folders (each with model.onnx and model.json).")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => ModelLoader.Load(
-            sp.GetRequiredService<IOptions<ModelOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ModelLoader))));
+        builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<ModelWarmup>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWarmup>());
+        builder.Services.AddHostedService<ModelPoller>();
         return builder;
     }
 }

@@ -9,18 +9,32 @@ public static class ModelLoader
 {
     public const string ManifestFile = "model.json";
 
+    /// <summary>Loads the model folder <see cref="ModelOptions.Name"/> as it is laid out (flat, or its highest version).</summary>
     public static ImageClassifier Load(ModelOptions options, ILogger logger)
     {
-        var folder = options.Folder;
-        if (!Directory.Exists(folder))
-        {
-            throw new ModelConfigurationException(
+        var source = ModelFolders.Find(options.Directory, options.Name)
+            ?? throw new ModelConfigurationException(
                 $"The model folder '{options.Name}' does not exist in Model:Directory ({options.Directory}). " +
                 $"Available: {string.Join(", ", Available(options.Directory).DefaultIfEmpty("none"))}.");
+        var version = source.Versions.Count > 0 ? source.Versions[^1] : null;
+        return Load(source, version, options.IntraOpThreads, logger);
+    }
+
+    /// <summary>
+    /// Opens one session for <paramref name="version"/> of <paramref name="model"/> (null: the flat layout). The folder
+    /// name is the model's name and, in the versioned layout, the version folder's name is its version.
+    /// </summary>
+    public static ImageClassifier Load(ModelFolder model, string? version, int intraOpThreads, ILogger logger)
+    {
+        var folder = version is null ? model.Path : Path.Combine(model.Path, version);
+        var where = version is null ? model.Name : $"{model.Name}/{version}";
+        if (!Directory.Exists(folder))
+        {
+            throw new ModelConfigurationException($"The model folder '{where}' does not exist.");
         }
 
         var manifestPath = Path.Combine(folder, ManifestFile);
-        var source = $"{options.Name}/{ManifestFile}";
+        var source = $"{where}/{ManifestFile}";
         ModelManifest manifest;
         if (File.Exists(manifestPath))
         {
@@ -41,7 +55,7 @@ public static class ModelLoader
         var onnxPath = Path.Combine(folder, fileName);
         if (!File.Exists(onnxPath))
         {
-            throw new ModelConfigurationException($"The model folder '{options.Name}' has no '{fileName}'.");
+            throw new ModelConfigurationException($"The model folder '{where}' has no '{fileName}'.");
         }
 
         string sha256;
@@ -52,7 +66,7 @@ public static class ModelLoader
 
         using var sessionOptions = new SessionOptions
         {
-            IntraOpNumThreads = options.IntraOpThreads,
+            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -66,12 +80,26 @@ public static class ModelLoader
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ModelConfigurationException($"ONNX Runtime cannot load '{options.Name}/{fileName}': {e.Message}");
+            // The reason is shown over HTTP (GET /models): it names the file, not where the models directory is.
+            throw new ModelConfigurationException($"ONNX Runtime cannot load '{where}/{fileName}': {e.Message.Replace(onnxPath, $"{where}/{fileName}")}");
         }
 
         try
         {
-            var spec = ModelSpec.Resolve(options.Name, manifest, Signatures(session.InputMetadata), Signatures(session.OutputMetadata), sha256, source);
+            var spec = ModelSpec.Resolve(model.Name, manifest, Signatures(session.InputMetadata), Signatures(session.OutputMetadata), sha256, source);
+            // Requests name a model by its folder, and stored predictions carry the name it is requested by.
+            if (spec.Name != model.Name)
+            {
+                logger.LogWarning("{Source} names the model '{Manifest}' but its folder is '{Folder}'; it is served and stored as '{Folder}'",
+                    source, spec.Name, model.Name, model.Name);
+                spec = spec with { Name = model.Name };
+            }
+
+            if (version is not null)
+            {
+                spec = spec with { Version = version };
+            }
+
             logger.LogInformation(
                 "Serving model {Name} {Version} ({File}, sha256 {Sha256}): input {Input} {Layout} {Channels}x{Height}x{Width}, profile {Profile}, {Classes} classes",
                 spec.Name, spec.Version, fileName, sha256, spec.Input.Name, spec.Input.Layout, spec.Input.Channels, spec.Input.Height, spec.Input.Width,
@@ -85,11 +113,23 @@ public static class ModelLoader
         }
     }
 
+    /// <summary>The version a flat model folder holds: its manifest's, or "1" (also when the manifest cannot be read: loading says why).</summary>
+    public static string FlatVersion(ModelFolder model)
+    {
+        try
+        {
+            var path = Path.Combine(model.Path, ManifestFile);
+            var version = File.Exists(path) ? ModelManifest.Parse(File.ReadAllText(path), path).Version : null;
+            return string.IsNullOrWhiteSpace(version) ? "1" : version;
+        }
+        catch (Exception e) when (e is ModelConfigurationException or IOException)
+        {
+            return "1";
+        }
+    }
+
     /// <summary>The model folders present in a models directory.</summary>
-    public static IEnumerable<string> Available(string directory) =>
-        Directory.Exists(directory)
-            ? Directory.GetDirectories(directory).Where(d => Directory.EnumerateFiles(d, "*.onnx").Any()).Select(Path.GetFileName).OfType<string>().Order()
-            : [];
+    public static IEnumerable<string> Available(string directory) => ModelFolders.Scan(directory).Select(m => m.Name);
 
     private static TensorSignature[] Signatures(IReadOnlyDictionary<string, NodeMetadata> metadata) =>
         metadata.Select(m => new TensorSignature(m.Key, m.Value.IsTensor ? m.Value.Dimensions : [], m.Value.IsTensor ? m.Value.ElementType : typeof(object))).ToArray();

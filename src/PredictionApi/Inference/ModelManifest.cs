@@ -27,6 +27,9 @@ public sealed record ModelManifest
 
     public JsonElement? Metrics { get; init; }
 
+    /// <summary>Models ("name" or "name:version") that also classify every input this model classifies.</summary>
+    public string[]? Shadows { get; init; }
+
     public JsonElement? Training { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()

@@ -27,6 +27,9 @@ public sealed record ModelSpec
 
     public JsonElement? Metrics { get; init; }
 
+    /// <summary>The manifest's shadow models ("name" or "name:version").</summary>
+    public string[] Shadows { get; init; } = [];
+
     public JsonElement? Training { get; init; }
 
     /// <summary>
@@ -182,6 +185,7 @@ public sealed record ModelSpec
             Output = new OutputSpec(output.Name, ParseEnum(manifest.Output?.Kind, OutputKind.Auto, "output.kind", "logits or probabilities", Error), classes),
             Labels = labels,
             Metrics = manifest.Metrics,
+            Shadows = manifest.Shadows ?? [],
             Training = manifest.Training,
         };
     }

@@ -1,22 +1,30 @@
 namespace PredictionApi.Inference;
 
 /// <summary>
-/// Loads the model at start-up (a broken model folder stops the service with a clear message instead
-/// of failing the first request) and runs one inference so the first caller does not pay for warm-up.
+/// Loads every model to serve at start-up (a broken default model stops the service with a clear message instead
+/// of failing the first request; another broken model shows as failed in GET /models), each warmed up by one
+/// inference so the first caller does not pay for it.
 /// </summary>
-internal sealed class ModelWarmup(IServiceProvider services) : IHostedService
+internal sealed class ModelWarmup(ModelRegistry registry) : IHostedService
 {
     private volatile bool _ready;
 
-    /// <summary>True once the model answered its warm-up inference.</summary>
+    /// <summary>True once the models were loaded.</summary>
     public bool Ready => _ready;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var classifier = services.GetRequiredService<ImageClassifier>();
-        classifier.Classify(new float[classifier.Spec.Input.TensorLength], new float[classifier.Spec.Output.Classes]);
+        try
+        {
+            await registry.LoadAllAsync(cancellationToken);
+        }
+        catch (ModelUnavailableException e)
+        {
+            // The default model: the service cannot start without it; the message names what to fix.
+            throw new ModelConfigurationException(e.Message);
+        }
+
         _ready = true;
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

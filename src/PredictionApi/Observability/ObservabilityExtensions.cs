@@ -40,11 +40,8 @@ internal static class ObservabilityExtensions
     {
         // The model is loaded when the host starts (a broken one fails the start there), read at each scrape.
         var services = routes.ServiceProvider;
-        services.GetRequiredService<ServiceMetrics>().ObserveModel(() =>
-        {
-            var spec = services.GetRequiredService<ImageClassifier>().Spec;
-            return (spec.Name, spec.Version, spec.Sha256);
-        });
+        var registry = services.GetRequiredService<ModelRegistry>();
+        services.GetRequiredService<ServiceMetrics>().ObserveModels(() => registry.Loaded.Select(m => (m.Spec.Name, m.Spec.Version, m.Spec.Sha256)));
         // Public by default (scrapers rarely carry keys); with Auth:MetricsPublic=false it needs the read scope.
         routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health")
             .RequireScope(ApiScope.Read)

@@ -35,7 +35,7 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
         }
     }
 
-    /// <summary>The model a request named (?model=, /models/{name}), or the served model for uploads, which it classifies.</summary>
+    /// <summary>The model a request named (?model=, /models/{name}), or the default model for uploads that name none, which it classifies.</summary>
     private static string? ModelOf(HttpContext context, Endpoint? endpoint)
     {
         if (context.Request.Query["model"] is [{ Length: > 0 } model])
@@ -49,7 +49,7 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
         }
 
         return endpoint?.Metadata.GetMetadata<RequiredScope>()?.Scope == ApiScope.Predict
-            ? context.RequestServices.GetService<ImageClassifier>()?.Spec.Name
+            ? context.RequestServices.GetService<ModelRegistry>()?.DefaultName
             : null;
     }
 

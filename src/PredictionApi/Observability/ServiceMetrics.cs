@@ -38,6 +38,8 @@ public sealed class ServiceMetrics
             "Input + prediction pairs committed together by one statement.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         Refusals = _meter.CreateCounter<long>("predictionapi.refusals", "{request}",
             "Requests answered with a problem, by status and title.");
+        Shadow = _meter.CreateCounter<long>("predictionapi.shadow.predictions", "{prediction}",
+            "Shadow classifications, by shadow model and outcome (stored, dropped when the queue was full, failed).");
         RateLimited = _meter.CreateCounter<long>("predictionapi.rate_limited", "{request}",
             "Requests refused with 429 because their API key used its requests per minute, by key name.");
     }
@@ -54,16 +56,16 @@ public sealed class ServiceMetrics
 
     public Counter<long> Refusals { get; }
 
+    public Counter<long> Shadow { get; }
+
     /// <summary>By key name: operators choose a handful of names, so the label stays bounded.</summary>
     public Counter<long> RateLimited { get; }
 
-    /// <summary>The model served, as a gauge of 1 labelled with its name, version and sha256.</summary>
-    public void ObserveModel(Func<(string Name, string Version, string Sha256)> model) =>
+    /// <summary>Each loaded model version, as a gauge of 1 labelled with its name, version and sha256.</summary>
+    public void ObserveModels(Func<IEnumerable<(string Name, string Version, string Sha256)>> models) =>
         _meter.CreateObservableGauge("predictionapi.model.info", () =>
-        {
-            var (name, version, sha256) = model();
-            return new Measurement<int>(1, new("model", name), new("version", version), new("sha256", sha256));
-        }, description: "The served model: 1, labelled with its name, version and sha256.");
+            models().Select(m => new Measurement<int>(1, new("model", m.Name), new("version", m.Version), new("sha256", m.Sha256))),
+            description: "Each loaded model version: 1, labelled with its name, version and sha256.");
 
     /// <summary>Uploads waiting for a group-commit writer.</summary>
     public void ObserveQueue(Func<int> depth) =>

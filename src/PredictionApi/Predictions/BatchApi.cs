@@ -23,8 +23,11 @@ public static class BatchApi
 
     public static async Task<Results<Ok<BatchItem[]>, ProblemHttpResult>> CreateBatch(
         HttpContext context,
+        string? model,
+        string? version,
         [AsParameters] LabelQuery labelQuery,
-        ImagePredictor predictor,
+        ModelRegistry models,
+        ShadowQueue shadows,
         PredictionWriter writer,
         NpgsqlDataSource dataSource,
         IOptions<BatchOptions> batchOptions,
@@ -32,7 +35,8 @@ public static class BatchApi
         IOptions<JsonOptions> jsonOptions,
         CancellationToken cancellationToken)
     {
-        var spec = predictor.Spec;
+        using var lease = models.Acquire(model, version);
+        var (spec, predictor) = (lease.Spec, lease.Predictor);
         if (labelQuery.TryResolve(spec.Output.Classes, out var selection) is { } badLabels)
         {
             return badLabels;
@@ -104,6 +108,11 @@ public static class BatchApi
         var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, options.IdempotencyKeyHours, ids => JsonSerializer.Serialize(Items(ids), json));
         var rows = good.Select(i => (new RecordedUpload(files[i].FileName, files[i].Bytes, ((ImagePrediction)outcomes[i]!).Header), NewPrediction.Of((ImagePrediction)outcomes[i]!, spec) with { CreatedBy = CallerKey.NameOf(context) })).ToList();
         var outcome = await writer.RecordAsync(rows, claim, cancellationToken);
+        if (outcome.Replay is null)
+        {
+            shadows.Enqueue(spec, good.Select((i, g) => (outcome.Stored[g].InputId, (ReadOnlyMemory<byte>)files[i].Bytes)).ToList());
+        }
+
         return TypedResults.Ok(outcome.Replay is { } replay
             ? IdempotencyKeys.Replay<BatchItem[]>(context, replay, upload.RequestSha256, json)
             : Items(outcome.Stored));

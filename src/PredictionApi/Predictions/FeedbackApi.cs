@@ -3,7 +3,7 @@ using PredictionApi.Inference;
 
 namespace PredictionApi.Predictions;
 
-/// <summary>PATCH /prediction/{id}: record the true label of a prediction, and a note.</summary>
+/// <summary>PATCH /prediction/{id}: record the true label of a prediction's input (every model's prediction of it shares it), and a note on the prediction.</summary>
 public static class FeedbackApi
 {
     public const int MaxNoteLength = 1000;
@@ -24,7 +24,7 @@ public static class FeedbackApi
     }
 
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> RecordFeedback(
-        string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ImageClassifier classifier, PredictionReader reader,
+        string id, HttpRequest request, [AsParameters] LabelQuery labelQuery, ModelRegistry models, PredictionReader reader,
         PredictionWriter writer, InputImages images, CancellationToken cancellationToken)
     {
         if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
@@ -32,13 +32,19 @@ public static class FeedbackApi
             return invalid;
         }
 
-        var spec = classifier.Spec;
-        if (labelQuery.TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
+        // The true label is checked against the labels of the model that made this prediction.
+        var stored = await reader.GetAsync(predictionId, cancellationToken);
+        if (stored is null)
+        {
+            return PredictionIds.NotFound(id);
+        }
+
+        if (labelQuery.TryResolve(stored.Classes, out var labels) is { } badLabels)
         {
             return badLabels;
         }
 
-        var (feedback, problem) = await FeedbackPatch.ReadAsync(request, spec, cancellationToken);
+        var (feedback, problem) = await FeedbackPatch.ReadAsync(request, stored.ModelName, models.Labels(stored.ModelName, stored.ModelVersion), cancellationToken);
         if (feedback is null)
         {
             return problem!;
@@ -48,6 +54,6 @@ public static class FeedbackApi
         var row = !updated ? null : await reader.GetAsync(predictionId, cancellationToken);
         return row is null
             ? PredictionIds.NotFound(id)
-            : TypedResults.Ok(await images.WithImageAsync(row, spec, labels, cancellationToken));
+            : TypedResults.Ok(await images.WithImageAsync(row, models, labels, cancellationToken));
     }
 }

@@ -15,7 +15,7 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
     /// Reads and checks the JSON body. The service knows the labels of the model it serves, so a true
     /// label is checked against those, also for a prediction an earlier version of the model made.
     /// </summary>
-    public static async Task<(FeedbackPatch? Patch, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, ModelSpec spec, CancellationToken cancellationToken)
+    public static async Task<(FeedbackPatch? Patch, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, string modelName, IReadOnlyList<string>? modelLabels, CancellationToken cancellationToken)
     {
         // Routing refuses other media types; a body without any content type arrives here.
         if (!request.HasJsonContentType())
@@ -108,9 +108,10 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
                 return (null, ApiProblems.BadRequest($"The body names neither true_label nor note, so there is nothing to record. {FeedbackApi.BodyExample}"));
             }
 
-            if (trueLabel is not null && !spec.Labels.Contains(trueLabel, StringComparer.Ordinal))
+            // A prediction of a model not loaded since start has no known labels: any label is kept.
+            if (trueLabel is not null && modelLabels is not null && !modelLabels.Contains(trueLabel, StringComparer.Ordinal))
             {
-                return (null, ApiProblems.BadRequest($"'{trueLabel}' is not a label of the model '{spec.Name}'. {DescribeLabels(spec)}", "Unknown label"));
+                return (null, ApiProblems.BadRequest($"'{trueLabel}' is not a label of the model '{modelName}'. {DescribeLabels(modelName, modelLabels)}", "Unknown label"));
             }
 
             if (note is not null && (note.Length > FeedbackApi.MaxNoteLength || note.Contains('\0')))
@@ -124,12 +125,12 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
         }
     }
 
-    private static string DescribeLabels(ModelSpec spec)
+    private static string DescribeLabels(string modelName, IReadOnlyList<string> labels)
     {
         const int shown = 30;
-        var list = string.Join(", ", spec.Labels.Take(shown).Select(l => $"'{l}'"));
-        return spec.Labels.Length <= shown
+        var list = string.Join(", ", labels.Take(shown).Select(l => $"'{l}'"));
+        return labels.Count <= shown
             ? $"The valid labels are {list}."
-            : $"The valid labels include {list} and {spec.Labels.Length - shown} more (GET /models/{spec.Name} lists them all).";
+            : $"The valid labels include {list} and {labels.Count - shown} more (GET /models/{modelName} lists them all).";
     }
 }

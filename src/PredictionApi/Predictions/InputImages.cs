@@ -29,8 +29,8 @@ public sealed class InputImages(PredictionReader reader, IInputStore inputs)
     }
 
     /// <summary>One stored prediction as GET /prediction/{id} returns it: with its labels and its image.</summary>
-    public async Task<StoredPrediction> WithImageAsync(PredictionRow row, ModelSpec served, LabelSelection labels, CancellationToken cancellationToken) =>
-        row.ToContract(withImage: false).WithLabels(served, labels) with { Image = await DataUrlAsync(row.Input, cancellationToken) };
+    public async Task<StoredPrediction> WithImageAsync(PredictionRow row, ModelRegistry models, LabelSelection labels, CancellationToken cancellationToken) =>
+        row.ToContract(withImage: false).WithLabels(models, labels) with { Image = await DataUrlAsync(row.Input, cancellationToken) };
 
     /// <summary>The length of the data: URL of <paramref name="byteSize"/> bytes of <paramref name="contentType"/>.</summary>
     public static long DataUrlLength(string contentType, long byteSize) => "data:".Length + contentType.Length + ";base64,".Length + (byteSize + 2) / 3 * 4;

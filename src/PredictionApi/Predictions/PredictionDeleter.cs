@@ -104,8 +104,23 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             WHERE (c.model_name, c.span, c.bucket_start, c.likely_class, c.bin) = (e.model_name, e.span, e.bucket_start, e.likely_class, e.bin)
               AND c.true_label IS NOT DISTINCT FROM e.true_label AND c.count = 0
             """;
+        // The comparison's counts (GET /models/compare) in the same way; they are bucketed by the input's time, which
+        // is never later than its predictions'.
+        const string pairsSql = """
+            WITH emptied AS (
+                SELECT a_name, b_name, span, bucket_start, a_version, b_version, a_class, b_class, true_label FROM prediction_pair_counts
+                WHERE count = 0 AND bucket_start < @before
+                ORDER BY a_name, b_name, span, bucket_start, a_version, b_version, a_class, b_class, true_label
+                FOR UPDATE
+            )
+            DELETE FROM prediction_pair_counts c USING emptied e
+            WHERE (c.a_name, c.b_name, c.span, c.bucket_start, c.a_version, c.b_version, c.a_class, c.b_class)
+                  = (e.a_name, e.b_name, e.span, e.bucket_start, e.a_version, e.b_version, e.a_class, e.b_class)
+              AND c.true_label IS NOT DISTINCT FROM e.true_label AND c.count = 0
+            """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(sql, new { before }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(pairsSql, new { before }, cancellationToken: cancellationToken));
     }
 
     /// <summary>

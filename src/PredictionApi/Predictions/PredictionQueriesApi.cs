@@ -45,7 +45,7 @@ public static class PredictionQueriesApi
     public sealed record SelectedPredictionPage(IReadOnlyList<JsonObject> Items, string? NextCursor);
 
     public static async Task<Results<Ok<PredictionPage>, JsonHttpResult<SelectedPredictionPage>, ProblemHttpResult>> ListPredictions(
-        [AsParameters] ListRequest request, PredictionReader store, InputImages images, ImageClassifier classifier, IOptions<JsonOptions> json,
+        [AsParameters] ListRequest request, PredictionReader store, InputImages images, ModelRegistry models, IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
         var pageSize = DefaultLimit;
@@ -77,8 +77,7 @@ public static class PredictionQueriesApi
 
         // min_confidence means one thing everywhere: only labels at least this probable. Here it also
         // drops the rows whose best label is below it.
-        var spec = classifier.Spec;
-        if (new LabelQuery(request.MaxLabels, request.MinConfidence).TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
+        if (new LabelQuery(request.MaxLabels, request.MinConfidence).TryResolve(models.ClassCount(filter.Model), out var labels) is { } badLabels)
         {
             return badLabels;
         }
@@ -105,7 +104,7 @@ public static class PredictionQueriesApi
         var rows = await store.ListAsync(query with { Limit = pageSize + 1 }, cancellationToken);
         var withImages = fields?.IncludesImage ?? false;
         var page = rows.Take(withImages ? RowsWithRoomForImages(rows, pageSize) : pageSize).ToList();
-        var items = page.Select(r => r.ToContract(withImage: false).WithLabels(spec, labels)).ToList();
+        var items = page.Select(r => r.ToContract(withImage: false).WithLabels(models, labels)).ToList();
         if (withImages)
         {
             var urls = await images.DataUrlsAsync(page.Select(r => r.Input).ToList(), cancellationToken);
@@ -139,16 +138,11 @@ public static class PredictionQueriesApi
         return count;
     }
     public static async Task<Results<Ok<StoredPrediction>, ProblemHttpResult>> GetPrediction(
-        string id, [AsParameters] LabelQuery labelQuery, PredictionReader store, InputImages images, ImageClassifier classifier, CancellationToken cancellationToken)
+        string id, [AsParameters] LabelQuery labelQuery, PredictionReader store, InputImages images, ModelRegistry models, CancellationToken cancellationToken)
     {
         if (!PredictionIds.TryParse(id, out var predictionId, out var invalid))
         {
             return invalid;
-        }
-
-        if (labelQuery.TryResolve(classifier.Spec.Output.Classes, out var labels) is { } badLabels)
-        {
-            return badLabels;
         }
 
         var row = await store.GetAsync(predictionId, cancellationToken);
@@ -157,7 +151,12 @@ public static class PredictionQueriesApi
             return PredictionIds.NotFound(id);
         }
 
-        return TypedResults.Ok(await images.WithImageAsync(row, classifier.Spec, labels, cancellationToken));
+        if (labelQuery.TryResolve(row.Classes, out var labels) is { } badLabels)
+        {
+            return badLabels;
+        }
+
+        return TypedResults.Ok(await images.WithImageAsync(row, models, labels, cancellationToken));
     }
 
     public static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> GetImage(

@@ -99,7 +99,7 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
             parts.Add(source == StatsSource.Rows
                 ? $"""
                   SELECT likely_class, least(floor(confidence * 10::real), 9)::int AS bin, true_label, count(*) AS count, sum(confidence::float8) AS confidence_sum
-                  FROM predictions WHERE model_name = @Model{range} GROUP BY 1, 2, 3
+                  FROM predictions WHERE model_name = @Model AND NOT shadow{range} GROUP BY 1, 2, 3
                   """
                 : $"""
                   SELECT likely_class, bin, true_label, count, confidence_sum

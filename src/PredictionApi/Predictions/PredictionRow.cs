@@ -15,6 +15,9 @@ public sealed record PredictionRow(long Id, long InputId, string Filename, strin
     /// <summary>The input, for reading its bytes from wherever they are kept.</summary>
     public StoredInput Input => new(InputId, ContentType, StorageKind, Data, ObjectKey);
 
+    /// <summary>How many classes the model that made it has: the length of its probability row.</summary>
+    public int Classes => JsonSerializer.Deserialize<float[]>(Probabilities)?.Length ?? 0;
+
     /// <summary>The prediction as the API returns it; <paramref name="withImage"/> embeds bytes kept in the database.</summary>
     public StoredPrediction ToContract(bool withImage) => new(Id, InputId, Filename, ContentType,
         JsonSerializer.Deserialize<float[]>(Probabilities) ?? [], LikelyClass, Confidence, new ModelRef(ModelName, ModelVersion), CreatedAt,

@@ -11,22 +11,21 @@ public static class PredictionStatsApi
     public const int HistogramBins = 10;
 
     public static async Task<Results<Ok<PredictionStats>, ProblemHttpResult>> GetStats(
-        string? from, string? to, string? model, ImageClassifier classifier, PredictionReader reader, CancellationToken cancellationToken)
+        string? from, string? to, string? model, ModelRegistry models, PredictionReader reader, CancellationToken cancellationToken)
     {
-        var served = classifier.Spec;
-        if (PredictionFilter.TryParse(model ?? served.Name, null, null, null, null, from, to, out var filter) is { } problem)
+        if (PredictionFilter.TryParse(model ?? models.DefaultName, null, null, null, null, from, to, out var filter) is { } problem)
         {
             return problem;
         }
 
         var groups = await reader.StatsGroupsAsync(filter, cancellationToken);
-        return TypedResults.Ok(Summarize(filter, served, groups));
+        return TypedResults.Ok(Summarize(filter, models.SpecOf(filter.Model)?.Labels ?? [], groups));
     }
 
-    private static PredictionStats Summarize(PredictionFilter filter, ModelSpec served, IReadOnlyList<StatsGroup> groups)
+    /// <param name="known">The labels of the model's serving version; classes beyond them are named by index.</param>
+    private static PredictionStats Summarize(PredictionFilter filter, string[] known, IReadOnlyList<StatsGroup> groups)
     {
         var modelName = filter.Model!;
-        var known = modelName == served.Name ? served.Labels : [];
         var classCount = Math.Max(known.Length, groups.Count == 0 ? 0 : groups.Max(g => g.LikelyClass) + 1);
         string Name(int index) => index < known.Length ? known[index] : index.ToString(CultureInfo.InvariantCulture);
 

@@ -179,11 +179,53 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         }), cancellationToken: cancellationToken));
     }
 
-    /// <summary>Adds a prediction to an input that is already stored (a new model labelling known bytes).</summary>
+    /// <summary>
+    /// Stores shadow predictions of inputs already stored, in one statement and transaction; an input deleted since is
+    /// skipped. Returns how many were stored.
+    /// </summary>
+    public async Task<int> RecordShadowsAsync(IReadOnlyList<(long InputId, NewPrediction Prediction)> items, CancellationToken cancellationToken)
+    {
+        // As RecordForInputAsync: the inputs are locked (in id order, so two writers wait rather than deadlock) and
+        // their true labels copied, since ground truth belongs to the input.
+        const string sql = """
+            WITH truth AS (
+                SELECT id, true_label, labeled_at FROM inputs WHERE id = ANY(@InputIds) ORDER BY id FOR NO KEY UPDATE
+            )
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at, shadow)
+            SELECT s.input_id, s.model_name, s.model_version, s.probabilities::jsonb, s.likely_class, s.confidence, truth.true_label, truth.labeled_at, true
+            FROM unnest(@InputIds::bigint[], @ModelNames::text[], @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[])
+                AS s(input_id, model_name, model_version, probabilities, likely_class, confidence)
+            JOIN truth ON truth.id = s.input_id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            InputIds = items.Select(i => i.InputId).ToArray(),
+            ModelNames = items.Select(i => i.Prediction.ModelName).ToArray(),
+            ModelVersions = items.Select(i => i.Prediction.ModelVersion).ToArray(),
+            Probabilities = items.Select(i => JsonSerializer.Serialize(i.Prediction.Probabilities)).ToArray(),
+            LikelyClasses = items.Select(i => i.Prediction.LikelyClass).ToArray(),
+            Confidences = items.Select(i => i.Prediction.Confidence).ToArray(),
+        }, cancellationToken: cancellationToken));
+    }
+
+    /// Adds a prediction to an input that is already stored (a new model labelling known bytes). The input's true label,
+    /// if it has one, is the new prediction's too: ground truth belongs to the input. Every other path that adds a
+    /// prediction to an existing input should come through here.
+    /// </summary>
     public static Task<StoredIds> RecordForInputAsync(NpgsqlConnection connection, long inputId, NewPrediction prediction, CancellationToken cancellationToken)
     {
-        // The foreign key refuses an input that was deleted in the meantime.
-        const string sql = "WITH input AS (SELECT @InputId::bigint AS id)\n" + InsertPrediction;
+        // Locking the input orders this insert with a concurrent label change (which updates the input, then its
+        // predictions) and with another model's prediction of it (the comparison pairs are made from what each sees).
+        // The foreign key still refuses an input that was deleted in the meantime.
+        const string sql = """
+            WITH input AS (SELECT @InputId::bigint AS id),
+            truth AS (SELECT true_label, labeled_at FROM inputs WHERE id = @InputId FOR NO KEY UPDATE)
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at, created_by)
+            SELECT input.id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence, truth.true_label, truth.labeled_at, @CreatedBy
+            FROM input LEFT JOIN truth ON true
+            RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
+            """;
         return connection.QuerySingleAsync<StoredIds>(new CommandDefinition(sql, Parameters(prediction, new { InputId = inputId }), cancellationToken: cancellationToken));
     }
 
@@ -209,19 +251,28 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         return parameters;
     }
 
-    /// <summary>Applies a feedback patch to prediction <paramref name="predictionId"/>; false when there is no such prediction.</summary>
+    /// <summary>
+    /// Applies a feedback patch to prediction <paramref name="predictionId"/>; false when there is no such prediction.
+    /// The true label is the input's: it is written there, and the input's trigger copies it to every prediction of the
+    /// input (every model's) in this statement's transaction. The note is this prediction's own.
+    /// </summary>
     public async Task<bool> RecordFeedbackAsync(long predictionId, FeedbackPatch patch, CancellationToken cancellationToken)
     {
         // labeled_at follows true_label: set when a label is recorded, cleared with it.
         const string sql = """
-            UPDATE predictions
-            SET true_label = CASE WHEN @SetLabel THEN @TrueLabel ELSE true_label END,
-                labeled_at = CASE WHEN NOT @SetLabel THEN labeled_at WHEN @TrueLabel IS NULL THEN NULL ELSE now() END,
-                note = CASE WHEN @SetNote THEN @Note ELSE note END
-            WHERE id = @predictionId
+            WITH target AS (SELECT id, input_id FROM predictions WHERE id = @predictionId),
+            label AS (
+                UPDATE inputs i
+                SET true_label = @TrueLabel, labeled_at = CASE WHEN @TrueLabel IS NULL THEN NULL ELSE now() END
+                FROM target WHERE @SetLabel AND i.id = target.input_id
+            ),
+            note AS (
+                UPDATE predictions p SET note = @Note FROM target WHERE @SetNote AND p.id = target.id
+            )
+            SELECT count(*) FROM target
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
         {
             patch.SetLabel,
             patch.TrueLabel,

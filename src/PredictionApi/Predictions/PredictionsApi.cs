@@ -80,7 +80,8 @@ public static class PredictionsApi
             .WithSummary("Record the true label of a prediction (and an optional note); returns the stored prediction.")
             .WithDescription(
                 "JSON merge patch: {\"true_label\": \"7\", \"note\": \"...\"}. A field left out is unchanged, null clears it. " +
-                "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters.")
+                "true_label must be one of the labels of the served model (GET /models/{name}); note is at most 1000 characters. " +
+                "The true label belongs to the input: every model's prediction of the same input gets it; the note stays on this prediction.")
             .Accepts<FeedbackApi.FeedbackRequest>("application/json", "application/merge-patch+json")
             .WithBodyHint(FeedbackApi.BodyExample)
             .RequireScope(ApiScope.Feedback)

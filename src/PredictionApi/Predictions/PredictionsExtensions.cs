@@ -15,8 +15,9 @@ internal static class PredictionsExtensions
             .BindConfiguration(RetentionOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        // Bytes to probabilities, the same way for single uploads, batches and the label command.
-        builder.Services.AddSingleton<ImagePredictor>();
+        // Every input a model classifies, classified by its shadow models too, off the request path.
+        builder.Services.AddSingleton<ShadowQueue>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ShadowQueue>());
         builder.Services.AddSingleton<PredictionReader>();
         // Writes and reads inputs through the configured input store (PostgreSQL or object storage).
         builder.Services.AddOptions<GroupCommitOptions>()

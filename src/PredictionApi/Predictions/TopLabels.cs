@@ -44,15 +44,16 @@ public static class TopLabels
     }
 
     /// <summary>
-    /// The names of a stored prediction's classes: the served model's labels when the prediction was made
-    /// by a model of that name with as many classes; otherwise none, and classes are named by index.
+    /// The names of a stored prediction's classes: the labels of the model version that made it (or, when that version
+    /// was not loaded since start, of its model's serving version) when they are as many as its classes; otherwise none,
+    /// and classes are named by index.
     /// </summary>
-    public static IReadOnlyList<string> NamesFor(ModelSpec served, string modelName, int classes) =>
-        modelName == served.Name && classes == served.Labels.Length ? served.Labels : [];
+    public static IReadOnlyList<string> NamesFor(ModelRegistry models, ModelRef model, int classes) =>
+        models.Labels(model.Name, model.Version) is { } labels && labels.Length == classes ? labels : [];
 
-    internal static StoredPrediction WithLabels(this StoredPrediction prediction, ModelSpec served, LabelSelection selection) =>
+    internal static StoredPrediction WithLabels(this StoredPrediction prediction, ModelRegistry models, LabelSelection selection) =>
         prediction with
         {
-            Labels = Select(prediction.Prediction, NamesFor(served, prediction.Model.Name, prediction.Prediction.Length), selection.MaxLabels, selection.MinConfidence),
+            Labels = Select(prediction.Prediction, NamesFor(models, prediction.Model, prediction.Prediction.Length), selection.MaxLabels, selection.MinConfidence),
         };
 }

@@ -18,8 +18,11 @@ public static class UploadApi
     public static async Task<Results<Ok<PredictionResult>, ProblemHttpResult>> CreatePrediction(
         HttpContext context,
         string? include,
+        string? model,
+        string? version,
         [AsParameters] LabelQuery labelQuery,
-        ImagePredictor predictor,
+        ModelRegistry models,
+        ShadowQueue shadows,
         PredictionWriter writer,
         NpgsqlDataSource dataSource,
         IOptions<UploadOptions> uploadOptions,
@@ -38,7 +41,8 @@ public static class UploadApi
             includeTensor = true;
         }
 
-        var spec = predictor.Spec;
+        using var lease = models.Acquire(model, version);
+        var spec = lease.Spec;
         if (labelQuery.TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
         {
             return badLabels;
@@ -61,7 +65,7 @@ public static class UploadApi
             return Answer(context, IdempotencyKeys.Replay<PredictionResult>(context, earlier, upload.RequestSha256, json));
         }
 
-        var predicted = predictor.Predict(file.Bytes, keepTensor: includeTensor);
+        var predicted = lease.Predictor.Predict(file.Bytes, keepTensor: includeTensor);
         PredictionResult Result(StoredIds stored) =>
             new(file.FileName, predicted.Header.ContentType, predicted.Probabilities, predicted.LikelyClass, predicted.Confidence,
                 stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
@@ -74,6 +78,11 @@ public static class UploadApi
         // with the answer a retry under the same key will get.
         var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, hours, ids => JsonSerializer.Serialize(Result(ids[0]), json));
         var outcome = await writer.RecordAsync([(new RecordedUpload(file.FileName, file.Bytes, predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) })], claim, cancellationToken);
+        if (outcome.Replay is null)
+        {
+            shadows.Enqueue(spec, [(outcome.Stored[0].InputId, file.Bytes)]);
+        }
+
         return Answer(context, outcome.Replay is { } replay
             ? IdempotencyKeys.Replay<PredictionResult>(context, replay, upload.RequestSha256, json)
             : Result(outcome.Stored[0]));

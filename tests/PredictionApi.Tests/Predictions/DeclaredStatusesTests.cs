@@ -59,6 +59,8 @@ public sealed class DeclaredStatusesTests(ServiceFixture service) : IClassFixtur
             ("get", "/prediction/{id}/image", () => _client.GetAsync("/prediction/999999999/image")),
             ("get", "/predictions/stats", () => _client.GetAsync("/predictions/stats")),
             ("get", "/predictions/stats", () => _client.GetAsync("/predictions/stats?from=yesterday")),
+            ("get", "/models/compare", () => _client.GetAsync("/models/compare?baseline=mnist:1&candidate=mnist:2")),
+            ("get", "/models/compare", () => _client.GetAsync("/models/compare?baseline=mnist&candidate=mnist")),
             ("patch", "/prediction/{id}", () => _client.PatchAsync($"/prediction/{id}", json)),
             ("patch", "/prediction/{id}", () => _client.PatchAsync($"/prediction/{id}", new StringContent("[]", Encoding.UTF8, "application/json"))),
             ("patch", "/prediction/{id}", () => _client.PatchAsync("/prediction/999999999", new StringContent("""{"note": "x"}""", Encoding.UTF8, "application/json"))),

@@ -21,11 +21,12 @@ public sealed class StatsCountsTests : IAsyncLifetime
     private static readonly DateTime Start = new(2024, 3, 10, 0, 0, 0, DateTimeKind.Utc);
     private static readonly string[] Labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
-    // The statistics as they were computed before the counts existed: every prediction of the range, grouped.
+    // The statistics as they were computed before the counts existed: every prediction of the range, grouped, with the
+    // true label of its input (ground truth belongs to the input; the counts read the copy each prediction keeps).
     private const string FullScanSql = """
-        SELECT p.likely_class AS LikelyClass, least(floor(p.confidence * 10::real), 9)::int AS Bin, p.true_label AS TrueLabel,
+        SELECT p.likely_class AS LikelyClass, least(floor(p.confidence * 10::real), 9)::int AS Bin, i.true_label AS TrueLabel,
                count(*) AS Count, sum(p.confidence::float8) AS ConfidenceSum
-        FROM predictions p
+        FROM predictions p JOIN inputs i ON i.id = p.input_id
         WHERE p.model_name = @Model AND (@From::timestamptz IS NULL OR p.created_at >= @From) AND (@To::timestamptz IS NULL OR p.created_at < @To)
         GROUP BY 1, 2, 3
         """;
@@ -59,9 +60,21 @@ public sealed class StatsCountsTests : IAsyncLifetime
         await InsertManyAsync(rows.Skip(40));
         await Seed.InsertAsync(_database, rows.Take(40));
         var ids = rows.Where(r => r.Model == "mnist").Select(r => r.Id).ToList();
+        // Other models' predictions of some of the same inputs (stored later, as a shadow model's are): a label recorded
+        // through either prediction is the input's, so it changes the other's counts too.
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            ids.AddRange(await connection.QueryAsync<long>("""
+                INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_at)
+                SELECT input_id, CASE WHEN id % 3 = 0 THEN 'other' ELSE 'mnist' END, '2', probabilities, (likely_class + 1) % 10, confidence,
+                       created_at + interval '90 minutes'
+                FROM predictions WHERE id = ANY(@some)
+                RETURNING id
+                """, new { some = ids.OrderBy(_ => random.Next()).Take(400).ToArray() }));
+        }
 
         // Feedback through the API: new labels, changed labels, cleared labels, and notes that change no count.
-        foreach (var id in ids.OrderBy(_ => random.Next()).Take(150))
+        foreach (var id in ids.OrderBy(_ => random.Next()).Take(250))
         {
             var json = random.Next(4) switch
             {

@@ -1,0 +1,9 @@
+namespace PredictionApi.Inference;
+
+public enum ModelState
+{
+    Loading,
+    Ready,
+    Failed,
+    Unloaded,
+}

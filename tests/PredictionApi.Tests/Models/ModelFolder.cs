@@ -1,0 +1,33 @@
+namespace PredictionApi.Tests.Models;
+
+/// <summary>Model folders for the multi-model tests: copies of the shipped models and versions of synthetic ones.</summary>
+internal static class ModelFolder
+{
+    /// <summary>Copies the shipped model <paramref name="name"/> (models/name) into <paramref name="root"/>.</summary>
+    public static void CopyShipped(string root, string name)
+    {
+        var from = Path.Combine(RepoPaths.Models, name);
+        var to = Path.Combine(root, name);
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    /// <summary>
+    /// Writes version <paramref name="version"/> of a 4x4 grey linear model with 3 classes under root/name/version,
+    /// with its own weights (from <paramref name="seed"/>); returns them.
+    /// </summary>
+    public static float[] WriteLinearVersion(string root, string name, string version, int seed) =>
+        SyntheticModels.WriteLinear(Path.Combine(root, name), version, ["batch", 1, 4, 4], classes: 3, probabilities: true,
+            manifestJson: $$"""{ "name": "{{name}}", "labels": ["low", "middle", "high"] }""", seed: seed);
+
+    /// <summary>A 4x4 grey PNG whose pixels depend on <paramref name="n"/>.</summary>
+    public static byte[] Swatch(int n) =>
+        TestImages.PngGray8(4, 4, Enumerable.Range(0, 16).Select(i => (byte)((i * 37 + n * 11) % 256)).ToArray());
+
+    /// <summary>The tensor the service makes of <see cref="Swatch"/>: pixel / 255.</summary>
+    public static float[] SwatchTensor(int n) =>
+        Enumerable.Range(0, 16).Select(i => (byte)((i * 37 + n * 11) % 256) / 255f).ToArray();
+}

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace PredictionApi.Tests.Models;
+
+/// <summary>A candidate version shadowing the serving one: every input is also classified by it, stored as a shadow prediction.</summary>
+public sealed class ShadowTests : IAsyncLifetime
+{
+    private readonly string _models = SyntheticModels.TempModelsFolder();
+    private readonly Dictionary<string, float[]> _weights = [];
+    private string _database = null!;
+    private PredictionApiFactory _factory = null!;
+
+    public async Task InitializeAsync()
+    {
+        ModelFolder.CopyShipped(_models, "mnist");
+        _weights["1"] = ModelFolder.WriteLinearVersion(_models, "grey", "1", seed: 1);
+        _weights["2"] = ModelFolder.WriteLinearVersion(_models, "grey", "2", seed: 2);
+        _database = await TestPostgres.CreateDatabaseAsync("shadow");
+        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?>
+        {
+            ["Model:Directory"] = _models,
+            // Version 1 serves; version 2 is the candidate; a shadow that does not exist must not hurt anyone.
+            ["Model:Versions:grey"] = "1",
+            ["Model:Shadows:grey:0"] = "grey:2",
+            ["Model:Shadows:grey:1"] = "missing",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await TestPostgres.DropDatabaseAsync(_database);
+        Directory.Delete(_models, recursive: true);
+    }
+
+    [Fact]
+    public async Task EveryInputIsAlsoClassifiedByTheShadowAndStoredAsAShadowPredictionOfTheSameInput()
+    {
+        using var client = _factory.CreateClient();
+        var grey = await client.GetFromJsonAsync<JsonElement>("/models/grey");
+        Assert.Equal("1", grey.GetProperty("version").GetString());
+        Assert.Equal(["grey:2", "missing"], grey.GetProperty("shadows").EnumerateArray().Select(s => s.GetString()));
+
+        var inputs = new Dictionary<long, int>();
+        for (var n = 0; n < 6; n++)
+        {
+            using var response = await client.PostAsync("/prediction?model=grey", TestImages.Form(ModelFolder.Swatch(n)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("1", body.GetProperty("model").GetProperty("version").GetString());
+            inputs[body.GetProperty("input_id").GetInt64()] = n;
+        }
+
+        await using var connection = new NpgsqlConnection(_database);
+        await connection.OpenAsync();
+        var shadows = new List<(long InputId, string Version, float[] Probabilities)>();
+        for (var attempt = 0; attempt < 100 && shadows.Count < inputs.Count; attempt++)
+        {
+            await Task.Delay(100);
+            shadows.Clear();
+            await using var command = new NpgsqlCommand(
+                "SELECT input_id, model_version, probabilities::text FROM predictions WHERE model_name = 'grey' AND shadow ORDER BY input_id", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                shadows.Add((reader.GetInt64(0), reader.GetString(1), JsonSerializer.Deserialize<float[]>(reader.GetString(2))!));
+            }
+        }
+
+        Assert.Equal(inputs.Keys.Order(), shadows.Select(s => s.InputId));
+        foreach (var s in shadows)
+        {
+            Assert.Equal("2", s.Version);
+            var expected = SyntheticModels.ExpectedProbabilities(_weights["2"], 3, ModelFolder.SwatchTensor(inputs[s.InputId]));
+            for (var c = 0; c < 3; c++)
+            {
+                Assert.Equal(expected[c], s.Probabilities[c], 4);
+            }
+        }
+
+        // The answered predictions are not shadows, and each input has exactly one of each.
+        await using var counts = new NpgsqlCommand("SELECT count(*) FILTER (WHERE NOT shadow), count(*) FILTER (WHERE shadow) FROM predictions", connection);
+        await using var r = await counts.ExecuteReaderAsync();
+        await r.ReadAsync();
+        Assert.Equal((6L, 6L), (r.GetInt64(0), r.GetInt64(1)));
+    }
+}
