@@ -144,6 +144,27 @@ show curl -s -X DELETE "$base/predictions?before=$now"
 echo "## Errors"
 show curl -s -F file=@notes.txt "$base/prediction"
 
+echo "## Open Inference Protocol (V2)"
+show curl -s "$base/v2"
+show curl -s "$base/v2/health/ready"
+show curl -s "$base/v2/models/mnist"
+show curl -s "$base/v2/models/mnist/ready"
+# Two images in one BYTES input, base64 (the README shows the printf that writes this file).
+printf '{"id": "scan-0001", "inputs": [{"name": "input", "shape": [2], "datatype": "BYTES", "data": ["%s", "%s"]}]}' \
+    "$(base64 -w0 digit.png)" "$(base64 -w0 two.png)" > "$work/images.json"
+show curl -s -H 'Content-Type: application/json' -d @"$work/images.json" "$base/v2/models/mnist/infer"
+# A tensor already shaped for the model: the one the service makes of digit.png.
+curl -s -F file=@digit.png "$base/prediction?include=tensor" \
+    | jq '{id: "t-42", inputs: [{name: "input", shape: [1, 1, 28, 28], datatype: "FP32", data: .tensor.data}], outputs: [{name: "label"}]}' > "$work/tensor.json"
+show curl -s -H 'Content-Type: application/json' -d @"$work/tensor.json" "$base/v2/models/mnist/versions/2.0.0/infer"
+tensor_id=$(jq -r .parameters.prediction_ids "$work/output")
+show curl -s "$base/predictions?limit=4&fields=filename,contenttype,likely_class"
+show curl -s -o "$work/item.f32" -w '%{content_type} %{size_download}\n' "$base/prediction/$tensor_id/image"
+python3 -c 'import json, struct, sys; sent = json.load(open(sys.argv[1]))["inputs"][0]["data"]
+print("stored bytes are the float32 values sent:", struct.pack("<784f", *sent) == open(sys.argv[2], "rb").read())' "$work/tensor.json" "$work/item.f32"
+show curl -s -H 'Content-Type: application/json' -d '{"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32", "data": [0]}]}' "$base/v2/models/mnist/infer"
+show curl -s -H 'Content-Type: application/json' -d @"$work/images.json" "$base/v2/models/fashion/infer"
+
 # Stopping: SIGTERM to the service process (what `docker stop` and systemd send); it stops its private
 # PostgreSQL cluster before it exits.
 kill -TERM "$service_pid"

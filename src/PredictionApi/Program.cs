@@ -7,6 +7,7 @@ using PredictionApi.Comparison;
 using PredictionApi.Health;
 using PredictionApi.Observability;
 using PredictionApi.Inference;
+using PredictionApi.OpenInference;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
 using Scalar.AspNetCore;
@@ -46,6 +47,8 @@ builder.AddHealth();
 builder.AddAdmission();
 // API keys with scopes and per-key rate limits, required once the first key exists (Auth/).
 builder.AddApiKeys();
+// The Open Inference Protocol's errors under /v2: {"error": "..."} instead of problem details.
+builder.AddOpenInference();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
 {
@@ -78,6 +81,8 @@ app.MapModels();
 // GET /models/compare: two models or versions on the same inputs (agreement, accuracy, disagreements).
 app.MapComparison();
 app.MapHealth();
+// /v2: the Open Inference Protocol (KServe V2) over REST; its inferences are stored as uploads are.
+app.MapOpenInference();
 // Prometheus metrics at /metrics.
 app.MapMetrics();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).

@@ -45,7 +45,7 @@ public static class ComparisonApi
     }
 
     public static async Task<Results<Ok<ModelComparison>, ProblemHttpResult>> Compare(
-        [AsParameters] CompareRequest request, ImageClassifier classifier, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        [AsParameters] CompareRequest request, ModelRegistry models, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         if (TryParse(request, out var scope, out var limit, out var after) is { } problem)
         {
@@ -58,7 +58,7 @@ public static class ComparisonApi
         var rows = await reader.DisagreementsAsync(scope, limit + 1, after, cancellationToken);
         var page = rows.Take(limit).ToList();
         var next = rows.Count > limit ? new DisagreementCursor(page[^1].CreatedAt, page[^1].InputId, page[^1].AId, page[^1].BId, scope.Fingerprint).Encode() : null;
-        return TypedResults.Ok(Summarize(scope, classifier.Spec, groups, page, next));
+        return TypedResults.Ok(Summarize(scope, side => (side.Version is { } v ? models.Labels(side.Model, v) : null) ?? models.SpecOf(side.Model)?.Labels ?? [], groups, page, next));
     }
 
     internal static ProblemHttpResult? TryParse(CompareRequest request, out ComparisonScope scope, out int limit, out DisagreementCursor? after)
@@ -117,17 +117,17 @@ public static class ComparisonApi
         return null;
     }
 
-    internal static ModelComparison Summarize(ComparisonScope scope, ModelSpec served, IReadOnlyList<PairGroup> groups, IReadOnlyList<DisagreementRow> page, string? next)
+    /// <param name="labelsOf">The labels of a side's model version (its serving version for a bare name); classes beyond them are named by index, as the statistics name them.</param>
+    internal static ModelComparison Summarize(ComparisonScope scope, Func<ComparedModel, string[]> labelsOf, IReadOnlyList<PairGroup> groups, IReadOnlyList<DisagreementRow> page, string? next)
     {
-        // Label names come from the served model; another model's classes are named by index, as the statistics name them.
         Func<int, string> Namer(ComparedModel side)
         {
-            var known = side.Model == served.Name ? served.Labels : [];
+            var known = labelsOf(side);
             return c => c < known.Length ? known[c] : c.ToString(CultureInfo.InvariantCulture);
         }
 
         int ClassCount(ComparedModel side, Func<PairGroup, int> classOf) =>
-            Math.Max(side.Model == served.Name ? served.Labels.Length : 0, groups.Count == 0 ? 0 : groups.Max(classOf) + 1);
+            Math.Max(labelsOf(side).Length, groups.Count == 0 ? 0 : groups.Max(classOf) + 1);
 
         var (baselineName, candidateName) = (Namer(scope.Baseline), Namer(scope.Candidate));
         var (baselineClasses, candidateClasses) = (ClassCount(scope.Baseline, g => g.BaselineClass), ClassCount(scope.Candidate, g => g.CandidateClass));

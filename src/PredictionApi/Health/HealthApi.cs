@@ -13,6 +13,7 @@ namespace PredictionApi.Health;
 /// </summary>
 public static class HealthApi
 {
+    /// <summary>The checks /health/ready (and /v2/health/ready) run.</summary>
     public const string ReadyTag = "ready";
 
     // Health checks answer any method unless told otherwise; probes only read.

@@ -5,7 +5,8 @@ namespace PredictionApi.Inference;
 
 /// <summary>
 /// One ONNX Runtime session for the served model, shared by all requests (InferenceSession.Run is
-/// thread-safe). Each call runs a batch of one on caller-owned buffers and returns probabilities.
+/// thread-safe). A call runs a batch of one (uploads) or of several tensors (the Open Inference Protocol) on
+/// caller-owned buffers and returns probabilities.
 /// </summary>
 public sealed class ImageClassifier : IDisposable
 {
@@ -34,19 +35,53 @@ public sealed class ImageClassifier : IDisposable
     /// </summary>
     public int Classify(float[] input, Span<float> probabilities)
     {
+        Span<int> likely = stackalloc int[1];
+        Run(input, 1, probabilities, likely);
+        return likely[0];
+    }
+
+    /// <summary>
+    /// Runs the model once on <paramref name="count"/> inputs laid end to end at the start of <paramref name="inputs"/>
+    /// (a batch dimension of <paramref name="count"/>, which the model must allow), writes each one's probabilities row
+    /// after row into <paramref name="probabilities"/> and its likely class into <paramref name="likely"/>.
+    /// </summary>
+    public void ClassifyBatch(float[] inputs, int count, Span<float> probabilities, Span<int> likely)
+    {
+        if (count < 1 || inputs.Length < count * Spec.Input.TensorLength)
+        {
+            throw new ArgumentException($"{inputs.Length} values do not hold {count} inputs of {Spec.Input.TensorLength}.", nameof(inputs));
+        }
+
+        Run(inputs, count, probabilities, likely);
+    }
+
+    private void Run(float[] inputs, int count, Span<float> probabilities, Span<int> likely)
+    {
         var classes = Spec.Output.Classes;
-        var raw = ArrayPool<float>.Shared.Rent(classes);
+        var raw = ArrayPool<float>.Shared.Rent(classes * count);
+        var inputShape = _inputShape;
+        var outputShape = _outputShape;
+        if (count != 1)
+        {
+            inputShape = [count, .. _inputShape[1..]];
+            outputShape = [count, classes];
+        }
+
         try
         {
-            // Both tensors wrap pooled managed arrays, so a request allocates no tensor memory of its own.
-            using (var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input.AsMemory(0, Spec.Input.TensorLength), _inputShape))
-            using (var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, raw.AsMemory(0, classes), _outputShape))
+            // Both tensors wrap managed memory (pooled for the output), so a request allocates no tensor memory of its own.
+            using (var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, inputs.AsMemory(0, Spec.Input.TensorLength * count), inputShape))
+            using (var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, raw.AsMemory(0, classes * count), outputShape))
             {
                 _session.Run(_runOptions, _inputNames, [inputValue], _outputNames, [outputValue]);
             }
 
-            Probabilities.FromOutput(raw.AsSpan(0, classes), Spec.Output.Kind, probabilities[..classes]);
-            return Probabilities.ArgMax(probabilities[..classes]);
+            for (var i = 0; i < count; i++)
+            {
+                var row = probabilities.Slice(i * classes, classes);
+                Probabilities.FromOutput(raw.AsSpan(i * classes, classes), Spec.Output.Kind, row);
+                likely[i] = Probabilities.ArgMax(row);
+            }
         }
         finally
         {

@@ -7,7 +7,8 @@ namespace PredictionApi.Inference;
 
 /// <summary>
 /// Preprocesses and classifies one image with the served model: the one path from bytes to
-/// probabilities of POST /prediction, the batch endpoint and the predict command. Thread-safe.
+/// probabilities of POST /prediction, the batch endpoint, the predict command and the Open Inference
+/// Protocol's image inputs; and the path from tensors to probabilities of its tensor inputs. Thread-safe.
 /// </summary>
 public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifier classifier, ServiceMetrics metrics)
 {
@@ -46,5 +47,25 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
         {
             ArrayPool<float>.Shared.Return(tensor);
         }
+    }
+
+    /// <summary>
+    /// Classifies <paramref name="count"/> tensors already shaped for the model, laid end to end in <paramref name="tensors"/>,
+    /// in one run with a batch dimension of <paramref name="count"/> (no preprocessing: they are the model's input as given).
+    /// </summary>
+    public TensorPrediction[] PredictTensors(float[] tensors, int count)
+    {
+        var classes = classifier.Spec.Output.Classes;
+        var probabilities = new float[count * classes];
+        var likely = new int[count];
+        var started = Stopwatch.GetTimestamp();
+        using (ServiceMetrics.Tracing.StartActivity("infer"))
+        {
+            classifier.ClassifyBatch(tensors, count, probabilities, likely);
+        }
+
+        // One observation per run, as for an upload; a batch's run is one call of the session.
+        metrics.Inference.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return Enumerable.Range(0, count).Select(i => new TensorPrediction(probabilities[(i * classes)..((i + 1) * classes)], likely[i])).ToArray();
     }
 }

@@ -12,7 +12,7 @@ public static class Probabilities
         {
             if (!float.IsFinite(v))
             {
-                throw new InvalidOperationException("The model produced a non-finite output value.");
+                throw new NonFiniteOutputException();
             }
         }
 

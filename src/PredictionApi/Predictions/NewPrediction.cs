@@ -10,4 +10,7 @@ public sealed record NewPrediction(string ModelName, string ModelVersion, float[
 
     public static NewPrediction Of(ImagePrediction prediction, ModelSpec spec) =>
         new(spec.Name, spec.Version, prediction.Probabilities, prediction.LikelyClass, prediction.Confidence);
+
+    public static NewPrediction Of(TensorPrediction prediction, ModelSpec spec) =>
+        new(spec.Name, spec.Version, prediction.Probabilities, prediction.LikelyClass, prediction.Confidence);
 }

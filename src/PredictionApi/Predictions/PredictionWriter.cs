@@ -83,14 +83,14 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         foreach (var (upload, prediction) in items)
         {
             var sha256 = SHA256.HashData(upload.Bytes.Span);
-            pairs.Add(Pair(upload, prediction, await inputs.PutAsync(connection, upload.Bytes, sha256, upload.Header.ContentType, cancellationToken), sha256));
+            pairs.Add(Pair(upload, prediction, await inputs.PutAsync(connection, upload.Bytes, sha256, upload.ContentType, cancellationToken), sha256));
         }
 
         return await InsertPairsAsync(connection, pairs, cancellationToken);
     }
 
     private static PendingPair Pair(RecordedUpload upload, NewPrediction prediction, InputPayload payload, byte[] sha256) =>
-        new(upload.FileName, upload.Header.ContentType, payload.Data, sha256, upload.Bytes.Length, upload.Header.Width, upload.Header.Height,
+        new(upload.FileName, upload.ContentType, payload.Data, sha256, upload.Bytes.Length, upload.Width, upload.Height,
             payload.StorageKind, payload.ObjectKey, prediction);
 
     /// <summary>

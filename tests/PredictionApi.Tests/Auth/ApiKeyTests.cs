@@ -103,6 +103,26 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
     }
 
     [Fact]
+    public async Task TheOpenInferenceRoutesNeedKeysTooAndAnswerInTheProtocolsErrorShape()
+    {
+        using var anonymous = service.Client();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/v2/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/v2/health/ready")).StatusCode);
+
+        using var refused = await anonymous.GetAsync("/v2/models/mnist");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.StartsWith("Bearer", refused.Headers.WwwAuthenticate.ToString());
+        Assert.Contains("API key", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+
+        using var predictor = service.Client(await service.CreateAsync("predictor", "predict"));
+        using var forbidden = await predictor.GetAsync("/v2/models/mnist");
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Contains("'read' scope", (await forbidden.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        using var reader = service.Client(await service.CreateAsync("reader", "read"));
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/v2/models/mnist")).StatusCode);
+    }
+
+    [Fact]
     public async Task MetricsNeedTheReadScopeWhenMetricsPublicIsFalse()
     {
         await using var closed = new PredictionApiFactory(service.ConnectionString, new Dictionary<string, string?> { ["Auth:MetricsPublic"] = "false" });

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using PredictionApi.Auth;
+using PredictionApi.Imaging;
+using PredictionApi.Inference;
+using PredictionApi.Predictions;
+
+namespace PredictionApi.OpenInference;
+
+/// <summary>
+/// POST /v2/models/{model}[/versions/{version}]/infer: classifies the request's FP32 tensors or encoded images and stores
+/// every item as an input and its prediction, like an upload, before answering. The whole request is checked, decoded
+/// and classified first, and its rows are written together through <see cref="PredictionWriter"/> (group commit), so a
+/// refused request stores nothing and an answered one is stored completely.
+/// </summary>
+public static class InferenceApi
+{
+    /// <summary>What an inference uses, from the container.</summary>
+    public readonly record struct InferenceServices(
+        ModelRegistry Models,
+        PredictionWriter Writer,
+        ShadowQueue Shadows,
+        IOptions<BatchOptions> Batch,
+        IOptions<UploadOptions> Upload);
+
+    // The protocol's own field names, read strictly: numbers as numbers, names as written.
+    private static readonly JsonSerializerOptions RequestJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    public static Task<Ok<InferenceResponse>> InferServing(string model, HttpContext context, [AsParameters] InferenceServices services, CancellationToken cancellationToken) =>
+        InferAsync(model, null, context, services, cancellationToken);
+
+    public static Task<Ok<InferenceResponse>> InferVersion(string model, string version, HttpContext context, [AsParameters] InferenceServices services, CancellationToken cancellationToken) =>
+        InferAsync(model, version, context, services, cancellationToken);
+
+    private static async Task<Ok<InferenceResponse>> InferAsync(string model, string? version, HttpContext context, InferenceServices services, CancellationToken cancellationToken)
+    {
+        var batch = services.Batch.Value;
+        using var lease = services.Models.Acquire(model, version);
+        var spec = lease.Spec;
+        var request = await ReadAsync(context, 2 * batch.MaxTotalBytes, cancellationToken);
+        var outputs = InferenceOutputs.Select(request.Outputs);
+        var input = ModelInput.Read(request, spec, batch.MaxFiles, services.Upload.Value.MaxBytes);
+
+        var rows = new List<(RecordedUpload Upload, NewPrediction Prediction)>(input.Count);
+        if (input.Tensors is { } tensors)
+        {
+            var length = spec.Input.TensorLength;
+            var predicted = PredictTensors(lease.Predictor, tensors, input.Count);
+            for (var i = 0; i < input.Count; i++)
+            {
+                rows.Add((StoredTensor.Upload(FileName(request.Id, spec.Input.Name, i), tensors.AsSpan(i * length, length), spec.Input), NewPrediction.Of(predicted[i], spec) with { CreatedBy = CallerKey.NameOf(context) }));
+            }
+        }
+        else
+        {
+            var images = input.Images!;
+            for (var i = 0; i < input.Count; i++)
+            {
+                var predicted = PredictImage(lease.Predictor, images[i], i);
+                rows.Add((new RecordedUpload(FileName(request.Id, spec.Input.Name, i), images[i], predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) }));
+            }
+        }
+
+        var stored = (await services.Writer.RecordAsync(rows, null, cancellationToken)).Stored;
+        if (input.Images is { } shadowed)
+        {
+            // Shadow models read images; a tensor is shaped for this model only, so it is not shadowed.
+            services.Shadows.Enqueue(spec, stored.Select((ids, i) => (ids.InputId, (ReadOnlyMemory<byte>)shadowed[i])).ToList());
+        }
+
+        var parameters = new Dictionary<string, string>
+        {
+            [InferenceParameters.PredictionIds] = string.Join(',', stored.Select(s => s.PredictionId.ToString(CultureInfo.InvariantCulture))),
+            [InferenceParameters.InputIds] = string.Join(',', stored.Select(s => s.InputId.ToString(CultureInfo.InvariantCulture))),
+        };
+        var answers = rows.Select(r => (r.Prediction.Probabilities, r.Prediction.LikelyClass)).ToList();
+        return TypedResults.Ok(new InferenceResponse(spec.Name, spec.Version, request.Id, parameters, InferenceOutputs.Build(outputs, answers, spec)));
+    }
+
+    private static async Task<InferenceRequest> ReadAsync(HttpContext context, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // Room for a full batch of images in base64, or of tensors written out as JSON numbers.
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<InferenceRequest>(context.Request.Body, RequestJson, cancellationToken)
+                ?? throw new InvalidInferenceRequestException("The body is null; send an inference request object, {\"inputs\": [...]}.");
+        }
+        catch (JsonException e)
+        {
+            // The deserializer's own message names .NET types; say where the body went wrong instead.
+            var at = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
+            throw new InvalidInferenceRequestException(
+                $"The body is not an inference request: malformed JSON, or a field of the wrong type, at {e.Path ?? "$"}{at}. " +
+                "Send {\"id\": \"...\", \"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}], \"outputs\": [{\"name\"}]}.");
+        }
+    }
+
+    private static TensorPrediction[] PredictTensors(ImagePredictor predictor, float[] tensors, int count)
+    {
+        try
+        {
+            return predictor.PredictTensors(tensors, count);
+        }
+        catch (NonFiniteOutputException)
+        {
+            // Any finite float is a valid element, but the model's output need not stay finite for all of them.
+            throw new InvalidInferenceRequestException(
+                "The model's output for this tensor is not finite: its values are far outside the range the model takes (an image's pixels after preprocessing).");
+        }
+    }
+
+    private static ImagePrediction PredictImage(ImagePredictor predictor, byte[] image, int index)
+    {
+        try
+        {
+            return predictor.Predict(image);
+        }
+        catch (ImageRejectedException e) when (e.Status < StatusCodes.Status500InternalServerError)
+        {
+            // The JSON body is of the right media type; an element that is no image is a bad request, not a 415.
+            var status = e.Status == StatusCodes.Status415UnsupportedMediaType ? StatusCodes.Status400BadRequest : e.Status;
+            throw new InvalidInferenceRequestException($"inputs[0].data element {index}: {e.Message}", status);
+        }
+    }
+
+    /// <summary>The stored file name of batch item <paramref name="index"/>: the request's id (when it has one) and the input element.</summary>
+    private static string FileName(string? id, string input, int index) =>
+        FileNames.Clean(id is null ? $"{input}[{index}]" : $"{id} {input}[{index}]");
+}

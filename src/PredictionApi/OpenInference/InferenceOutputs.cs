@@ -1,0 +1,63 @@
+using PredictionApi.Inference;
+
+namespace PredictionApi.OpenInference;
+
+/// <summary>
+/// The outputs an inference answers with, the same for every model: <c>probabilities</c>, FP32 [batch, classes], one
+/// probability per class in the order of the model's labels (softmax applied to logits, as everywhere in the service);
+/// and <c>label</c>, BYTES [batch], the most probable label's name. A request's <c>outputs</c> picks among them.
+/// </summary>
+public static class InferenceOutputs
+{
+    public const string Probabilities = "probabilities";
+    public const string Label = "label";
+
+    private static readonly string[] All = [Probabilities, Label];
+
+    public static MetadataTensor[] Metadata(ModelSpec spec) =>
+    [
+        new(Probabilities, "FP32", [-1, spec.Output.Classes]),
+        new(Label, "BYTES", [-1]),
+    ];
+
+    /// <summary>The outputs a request asks for, in its order; all of them when it names none.</summary>
+    public static string[] Select(List<RequestOutput?>? requested)
+    {
+        if (requested is null || requested.Count == 0)
+        {
+            return All;
+        }
+
+        var names = new List<string>();
+        for (var i = 0; i < requested.Count; i++)
+        {
+            var name = requested[i]?.Name;
+            if (name is null)
+            {
+                throw new InvalidInferenceRequestException($"outputs[{i}] has no name; name one of: {string.Join(", ", All)}.");
+            }
+
+            if (!All.Contains(name, StringComparer.Ordinal))
+            {
+                throw new InvalidInferenceRequestException($"outputs[{i}] names '{name}', which this model does not produce; its outputs are: {string.Join(", ", All)} (GET /v2/models/{{model}}).");
+            }
+
+            if (names.Contains(name, StringComparer.Ordinal))
+            {
+                throw new InvalidInferenceRequestException($"outputs[{i}] names '{name}' a second time; name each output once.");
+            }
+
+            names.Add(name);
+        }
+
+        return names.ToArray();
+    }
+
+    /// <summary>The named outputs of <paramref name="predictions"/>, one row per batch item.</summary>
+    public static ResponseOutput[] Build(string[] names, IReadOnlyList<(float[] Probabilities, int LikelyClass)> predictions, ModelSpec spec) =>
+        names.Select(name => name switch
+        {
+            Probabilities => new ResponseOutput(name, [predictions.Count, spec.Output.Classes], "FP32", predictions.SelectMany(p => p.Probabilities).ToArray()),
+            _ => new ResponseOutput(name, [predictions.Count], "BYTES", predictions.Select(p => spec.Labels[p.LikelyClass]).ToArray()),
+        }).ToArray();
+}

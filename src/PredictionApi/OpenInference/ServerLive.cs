@@ -1,0 +1,4 @@
+namespace PredictionApi.OpenInference;
+
+/// <summary>GET /v2/health/live.</summary>
+public sealed record ServerLive(bool Live);
