@@ -455,3 +455,25 @@ END
 $$;
 CREATE OR REPLACE TRIGGER prediction_pairs_truncate AFTER TRUNCATE ON predictions
     FOR EACH STATEMENT EXECUTE FUNCTION prediction_pairs_truncate();
+
+-- API keys (src/PredictionApi/Auth). Only the SHA-256 of a key is kept: the key itself is shown once,
+-- when `keys create` makes it. A name is unique among keys not revoked, so a revoked name can be reused.
+-- While this table is empty the service is open (unless Auth:Required); a key ever created, even
+-- revoked or expired since, keeps it closed.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name                 text        NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    key_sha256           bytea       NOT NULL UNIQUE CHECK (octet_length(key_sha256) = 32),
+    scopes               text[]      NOT NULL CHECK (scopes <@ ARRAY['predict', 'read', 'feedback', 'admin'] AND cardinality(scopes) > 0),
+    requests_per_minute  integer     NULL CHECK (requests_per_minute > 0),
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    last_used_at         timestamptz NULL,
+    expires_at           timestamptz NULL,
+    revoked_at           timestamptz NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+-- The key's name that stored each prediction (null: stored while the service was open, or by a command).
+ALTER TABLE predictions ADD COLUMN IF NOT EXISTS created_by text NULL;
+-- Listing one key's predictions newest first; partial, so predictions stored in open mode cost nothing.
+CREATE INDEX IF NOT EXISTS predictions_created_by_newest
+    ON predictions (created_by, created_at DESC, id DESC) WHERE created_by IS NOT NULL;

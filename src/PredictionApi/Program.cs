@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using PredictionApi;
+using PredictionApi.Auth;
 using PredictionApi.Commands;
 using PredictionApi.Comparison;
 using PredictionApi.Health;
@@ -15,6 +17,13 @@ using Scalar.AspNetCore;
 if (args is ["predict" or "label", ..])
 {
     Environment.ExitCode = await PredictCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+    return;
+}
+
+// "keys create|list|revoke": manage API keys in the service's database.
+if (args is ["keys", ..])
+{
+    Environment.ExitCode = await KeysCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
     return;
 }
 
@@ -36,6 +45,8 @@ builder.AddBatch();
 builder.AddHealth();
 // A bounded amount of upload work at once; beyond it, 503 with Retry-After at once.
 builder.AddAdmission();
+// API keys with scopes and per-key rate limits, required once the first key exists (Auth/).
+builder.AddApiKeys();
 // The Open Inference Protocol's errors under /v2: {"error": "..."} instead of problem details.
 builder.AddOpenInference();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
@@ -51,14 +62,18 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 
 var app = builder.Build();
 
+// One log line per request: method, route, status, duration, model, key.
+app.UseRequestLog();
 // nosniff and no framing on every response, and the web page's Content-Security-Policy.
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // The web page in wwwroot, at /.
-app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+// 401/403/429 by API key before any endpoint runs; then the uploads' admission limit.
+app.UseApiKeys();
+app.UseRateLimiter();
 
 // /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();
@@ -71,7 +86,7 @@ app.MapOpenInference();
 // Prometheus metrics at /metrics.
 app.MapMetrics();
 // /openapi/v1.json and a browsable reference at /scalar (its script is served by the app, no CDN).
-app.MapOpenApi();
+app.MapOpenApi().AllowAnonymous();
 app.MapScalarApiReference(options =>
 {
     // This product's reference: its name, operations listed by method and path, and none of the
@@ -84,7 +99,7 @@ app.MapScalarApiReference(options =>
     options.Telemetry = false;
     options.Agent = new ScalarAgentOptions { Disabled = true };
     options.Mcp = new ScalarMcpOptions { Disabled = true };
-});
+}).AllowAnonymous();
 
 // Until Ctrl+C or SIGTERM. A failed start is one line on stderr and exit code 1, with the private cluster stopped.
 Environment.ExitCode = await StartupFailures.RunAsync(app, Console.Error);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using PredictionApi.Auth;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
 using PredictionApi.Problems;
@@ -33,6 +34,7 @@ public static class ComparisonApi
         // A literal segment outranks /models/{name}, so this route wins over a model named "compare".
         routes.MapGet("/models/compare", Compare)
             .WithTags("Models")
+            .RequireScope(ApiScope.Read)
             .WithSummary("Compare two models or versions on the inputs both classified.")
             .WithDescription("baseline and candidate are a model name (every version) or name:version. from/to bound the inputs' time " +
                 "(ISO 8601, from inclusive, to exclusive). Agreement is the same class index. The disagreements are paged newest input " +

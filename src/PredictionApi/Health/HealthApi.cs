@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -39,9 +40,9 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 while the process is up.");
+            .WithMetadata(ReadOnly).AllowAnonymous().WithTags("Health").WithSummary("200 while the process is up.");
         routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithMetadata(ReadOnly).WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
+            .WithMetadata(ReadOnly).AllowAnonymous().WithTags("Health").WithSummary("200 when the model is loaded and the database answers; 503 otherwise.");
         return routes;
     }
 

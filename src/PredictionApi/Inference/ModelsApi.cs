@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using PredictionApi.Auth;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Inference;
@@ -9,19 +10,23 @@ public static class ModelsApi
     public static RouteGroupBuilder MapModels(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/models").WithTags("Models");
-        group.MapGet("/", ListModels).WithSummary("Every model, its serving version's metadata, its state (loading, ready, failed, unloaded) and its versions.");
+        group.MapGet("/", ListModels).WithSummary("Every model, its serving version's metadata, its state (loading, ready, failed, unloaded) and its versions.")
+            .RequireScope(ApiScope.Read);
         group.MapGet("/{name}", GetModel)
             .WithSummary("Manifest-derived metadata of a model's serving version (input name, layout, shape, labels, sha256), its state and versions.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{name}/load", LoadModel)
             .WithSummary("Load a version (default: the pinned or highest one) and, unless serve=false, swap it in once it is warmed up.")
             .WithDescription("Requests in flight finish on the version they started with. A version that fails to load leaves the serving one " +
                 "untouched (422, and the reason in GET /models).")
+            .RequireScope(ApiScope.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/{name}/unload", UnloadModel)
             .WithSummary("Unload a version, or every version of the model; requests in flight finish first.")
+            .RequireScope(ApiScope.Admin)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

@@ -1,6 +1,7 @@
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using PredictionApi.Auth;
 using PredictionApi.Inference;
 
 namespace PredictionApi.Observability;
@@ -31,6 +32,9 @@ internal static class ObservabilityExtensions
         return builder;
     }
 
+    /// <summary>One log line per request (<see cref="RequestLog"/>); first in the pipeline, so it sees every answer.</summary>
+    public static IApplicationBuilder UseRequestLog(this IApplicationBuilder app) => app.UseMiddleware<RequestLog>();
+
     /// <summary>GET /metrics in Prometheus's text format, and the model's info gauge.</summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder routes)
     {
@@ -38,7 +42,10 @@ internal static class ObservabilityExtensions
         var services = routes.ServiceProvider;
         var registry = services.GetRequiredService<ModelRegistry>();
         services.GetRequiredService<ServiceMetrics>().ObserveModels(() => registry.Loaded.Select(m => (m.Spec.Name, m.Spec.Version, m.Spec.Sha256)));
-        routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health");
+        // Public by default (scrapers rarely carry keys); with Auth:MetricsPublic=false it needs the read scope.
+        routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health")
+            .RequireScope(ApiScope.Read)
+            .AllowAnonymousWhen(auth => auth.MetricsPublic);
         return routes;
     }
 }

@@ -40,6 +40,8 @@ public sealed class ServiceMetrics
             "Requests answered with a problem, by status and title.");
         Shadow = _meter.CreateCounter<long>("predictionapi.shadow.predictions", "{prediction}",
             "Shadow classifications, by shadow model and outcome (stored, dropped when the queue was full, failed).");
+        RateLimited = _meter.CreateCounter<long>("predictionapi.rate_limited", "{request}",
+            "Requests refused with 429 because their API key used its requests per minute, by key name.");
     }
 
     public Counter<long> Stored { get; }
@@ -55,6 +57,9 @@ public sealed class ServiceMetrics
     public Counter<long> Refusals { get; }
 
     public Counter<long> Shadow { get; }
+
+    /// <summary>By key name: operators choose a handful of names, so the label stays bounded.</summary>
+    public Counter<long> RateLimited { get; }
 
     /// <summary>Each loaded model version, as a gauge of 1 labelled with its name, version and sha256.</summary>
     public void ObserveModels(Func<IEnumerable<(string Name, string Version, string Sha256)>> models) =>

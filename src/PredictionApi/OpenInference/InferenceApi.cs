@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using PredictionApi.Auth;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
@@ -55,7 +56,7 @@ public static class InferenceApi
             var predicted = PredictTensors(lease.Predictor, tensors, input.Count);
             for (var i = 0; i < input.Count; i++)
             {
-                rows.Add((StoredTensor.Upload(FileName(request.Id, spec.Input.Name, i), tensors.AsSpan(i * length, length), spec.Input), NewPrediction.Of(predicted[i], spec)));
+                rows.Add((StoredTensor.Upload(FileName(request.Id, spec.Input.Name, i), tensors.AsSpan(i * length, length), spec.Input), NewPrediction.Of(predicted[i], spec) with { CreatedBy = CallerKey.NameOf(context) }));
             }
         }
         else
@@ -64,7 +65,7 @@ public static class InferenceApi
             for (var i = 0; i < input.Count; i++)
             {
                 var predicted = PredictImage(lease.Predictor, images[i], i);
-                rows.Add((new RecordedUpload(FileName(request.Id, spec.Input.Name, i), images[i], predicted.Header), NewPrediction.Of(predicted, spec)));
+                rows.Add((new RecordedUpload(FileName(request.Id, spec.Input.Name, i), images[i], predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) }));
             }
         }
 

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Authorization;
+using PredictionApi.Auth;
 using PredictionApi.Predictions;
 
 namespace PredictionApi.OpenInference;
@@ -27,27 +29,34 @@ public static class OpenInferenceApi
         var v2 = routes.MapGroup(Prefix).WithTags("Open Inference Protocol (V2)");
 
         v2.MapGet("/", ServerApi.GetMetadata)
-            .WithSummary("Server metadata: name, version and the protocol extensions it supports (none).");
+            .WithSummary("Server metadata: name, version and the protocol extensions it supports (none).")
+            .RequireScope(ApiScope.Read);
         v2.MapGet("/health/live", ServerApi.GetLive)
-            .WithSummary("Server live: 200 {\"live\": true} while the process answers.");
+            .WithSummary("Server live: 200 {\"live\": true} while the process answers.")
+            .AllowAnonymous();
         v2.MapGet("/health/ready", ServerApi.GetReady)
             .WithSummary("Server ready: 200 {\"ready\": true} when the default model serves and PostgreSQL answers; 503 {\"ready\": false} otherwise.")
-            .Produces<ServerReady>(StatusCodes.Status503ServiceUnavailable);
+            .Produces<ServerReady>(StatusCodes.Status503ServiceUnavailable)
+            .AllowAnonymous();
 
         v2.MapGet("/models/{model}", ModelMetadataApi.GetServing)
             .WithSummary("Model metadata of the serving version: loaded versions, platform, the FP32 input and the outputs, -1 for the batch.")
-            .ProducesError(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .ProducesError(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable)
+            .RequireScope(ApiScope.Read);
         v2.MapGet("/models/{model}/versions/{version}", ModelMetadataApi.GetVersion)
             .WithSummary("Model metadata of a loaded version.")
-            .ProducesError(StatusCodes.Status404NotFound);
+            .ProducesError(StatusCodes.Status404NotFound)
+            .RequireScope(ApiScope.Read);
         v2.MapGet("/models/{model}/ready", ModelMetadataApi.GetServingReady)
             .WithSummary("Model ready: 200 {\"name\", \"ready\": true} while a version serves; 503 with ready false while it is loading, failed or unloaded.")
             .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
-            .ProducesError(StatusCodes.Status404NotFound);
+            .ProducesError(StatusCodes.Status404NotFound)
+            .RequireScope(ApiScope.Read);
         v2.MapGet("/models/{model}/versions/{version}/ready", ModelMetadataApi.GetVersionReady)
             .WithSummary("Version ready: 200 while the version is loaded; 503 with ready false for a known version that is not.")
             .Produces<ModelReady>(StatusCodes.Status503ServiceUnavailable)
-            .ProducesError(StatusCodes.Status404NotFound);
+            .ProducesError(StatusCodes.Status404NotFound)
+            .RequireScope(ApiScope.Read);
 
         const string inferDescription =
             "One input, named as the model's input: FP32 shaped as the model's input, batch first (data flat or nested, row-major), " +
@@ -70,6 +79,7 @@ public static class OpenInferenceApi
         .Accepts<InferenceRequest>("application/json")
         .DisableAntiforgery()
         .RequireRateLimiting(AdmissionExtensions.Uploads)
+        .RequireScope(ApiScope.Predict)
         .ProducesError(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
             StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
 

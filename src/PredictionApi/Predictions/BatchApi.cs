@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PredictionApi.Auth;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -105,7 +106,7 @@ public static class BatchApi
         }
 
         var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, options.IdempotencyKeyHours, ids => JsonSerializer.Serialize(Items(ids), json));
-        var rows = good.Select(i => (new RecordedUpload(files[i].FileName, files[i].Bytes, ((ImagePrediction)outcomes[i]!).Header), NewPrediction.Of((ImagePrediction)outcomes[i]!, spec))).ToList();
+        var rows = good.Select(i => (new RecordedUpload(files[i].FileName, files[i].Bytes, ((ImagePrediction)outcomes[i]!).Header), NewPrediction.Of((ImagePrediction)outcomes[i]!, spec) with { CreatedBy = CallerKey.NameOf(context) })).ToList();
         var outcome = await writer.RecordAsync(rows, claim, cancellationToken);
         if (outcome.Replay is null)
         {

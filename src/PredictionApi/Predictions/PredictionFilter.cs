@@ -30,8 +30,14 @@ public sealed record PredictionFilter
     /// <summary>Exclusive upper bound of created_at (UTC).</summary>
     public DateTime? To { get; init; }
 
+    /// <summary>The name of the API key that stored the predictions; rows stored without a key never match.</summary>
+    public string? CreatedBy { get; init; }
+
     /// <summary>Fingerprint of the filters, carried in cursors so a cursor only continues the query it came from.</summary>
-    public uint Fingerprint => PredictionCursor.Fingerprint(Model, LikelyClass, Label, MinConfidence, MaxConfidence, From?.Ticks, To?.Ticks);
+    public uint Fingerprint => CreatedBy is null
+        ? PredictionCursor.Fingerprint(Model, LikelyClass, Label, MinConfidence, MaxConfidence, From?.Ticks, To?.Ticks)
+        // Appended only when set, so cursors issued before the filter existed stay valid.
+        : PredictionCursor.Fingerprint(Model, LikelyClass, Label, MinConfidence, MaxConfidence, From?.Ticks, To?.Ticks, CreatedBy);
 
     /// <summary>
     /// Conditions on <c>predictions p</c>. Every combination leaves created_at (and id) as the next
@@ -58,6 +64,8 @@ public sealed record PredictionFilter
         Add(MaxConfidence, "p.confidence <= @MaxConfidence", "MaxConfidence", DbType.Single);
         Add(From, "p.created_at >= @From", "From", DbType.DateTimeOffset);
         Add(To, "p.created_at < @To", "To", DbType.DateTimeOffset);
+        // Implies created_by IS NOT NULL, so the partial index predictions_created_by_newest applies.
+        Add(CreatedBy, "p.created_by = @CreatedBy", "CreatedBy", DbType.String);
     }
 
     /// <summary>

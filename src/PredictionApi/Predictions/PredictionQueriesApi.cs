@@ -38,7 +38,8 @@ public static class PredictionQueriesApi
         [FromQuery(Name = "to")] string? To,
         [FromQuery(Name = "model")] string? Model,
         [FromQuery(Name = "fields")] string? Fields,
-        [FromQuery(Name = "max_labels")] string? MaxLabels);
+        [FromQuery(Name = "max_labels")] string? MaxLabels,
+        [FromQuery(Name = "created_by")] string? CreatedBy);
 
     /// <summary>A page of GET /predictions?fields=...: each item holds only the fields asked for.</summary>
     public sealed record SelectedPredictionPage(IReadOnlyList<JsonObject> Items, string? NextCursor);
@@ -57,6 +58,16 @@ public static class PredictionQueriesApi
                 out var filter) is { } badFilter)
         {
             return badFilter;
+        }
+
+        if (request.CreatedBy is not null)
+        {
+            if (!QueryValues.IsText(request.CreatedBy))
+            {
+                return ApiProblems.BadRequest($"created_by must be the name of an API key (1 to {QueryValues.MaxNameLength} characters, no control characters), as `keys list` shows it.");
+            }
+
+            filter = filter with { CreatedBy = request.CreatedBy };
         }
 
         if (PredictionFields.TryParse(request.Fields, out var fields) is { } badFields)
@@ -83,7 +94,7 @@ public static class PredictionQueriesApi
             {
                 return ApiProblems.BadRequest(
                     "cursor was issued for other filters; repeat the filters of the request that returned it (model, likely_class, label, min_confidence, " +
-                    "max_confidence, from, to), or start again without a cursor.", "Invalid cursor");
+                    "max_confidence, from, to, created_by), or start again without a cursor.", "Invalid cursor");
             }
 
             query = query with { After = after };

@@ -18,7 +18,8 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
                p.probabilities::text AS Probabilities, p.likely_class AS LikelyClass, p.confidence AS Confidence,
                p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
                p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt,
-               i.storage_kind AS StorageKind, i.object_key AS ObjectKey, i.byte_size AS ByteSize
+               i.storage_kind AS StorageKind, i.object_key AS ObjectKey, i.byte_size AS ByteSize,
+               p.created_by AS CreatedBy
         """;
     /// <summary>One prediction with its input's bytes when the database keeps them, or null.</summary>
     public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)

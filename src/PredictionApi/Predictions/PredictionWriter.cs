@@ -109,9 +109,10 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             WITH pair AS (
                 SELECT * FROM unnest(@FileNames::text[], @ContentTypes::text[], @Data::text[], @Sha256s::bytea[], @ByteSizes::int[],
                                      @Widths::int[], @Heights::int[], @StorageKinds::text[], @ObjectKeys::text[], @ModelNames::text[],
-                                     @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[])
+                                     @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[],
+                                     @CreatedBy::text[])
                     WITH ORDINALITY AS p(filename, content_type, data, sha256, byte_size, width, height, storage_kind, object_key,
-                                         model_name, model_version, probabilities, likely_class, confidence, ord)
+                                         model_name, model_version, probabilities, likely_class, confidence, created_by, ord)
             ),
             id AS MATERIALIZED (
                 SELECT ord, nextval(pg_get_serial_sequence('inputs', 'id')) AS input_id FROM pair
@@ -123,8 +124,8 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
                 FROM pair p JOIN id USING (ord)
             ),
             prediction AS (
-                INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
-                SELECT id.input_id, p.model_name, p.model_version, p.probabilities::jsonb, p.likely_class, p.confidence
+                INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_by)
+                SELECT id.input_id, p.model_name, p.model_version, p.probabilities::jsonb, p.likely_class, p.confidence, p.created_by
                 FROM pair p JOIN id USING (ord)
                 ORDER BY ord
                 RETURNING id, input_id, created_at
@@ -149,6 +150,7 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             Probabilities = pairs.Select(p => JsonSerializer.Serialize(p.Prediction.Probabilities)).ToArray(),
             LikelyClasses = pairs.Select(p => p.Prediction.LikelyClass).ToArray(),
             Confidences = pairs.Select(p => p.Prediction.Confidence).ToArray(),
+            CreatedBy = pairs.Select(p => p.Prediction.CreatedBy).ToArray(),
         }, cancellationToken: cancellationToken));
         return rows.AsList();
     }
@@ -219,8 +221,8 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
         const string sql = """
             WITH input AS (SELECT @InputId::bigint AS id),
             truth AS (SELECT true_label, labeled_at FROM inputs WHERE id = @InputId FOR NO KEY UPDATE)
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at)
-            SELECT input.id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence, truth.true_label, truth.labeled_at
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at, created_by)
+            SELECT input.id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence, truth.true_label, truth.labeled_at, @CreatedBy
             FROM input LEFT JOIN truth ON true
             RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
             """;
@@ -229,8 +231,8 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
 
     /// <summary>Inserts the prediction of the row in <c>input</c>, a CTE the statement starts with.</summary>
     private const string InsertPrediction = """
-        INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence)
-        SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence FROM input
+        INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_by)
+        SELECT id, @ModelName, @ModelVersion, @Probabilities::jsonb, @LikelyClass, @Confidence, @CreatedBy FROM input
         RETURNING id AS PredictionId, input_id AS InputId, created_at AS CreatedAt
         """;
 
@@ -244,6 +246,7 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             Probabilities = JsonSerializer.Serialize(prediction.Probabilities),
             prediction.LikelyClass,
             prediction.Confidence,
+            prediction.CreatedBy,
         });
         return parameters;
     }

@@ -1,3 +1,4 @@
+using PredictionApi.Auth;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
@@ -23,6 +24,7 @@ public static class PredictionsApi
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
             .RequireRateLimiting(AdmissionExtensions.Uploads)
+            .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 
         predictions.MapPost("/batch", BatchApi.CreateBatch)
@@ -35,28 +37,32 @@ public static class PredictionsApi
             .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()
             .RequireRateLimiting(AdmissionExtensions.Uploads)
+            .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 
         predictions.MapGet("/", PredictionQueriesApi.ListPredictions)
             .WithSummary("Stored predictions, newest first, without images; follow next_cursor for more.")
             .WithDescription(
                 "Filters (all optional, combinable): likely_class, label (recorded true label), min_confidence and max_confidence (0..1, " +
-                "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model. min_confidence also drops labels below it. " +
+                "inclusive), from (inclusive) and to (exclusive) as ISO 8601 times, model, created_by (the name of the API key that stored it). min_confidence also drops labels below it. " +
                 "fields=a,b,... returns only those fields of each item ('*' = all but image, e.g. fields=*,image); prediction_id is always present; " +
                 "an image whose object is gone from object storage is null. A page with images stops at about 8 MiB of images (at least one item) " +
                 "and may hold fewer than limit items; next_cursor continues. " +
                 "A cursor only continues the filters it was issued with.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         prediction.MapGet("/{id}", PredictionQueriesApi.GetPrediction)
             .WithSummary("A stored prediction with its input image as a data URL.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         prediction.MapGet("/{id}/image", PredictionQueriesApi.GetImage)
             .WithSummary("The stored input image, as uploaded, with its content type (or a redirect to a presigned object URL).")
+            .RequireScope(ApiScope.Read)
             .Produces<Stream>(StatusCodes.Status200OK, "image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
             .Produces(StatusCodes.Status302Found)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -66,6 +72,7 @@ public static class PredictionsApi
         predictions.MapGet("/stats", PredictionStatsApi.GetStats)
             .WithSummary("Counts per predicted class, mean confidence, a confidence histogram and, where true labels were recorded, accuracy and a confusion matrix.")
             .WithDescription("Optional from (inclusive) and to (exclusive) as ISO 8601 times; model defaults to the served model.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -84,6 +91,7 @@ public static class PredictionsApi
                 "The true label belongs to the input: every model's prediction of the same input gets it; the note stays on this prediction.")
             .Accepts<FeedbackApi.FeedbackRequest>("application/json", "application/merge-patch+json")
             .WithBodyHint(FeedbackApi.BodyExample)
+            .RequireScope(ApiScope.Feedback)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -92,6 +100,7 @@ public static class PredictionsApi
 
         prediction.MapDelete("/{id}", DeletionApi.DeletePrediction)
             .WithSummary("Delete a prediction, its input when no other prediction uses it, and the input's object in object storage.")
+            .RequireScope(ApiScope.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -100,6 +109,7 @@ public static class PredictionsApi
             .WithSummary("Retention: delete every prediction created before a time (optionally only those with confidence <= max_confidence).")
             .WithDescription("before (required) is an ISO 8601 time, UTC when it has no offset, and may not be in the future. " +
                 "Rows are deleted oldest first in short transactions of Retention:ChunkSize rows; inputs left without predictions go too.")
+            .RequireScope(ApiScope.Admin)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return routes;

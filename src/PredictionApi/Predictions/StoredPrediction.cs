@@ -23,4 +23,7 @@ public sealed record StoredPrediction(
 
     /// <summary>When <see cref="TrueLabel"/> was recorded; null while there is none.</summary>
     public DateTime? LabeledAt { get; init; }
+
+    /// <summary>The name of the API key that stored it; null when it was stored while the service was open, or by a command.</summary>
+    public string? CreatedBy { get; init; }
 }

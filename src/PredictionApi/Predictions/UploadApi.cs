@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PredictionApi.Auth;
 using PredictionApi.Inference;
 using PredictionApi.Problems;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -76,7 +77,7 @@ public static class UploadApi
         // The bytes go to the configured input store (PostgreSQL or object storage), then the rows commit,
         // with the answer a retry under the same key will get.
         var claim = key is null ? null : new IdempotencyClaim(key, upload.RequestSha256, hours, ids => JsonSerializer.Serialize(Result(ids[0]), json));
-        var outcome = await writer.RecordAsync([(new RecordedUpload(file.FileName, file.Bytes, predicted.Header), NewPrediction.Of(predicted, spec))], claim, cancellationToken);
+        var outcome = await writer.RecordAsync([(new RecordedUpload(file.FileName, file.Bytes, predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) })], claim, cancellationToken);
         if (outcome.Replay is null)
         {
             shadows.Enqueue(spec, [(outcome.Stored[0].InputId, file.Bytes)]);

@@ -32,15 +32,68 @@ const wordsByStatus = {
 const unreachable =
   "Could not reach the service. Check that it is running and that you are online, then try again.";
 
+// The API key, once the service asked for one: kept for this browser tab's session only, never in localStorage.
+const keyItem = "predictionapi-key";
+
+export function currentKey() {
+  return sessionStorage.getItem(keyItem);
+}
+
+export function forgetKey() {
+  sessionStorage.removeItem(keyItem);
+}
+
+function authorization() {
+  const key = currentKey();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+// Asks the person for a key (set by the page); resolves to the key, or null when they decline.
+let askForKey = null;
+let asking = null;
+
+/** Registers what to do when the service answers 401: (reason) => Promise<string | null>. */
+export function onKeyNeeded(ask) {
+  askForKey = ask;
+}
+
+// Every request waiting on a 401 shares one prompt.
+function keyFromPerson(reason) {
+  if (!askForKey) return Promise.resolve(null);
+  asking ??= askForKey(reason).finally(() => {
+    asking = null;
+  });
+  return asking;
+}
+
+/** Fetches with the key when there is one; on 401 asks for a key and tries again with it. */
+async function send(url, init) {
+  for (;;) {
+    const sentWith = currentKey();
+    const response = await fetch(url, { ...init, headers: { ...init.headers, ...authorization() } });
+    if (response.status !== 401 || !askForKey) return response;
+    // Another request may have been given a key meanwhile; try that one before asking.
+    if (currentKey() && currentKey() !== sentWith) continue;
+    // A key that was sent and refused: the service's words say why (unknown, revoked, expired).
+    const reason = sentWith ? (await describeFailure(response.clone())).message : null;
+    const key = await keyFromPerson(reason);
+    if (!key) return response;
+    sessionStorage.setItem(keyItem, key);
+  }
+}
+
 /** Fetches a URL (relative to the page, so the site also works under a path prefix) and returns parsed JSON. */
 export async function requestJson(url, init = {}) {
   let response;
   try {
-    response = await fetch(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
+    response = await send(url, { ...init, headers: { Accept: "application/json", ...init.headers } });
   } catch (error) {
     // fetch only rejects on network failure or abort; an abort is the caller's choice, not an error to show.
     if (error?.name === "AbortError") throw error;
     throw new ApiError(unreachable, 0);
+  }
+  if (response.status === 401) {
+    throw new ApiError("This service needs an API key, and none was given. Repeat the action to enter one.", 401);
   }
   if (!response.ok) {
     const { message, fromServer } = await describeFailure(response);
@@ -54,7 +107,24 @@ export async function requestJson(url, init = {}) {
   }
 }
 
+// What each scope lets a key do, in the words a 403 is explained with.
+const permissionWords = {
+  predict: "classify and store images",
+  read: "see stored predictions, images, statistics and models",
+  feedback: "record true labels",
+  admin: "delete predictions and manage the service",
+};
+
 async function describeFailure(response) {
+  if (response.status === 403) {
+    // The scope is named in the challenge (RFC 6750): Bearer error="insufficient_scope", scope="predict".
+    const scope = /scope="([a-z]+)"/.exec(response.headers.get("www-authenticate") ?? "")?.[1];
+    const what = permissionWords[scope];
+    const message = what
+      ? `Your API key does not have the “${scope}” permission, which is needed to ${what}. Ask the service's operator for a key that has it.`
+      : "Your API key is not allowed to do this. Ask the service's operator for a key that is.";
+    return { message, fromServer: false };
+  }
   const fallback = wordsByStatus[response.status]
     ?? (response.status >= 500 ? wordsByStatus[500] : `The service refused the request (HTTP ${response.status}).`);
   const type = response.headers.get("content-type") ?? "";
@@ -128,6 +198,26 @@ export function getPrediction(id, signal) {
 
 export function imageUrl(id) {
   return `prediction/${encodeURIComponent(id)}/image`;
+}
+
+/**
+ * Shows stored image `id` in `image`. An <img> cannot send the key, so with a key the bytes are fetched with
+ * it and shown from a blob: URL; without one the browser loads the URL itself, lazily.
+ */
+export async function showImage(image, id) {
+  if (!currentKey()) {
+    image.src = imageUrl(id);
+    return;
+  }
+  try {
+    const response = await send(imageUrl(id), {});
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const url = URL.createObjectURL(await response.blob());
+    image.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+    image.src = url;
+  } catch {
+    image.classList.add("broken");
+  }
 }
 
 export function recordTrueLabel(id, trueLabel, note, signal) {

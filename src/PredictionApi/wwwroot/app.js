@@ -2,11 +2,12 @@
 // models) or an uploaded file goes to POST /prediction?model=, the answer fills the result panel, the
 // gallery reloads to show what was stored, and the dashboard tab draws the chosen model's statistics.
 
-import { ApiError, getModel, listModels, predict } from "./api.js";
+import { ApiError, currentKey, forgetKey, getModel, listModels, onKeyNeeded, predict } from "./api.js";
 import { drawTensor, labelOf, percent, renderBars } from "./charts.js";
 import { Dashboard } from "./dashboard.js";
 import { DetailDialog } from "./detail.js";
 import { Gallery } from "./gallery.js";
+import { KeyPrompt } from "./key.js";
 import { DrawingPad } from "./pad.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -37,6 +38,20 @@ const ui = {
   galleryModel: $("#gallery-model"),
   tabs: [...document.querySelectorAll('[role="tab"]')],
 };
+
+// Once keys are on, the service answers 401 until the page sends one: ask for it in a form, then go on.
+const keyPrompt = new KeyPrompt($("#key-dialog"));
+const forgetButton = $("#forget-key");
+onKeyNeeded(async (reason) => {
+  const key = await keyPrompt.ask(reason);
+  if (key) forgetButton.hidden = false;
+  return key;
+});
+forgetButton.hidden = !currentKey();
+forgetButton.addEventListener("click", () => {
+  forgetKey();
+  location.reload();
+});
 
 // Class names come from the model's manifest (GET /models/{name}); until they arrive, or if
 // the service cannot say, classes are shown by index.

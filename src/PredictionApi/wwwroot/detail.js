@@ -1,7 +1,7 @@
 // The detail dialog: one stored prediction with its full image, probabilities, time and model,
 // and a form that records the true label. <dialog> gives focus trapping and Escape for free.
 
-import { ApiError, getPrediction, imageUrl, recordTrueLabel } from "./api.js";
+import { ApiError, getPrediction, recordTrueLabel, showImage } from "./api.js";
 import { formatTime, labelOf, percent, renderBars } from "./charts.js";
 
 export class DetailDialog {
@@ -83,9 +83,11 @@ export class DetailDialog {
     this.#current = prediction;
     const predicted = labelOf(labels, prediction.likely_class);
 
-    parts.image.src = typeof prediction.image === "string" && prediction.image.startsWith("data:")
-      ? prediction.image
-      : imageUrl(prediction.prediction_id);
+    if (typeof prediction.image === "string" && prediction.image.startsWith("data:")) {
+      parts.image.src = prediction.image;
+    } else {
+      showImage(parts.image, prediction.prediction_id);
+    }
     parts.image.alt = `Stored input of prediction ${prediction.prediction_id}`;
     parts.filename.textContent = [prediction.filename, prediction.contenttype].filter(Boolean).join(" · ");
     parts.predicted.textContent = predicted;

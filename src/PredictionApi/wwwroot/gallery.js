@@ -1,7 +1,7 @@
 // The gallery of stored predictions: newest first, paged with the API's opaque cursor,
 // filtered by model and by predicted class. "Load more" works by click, and by scrolling it into view.
 
-import { ApiError, imageUrl, listPredictions } from "./api.js";
+import { ApiError, listPredictions, showImage } from "./api.js";
 import { formatTime, labelOf, percent } from "./charts.js";
 
 const pageSize = 24;
@@ -150,13 +150,13 @@ export class Gallery {
     );
 
     const image = document.createElement("img");
-    image.src = imageUrl(id);
     image.alt = "";
     image.loading = "lazy";
     image.decoding = "async";
     image.width = 112;
     image.height = 112;
     image.addEventListener("error", () => image.classList.add("broken"), { once: true });
+    showImage(image, id);
 
     const predictedText = document.createElement("span");
     predictedText.className = "card-class";

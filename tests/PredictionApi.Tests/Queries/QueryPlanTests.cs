@@ -9,7 +9,7 @@ namespace PredictionApi.Tests.Queries;
 /// <summary>
 /// A database with the service's schema and 200,000 predictions, one a second: 96% of model 'mnist' and
 /// 4% 'other'; classes 0-7 10% each, 8 19% and 9 1%; confidences spread over 0..1; one row in fifty with a
-/// true label.
+/// true label; one in twenty stored by the API key 'ci'.
 /// </summary>
 public sealed class LargeTableFixture : IAsyncLifetime
 {
@@ -32,11 +32,12 @@ public sealed class LargeTableFixture : IAsyncLifetime
             INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height, created_at)
             SELECT 'bulk.png', 'image/png', 'AA==', sha256(int8send(g)), 1, 1, 1, timestamptz '2026-01-01' - g * interval '1 second'
             FROM generate_series(1, {Rows}) g;
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_at, true_label, labeled_at)
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_at, true_label, labeled_at, created_by)
             SELECT id, CASE WHEN id % 25 = 0 THEN 'other' ELSE 'mnist' END, '1', '[0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1]',
                    CASE WHEN id % 10 = 9 AND id % 100 <> 9 THEN 8 ELSE id % 10 END, ((id * 7919) % 1000) / 1000.0, created_at,
                    CASE WHEN id % 50 = 1 THEN ((id / 50) % 10)::text END,
-                   CASE WHEN id % 50 = 1 THEN created_at END
+                   CASE WHEN id % 50 = 1 THEN created_at END,
+                   CASE WHEN id % 20 = 7 THEN 'ci' END
             FROM inputs;
             """, commandTimeout: 600);
         // Statistics and a visibility map, as autovacuum would leave them on a live table; VACUUM runs alone.
@@ -73,6 +74,8 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
         { "model+from+to", "predictions_model_newest" },
         { "confidence", "predictions_newest" },
         { "likely_class+confidence", "predictions_class_newest" },
+        { "created_by (5% of rows)", "predictions_created_by_newest" },
+        { "created_by+model", "predictions_created_by_newest|predictions_model_newest" },
     };
 
     private PredictionFilter FilterFor(string name) => name switch
@@ -89,6 +92,8 @@ public sealed class QueryPlanTests(LargeTableFixture table) : IClassFixture<Larg
         "model+from+to" => new PredictionFilter { Model = "other", From = table.Newest.AddHours(-20), To = table.Newest.AddHours(-10) },
         "confidence" => new PredictionFilter { MinConfidence = 0.5f, MaxConfidence = 0.8f },
         "likely_class+confidence" => new PredictionFilter { LikelyClass = 9, MinConfidence = 0.5f },
+        "created_by (5% of rows)" => new PredictionFilter { CreatedBy = "ci" },
+        "created_by+model" => new PredictionFilter { CreatedBy = "ci", Model = "mnist" },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

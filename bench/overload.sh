@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Overload: does the service stay fast for the requests it admits when offered four times the load it
+# sustains, and refuse the rest at once? (The bar of issue 11: p99 of admitted requests at 4x within 2x
+# of its value at the sustainable concurrency; every refused request answered within 50 ms.)
+#
+#   bash bench/overload.sh              # 10 s per run
+#   BENCH_SECONDS=20 bash bench/overload.sh
+#
+# 1. The sustainable concurrency S: POST /prediction (one MNIST PNG, hey) at 1, 2, 4, ... 64 connections
+#    (BENCH_LEVELS) with admission wide open; S is the lowest concurrency reaching 90 % of the best
+#    throughput (beyond it, more connections only add waiting).
+# 2. The service restarted with Admission:MaxConcurrentUploads=S (ADMIT) and Admission:MaxQueuedUploads
+#    (QUEUE, default S/2), then loaded at S and at 4S: p99 of the 200s, and the slowest 503.
+# 3. For contrast, 4S against the default admission limits (64 at once, 64 waiting).
+# Needs: .NET SDK, PostgreSQL 15 server binaries, hey.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${BENCH_SECONDS:-10}
+levels=${BENCH_LEVELS:-"1 2 4 8 16 32 64"}
+command -v hey >/dev/null || { echo "need hey: apt-get install hey"; exit 1; }
+
+source bench/common.sh overload
+
+echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
+build_release
+$bench_tool pngs "$t10k" "$work/pngs" 1 >/dev/null
+# One multipart body, sent by every request.
+boundary=predictionapi-bench-boundary
+python3 - "$work/pngs/00000.png" "$work/body" "$boundary" <<'PY'
+import sys
+png, out, boundary = sys.argv[1], sys.argv[2], sys.argv[3]
+data = open(png, "rb").read()
+with open(out, "wb") as f:
+    f.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"digit.png\"\r\nContent-Type: image/png\r\n\r\n".encode())
+    f.write(data)
+    f.write(f"\r\n--{boundary}--\r\n".encode())
+PY
+
+echo "== starting PostgreSQL"
+start_postgres -c max_connections=300 -c shared_buffers=512MB
+
+# start_service [Section__Key=value ...]: the Release build on a free port, ready.
+start_service() {
+  svc_port=$(free_port)
+  env ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning "$@" \
+    dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" \
+    --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+  # Warm up the JIT, the pool and PostgreSQL's caches.
+  load 8 3 >/dev/null
+}
+
+stop_service() { kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""; }
+
+# load CONNECTIONS SECONDS: hey's per-request CSV, summarised as "rps ok p50_ok p99_ok refused max_refused other" (ms).
+load() {
+  hey -z "${2}s" -c "$1" -t 30 -m POST -T "multipart/form-data; boundary=$boundary" -D "$work/body" -o csv \
+    "http://127.0.0.1:$svc_port/prediction" >"$work/run.csv"
+  python3 - "$work/run.csv" "$2" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "200")
+refused = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "503")
+other = len(rows) - len(ok) - len(refused)
+q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
+print(f"{len(ok) / float(sys.argv[2]):.0f} {len(ok)} {q(ok, 0.5):.2f} {q(ok, 0.99):.2f} {len(refused)} {max(refused) if refused else float('nan'):.2f} {other}")
+PY
+}
+
+row() { printf '%-44s %8s %8s %9s %9s %8s %12s %6s\n' "$@"; }
+
+echo "== 1. sustainable concurrency (admission wide open: Admission:MaxConcurrentUploads=1000)"
+start_service Admission__MaxConcurrentUploads=1000 Admission__MaxQueuedUploads=0
+row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "max 503 ms" "other"
+best=0; declare -A rate
+for c in $levels; do
+  read -r rps ok p50 p99 refused maxr other <<<"$(load $c "$seconds")"
+  rate[$c]=$rps
+  row "concurrency $c" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other"
+  (( rps > best )) && best=$rps
+done
+stop_service
+sustainable=
+for c in $levels; do
+  [ -z "$sustainable" ] && (( ${rate[$c]} * 10 >= best * 9 )) && sustainable=$c
+done
+admit=${ADMIT:-$sustainable}
+queue=${QUEUE:-$(( sustainable / 2 ))}
+echo "sustainable concurrency S = $sustainable (lowest reaching 90 % of the best, $best ok/s)"
+
+echo
+echo "== 2. admission at S: Admission:MaxConcurrentUploads=$admit, Admission:MaxQueuedUploads=$queue"
+start_service Admission__MaxConcurrentUploads=$admit Admission__MaxQueuedUploads=$queue
+row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "max 503 ms" "other"
+read -r rps ok p50 p99_s refused maxr other <<<"$(load "$sustainable" "$seconds")"
+row "S = $sustainable connections" "$rps" "$ok" "$p50" "$p99_s" "$refused" "$maxr" "$other"
+read -r rps ok p50 p99_4s refused maxr_4s other <<<"$(load $(( 4 * sustainable )) "$seconds")"
+row "4S = $(( 4 * sustainable )) connections" "$rps" "$ok" "$p50" "$p99_4s" "$refused" "$maxr_4s" "$other"
+stop_service
+awk -v a="$p99_4s" -v b="$p99_s" -v m="$maxr_4s" 'BEGIN { printf "p99 of admitted requests at 4S / at S = %.2f (bar: <= 2); slowest refusal %s ms (bar: <= 50)\n", a / b, m }'
+
+echo
+echo "== 3. for contrast, 4S with the default admission limits (64 at once, 64 waiting)"
+start_service
+row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "max 503 ms" "other"
+read -r rps ok p50 p99 refused maxr other <<<"$(load $(( 4 * sustainable )) "$seconds")"
+row "4S = $(( 4 * sustainable )) connections, defaults" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other"
+stop_service
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

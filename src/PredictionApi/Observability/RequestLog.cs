@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using PredictionApi.Auth;
+using PredictionApi.Inference;
+
+namespace PredictionApi.Observability;
+
+/// <summary>
+/// One line per request at Information: method, route template (never the raw path, which carries ids),
+/// status, duration, model and key name. Probes and scrapes (/health/*, /metrics) log at Debug: an
+/// orchestrator's every few seconds would drown the rest. ASP.NET Core's own request lines stay at
+/// Warning in appsettings.json, so each request is logged once.
+/// </summary>
+internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var path = context.Request.Path;
+            var level = path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") ? LogLevel.Debug : LogLevel.Information;
+            if (logger.IsEnabled(level))
+            {
+                var endpoint = context.GetEndpoint();
+                var status = context.Response.StatusCode;
+                // No endpoint: the web page's static files, or a path nothing serves. Both are bounded labels.
+                var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? (status < 400 ? "(static file)" : "(no route)");
+                Write(logger, level, context.Request.Method, route, status, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    ModelOf(context, endpoint) ?? "-", CallerKey.NameOf(context) ?? "-");
+            }
+        }
+    }
+
+    /// <summary>The model a request named (?model=, /models/{name}), or the default model for uploads that name none, which it classifies.</summary>
+    private static string? ModelOf(HttpContext context, Endpoint? endpoint)
+    {
+        if (context.Request.Query["model"] is [{ Length: > 0 } model])
+        {
+            return model;
+        }
+
+        if (context.Request.RouteValues["name"] is string name)
+        {
+            return name;
+        }
+
+        return endpoint?.Metadata.GetMetadata<RequiredScope>()?.Scope == ApiScope.Predict
+            ? context.RequestServices.GetService<ModelRegistry>()?.DefaultName
+            : null;
+    }
+
+    [LoggerMessage(Message = "{Method} {Route} {Status} {DurationMs:0.0} ms model={Model} key={Key}")]
+    private static partial void Write(ILogger logger, LogLevel level, string method, string route, int status, double durationMs, string model, string key);
+}
