@@ -23,8 +23,8 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
 
     public string Directory => _options.Directory;
 
-    /// <summary>Every model that has been looked at, by name.</summary>
-    public IReadOnlyList<string> Names => _models.Keys.Order(StringComparer.Ordinal).ToList();
+    /// <summary>Every model that has been looked at: the default first, then by name.</summary>
+    public IReadOnlyList<string> Names => _models.Keys.OrderBy(n => n != DefaultName).ThenBy(n => n, StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// Leases <paramref name="name"/> (the default model when null) at <paramref name="version"/> (the serving version

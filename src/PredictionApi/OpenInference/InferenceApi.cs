@@ -73,7 +73,7 @@ public static class InferenceApi
         if (input.Images is { } shadowed)
         {
             // Shadow models read images; a tensor is shaped for this model only, so it is not shadowed.
-            services.Shadows.Enqueue(spec, stored.Select((ids, i) => (ids.InputId, (ReadOnlyMemory<byte>)shadowed[i])).ToList());
+            services.Shadows.Enqueue(spec, stored.Select((ids, i) => (ids.InputId, (ReadOnlyMemory<byte>)shadowed[i])).ToList(), CallerKey.NameOf(context));
         }
 
         var parameters = new Dictionary<string, string>

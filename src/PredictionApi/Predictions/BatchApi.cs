@@ -110,7 +110,7 @@ public static class BatchApi
         var outcome = await writer.RecordAsync(rows, claim, cancellationToken);
         if (outcome.Replay is null)
         {
-            shadows.Enqueue(spec, good.Select((i, g) => (outcome.Stored[g].InputId, (ReadOnlyMemory<byte>)files[i].Bytes)).ToList());
+            shadows.Enqueue(spec, good.Select((i, g) => (outcome.Stored[g].InputId, (ReadOnlyMemory<byte>)files[i].Bytes)).ToList(), CallerKey.NameOf(context));
         }
 
         return TypedResults.Ok(outcome.Replay is { } replay

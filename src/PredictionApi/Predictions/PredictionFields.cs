@@ -15,7 +15,7 @@ public sealed class PredictionFields
     /// <summary>Every field of a stored prediction, as JSON names it.</summary>
     public static IReadOnlyList<string> All { get; } =
         ["prediction_id", "input_id", "filename", "contenttype", "prediction", "labels", "likely_class", "confidence", "model", "created_at",
-         "true_label", "note", "labeled_at", "created_by", "image"];
+         "true_label", "note", "labeled_at", "created_by", "shadow", "image"];
 
     private const string Image = "image";
 

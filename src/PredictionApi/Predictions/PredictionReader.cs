@@ -19,7 +19,7 @@ public sealed class PredictionReader(NpgsqlDataSource dataSource)
                p.model_name AS ModelName, p.model_version AS ModelVersion, p.created_at AS CreatedAt,
                p.true_label AS TrueLabel, p.note AS Note, p.labeled_at AS LabeledAt,
                i.storage_kind AS StorageKind, i.object_key AS ObjectKey, i.byte_size AS ByteSize,
-               p.created_by AS CreatedBy
+               p.created_by AS CreatedBy, p.shadow AS Shadow
         """;
     /// <summary>One prediction with its input's bytes when the database keeps them, or null.</summary>
     public async Task<PredictionRow?> GetAsync(long id, CancellationToken cancellationToken)

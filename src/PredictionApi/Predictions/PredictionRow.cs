@@ -10,7 +10,7 @@ namespace PredictionApi.Predictions;
 /// </summary>
 public sealed record PredictionRow(long Id, long InputId, string Filename, string ContentType, string Probabilities, int LikelyClass,
     float Confidence, string ModelName, string ModelVersion, DateTime CreatedAt, string? TrueLabel, string? Note, DateTime? LabeledAt,
-    string StorageKind, string? ObjectKey, int ByteSize, string? CreatedBy, string? Data)
+    string StorageKind, string? ObjectKey, int ByteSize, string? CreatedBy, bool Shadow, string? Data)
 {
     /// <summary>The input, for reading its bytes from wherever they are kept.</summary>
     public StoredInput Input => new(InputId, ContentType, StorageKind, Data, ObjectKey);
@@ -21,5 +21,5 @@ public sealed record PredictionRow(long Id, long InputId, string Filename, strin
     /// <summary>The prediction as the API returns it; <paramref name="withImage"/> embeds bytes kept in the database.</summary>
     public StoredPrediction ToContract(bool withImage) => new(Id, InputId, Filename, ContentType,
         JsonSerializer.Deserialize<float[]>(Probabilities) ?? [], LikelyClass, Confidence, new ModelRef(ModelName, ModelVersion), CreatedAt,
-        TrueLabel, Note, withImage && Data is not null ? InputImages.DataUrl(ContentType, Data) : null) { LabeledAt = LabeledAt, CreatedBy = CreatedBy };
+        TrueLabel, Note, withImage && Data is not null ? InputImages.DataUrl(ContentType, Data) : null) { LabeledAt = LabeledAt, CreatedBy = CreatedBy, Shadow = Shadow };
 }

@@ -191,10 +191,11 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             WITH truth AS (
                 SELECT id, true_label, labeled_at FROM inputs WHERE id = ANY(@InputIds) ORDER BY id FOR NO KEY UPDATE
             )
-            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at, shadow)
-            SELECT s.input_id, s.model_name, s.model_version, s.probabilities::jsonb, s.likely_class, s.confidence, truth.true_label, truth.labeled_at, true
-            FROM unnest(@InputIds::bigint[], @ModelNames::text[], @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[])
-                AS s(input_id, model_name, model_version, probabilities, likely_class, confidence)
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, true_label, labeled_at, created_by, shadow)
+            SELECT s.input_id, s.model_name, s.model_version, s.probabilities::jsonb, s.likely_class, s.confidence, truth.true_label, truth.labeled_at, s.created_by, true
+            FROM unnest(@InputIds::bigint[], @ModelNames::text[], @ModelVersions::text[], @Probabilities::text[], @LikelyClasses::int[], @Confidences::real[],
+                        @CreatedBy::text[])
+                AS s(input_id, model_name, model_version, probabilities, likely_class, confidence, created_by)
             JOIN truth ON truth.id = s.input_id
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -206,6 +207,7 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             Probabilities = items.Select(i => JsonSerializer.Serialize(i.Prediction.Probabilities)).ToArray(),
             LikelyClasses = items.Select(i => i.Prediction.LikelyClass).ToArray(),
             Confidences = items.Select(i => i.Prediction.Confidence).ToArray(),
+            CreatedBy = items.Select(i => i.Prediction.CreatedBy).ToArray(),
         }, cancellationToken: cancellationToken));
     }
 

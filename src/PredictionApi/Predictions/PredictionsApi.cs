@@ -80,6 +80,7 @@ public static class PredictionsApi
             .WithSummary("Predictions per class per hour or day (UTC), for charts over time, from the maintained counts.")
             .WithDescription($"bucket is hour (default) or day. Every bucket that overlaps [from, to) is listed, empty ones too, at most " +
                 $"{PredictionSeriesApi.MaxBuckets}; without from the last 48 hours or 30 days up to to (default now). model defaults to the default model.")
+            .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 

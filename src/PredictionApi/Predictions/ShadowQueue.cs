@@ -36,8 +36,11 @@ public sealed class ShadowQueue : BackgroundService
     /// <summary>Inputs waiting for their shadows.</summary>
     public int Count => _queue.Reader.Count;
 
-    /// <summary>Queues the stored inputs <paramref name="items"/>, answered by <paramref name="answered"/>, for its shadows (if it has any).</summary>
-    public void Enqueue(ModelSpec answered, IReadOnlyList<(long InputId, ReadOnlyMemory<byte> Bytes)> items)
+    /// <summary>
+    /// Queues the stored inputs <paramref name="items"/>, answered by <paramref name="answered"/>, for its shadows (if it
+    /// has any); their predictions record <paramref name="createdBy"/>, the key of the request, as the answer's did.
+    /// </summary>
+    public void Enqueue(ModelSpec answered, IReadOnlyList<(long InputId, ReadOnlyMemory<byte> Bytes)> items, string? createdBy)
     {
         var shadows = _models.ShadowsOf(answered);
         if (shadows.Count == 0)
@@ -47,7 +50,7 @@ public sealed class ShadowQueue : BackgroundService
 
         foreach (var (inputId, bytes) in items)
         {
-            if (!_queue.Writer.TryWrite(new ShadowWork(inputId, bytes, shadows)))
+            if (!_queue.Writer.TryWrite(new ShadowWork(inputId, bytes, shadows, createdBy)))
             {
                 foreach (var shadow in shadows)
                 {
@@ -103,7 +106,7 @@ public sealed class ShadowQueue : BackgroundService
                 {
                     try
                     {
-                        predictions.Add((work.InputId, NewPrediction.Of(lease.Predictor.Predict(work.Bytes.Span), lease.Spec)));
+                        predictions.Add((work.InputId, NewPrediction.Of(lease.Predictor.Predict(work.Bytes.Span), lease.Spec) with { CreatedBy = work.CreatedBy }));
                     }
                     catch (ImageRejectedException)
                     {

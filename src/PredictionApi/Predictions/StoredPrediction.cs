@@ -26,4 +26,7 @@ public sealed record StoredPrediction(
 
     /// <summary>The name of the API key that stored it; null when it was stored while the service was open, or by a command.</summary>
     public string? CreatedBy { get; init; }
+
+    /// <summary>Whether a shadow model made it, after the answer of the model the request asked for was sent.</summary>
+    public bool Shadow { get; init; }
 }

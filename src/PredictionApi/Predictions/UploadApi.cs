@@ -80,7 +80,7 @@ public static class UploadApi
         var outcome = await writer.RecordAsync([(new RecordedUpload(file.FileName, file.Bytes, predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) })], claim, cancellationToken);
         if (outcome.Replay is null)
         {
-            shadows.Enqueue(spec, [(outcome.Stored[0].InputId, file.Bytes)]);
+            shadows.Enqueue(spec, [(outcome.Stored[0].InputId, file.Bytes)], CallerKey.NameOf(context));
         }
 
         return Answer(context, outcome.Replay is { } replay

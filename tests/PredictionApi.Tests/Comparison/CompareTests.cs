@@ -105,7 +105,7 @@ public sealed class CompareTests : IAsyncLifetime
         var reader = new ComparisonReader(NpgsqlDataSource.Create(_database));
         var sides = new (string Baseline, string Candidate)[]
         {
-            ("mnist:1", "mnist:2"), ("mnist:2", "mnist:1"), ("mnist", "fashion"), ("fashion:1", "mnist:1"), ("fashion", "mnist:2"), ("nobody", "mnist"),
+            ("mnist:1", "mnist:2"), ("mnist:2", "mnist:1"), ("mnist", "sketch"), ("sketch:1", "mnist:1"), ("sketch", "mnist:2"), ("nobody", "mnist"),
         };
         var ranges = new List<(DateTime? From, DateTime? To)> { (null, null) };
         while (ranges.Count < 30)
@@ -144,7 +144,7 @@ public sealed class CompareTests : IAsyncLifetime
         await SeedAsync(random, 300);
         foreach (var (baseline, candidate, from) in new (string, string, DateTime?)[]
                  {
-                     ("mnist:1", "mnist:2", null), ("mnist:2", "mnist:1", Start.AddHours(30).AddMinutes(7)), ("mnist", "fashion", null),
+                     ("mnist:1", "mnist:2", null), ("mnist:2", "mnist:1", Start.AddHours(30).AddMinutes(7)), ("mnist", "sketch", null),
                  })
         {
             var scope = new ComparisonScope(ComparedModel.Parse(baseline)!, ComparedModel.Parse(candidate)!, from, null);
@@ -217,7 +217,7 @@ public sealed class CompareTests : IAsyncLifetime
 
     /// <summary>
     /// Inputs over three days, each classified by mnist 1; most by mnist 2 as well (usually agreeing), some by
-    /// fashion 1, some re-run by mnist 1 (the newer answer counts). Predictions of an input come in later
+    /// sketch 1, some re-run by mnist 1 (the newer answer counts). Predictions of an input come in later
     /// statements than the input, as another model's would. Returns every prediction id.
     /// </summary>
     private async Task<List<long>> SeedAsync(Random random, int count)
@@ -231,7 +231,7 @@ public sealed class CompareTests : IAsyncLifetime
         await Seed.InsertAsync(_database, rows);
         var ids = rows.Select(r => r.Id).ToList();
         await using var connection = new NpgsqlConnection(_database);
-        foreach (var (model, version, share, agree) in new[] { ("mnist", "2", 0.8, 0.7), ("fashion", "1", 0.3, 0.2), ("mnist", "1", 0.1, 0.5) })
+        foreach (var (model, version, share, agree) in new[] { ("mnist", "2", 0.8, 0.7), ("sketch", "1", 0.3, 0.2), ("mnist", "1", 0.1, 0.5) })
         {
             var some = rows.Where(_ => random.NextDouble() < share).ToList();
             var classes = some.Select(r => random.NextDouble() < agree ? r.LikelyClass : random.Next(10)).ToArray();

@@ -55,16 +55,16 @@ public sealed class GroundTruthTests : IAsyncLifetime
     public async Task ALabelRecordedThroughOneModelsPredictionLabelsEveryPredictionOfTheInput()
     {
         var first = (await _client.PostPredictionAsync(Mnist.Png(0))).GetProperty("prediction_id").GetInt64();
-        var fashion = await CopyAsync(first, "fashion", "1", 3);
+        var sketch = await CopyAsync(first, "sketch", "1", 3);
         var second = await CopyAsync(first, "mnist", "2", 7);
 
         // Through the other model's prediction: the label is the input's, the note stays on the prediction patched.
-        using (var response = await PatchAsync(fashion, """{"true_label": "7", "note": "seen by a person"}"""))
+        using (var response = await PatchAsync(sketch, """{"true_label": "7", "note": "seen by a person"}"""))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var labeledAt = (await GetAsync(fashion)).GetProperty("labeled_at").GetDateTime();
+        var labeledAt = (await GetAsync(sketch)).GetProperty("labeled_at").GetDateTime();
         foreach (var id in new[] { first, second })
         {
             var stored = await GetAsync(id);
@@ -73,15 +73,15 @@ public sealed class GroundTruthTests : IAsyncLifetime
             Assert.Equal(JsonValueKind.Null, stored.GetProperty("note").ValueKind);
         }
 
-        Assert.Equal("seen by a person", (await GetAsync(fashion)).GetProperty("note").GetString());
+        Assert.Equal("seen by a person", (await GetAsync(sketch)).GetProperty("note").GetString());
         var listed = await _client.GetFromJsonAsync<JsonElement>("/predictions?model=mnist&label=7");
         Assert.Equal([second, first], listed.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("prediction_id").GetInt64()));
 
         // Changed and cleared through yet another prediction.
         (await PatchAsync(second, """{"true_label": "1"}""")).EnsureSuccessStatusCode();
-        Assert.Equal("1", (await GetAsync(fashion)).GetProperty("true_label").GetString());
+        Assert.Equal("1", (await GetAsync(sketch)).GetProperty("true_label").GetString());
         (await PatchAsync(first, """{"true_label": null}""")).EnsureSuccessStatusCode();
-        foreach (var id in new[] { first, second, fashion })
+        foreach (var id in new[] { first, second, sketch })
         {
             var stored = await GetAsync(id);
             Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
@@ -90,7 +90,7 @@ public sealed class GroundTruthTests : IAsyncLifetime
 
         // The statistics of each model count the input's label.
         (await PatchAsync(first, """{"true_label": "4"}""")).EnsureSuccessStatusCode();
-        var stats = await _client.GetFromJsonAsync<JsonElement>("/predictions/stats?model=fashion");
+        var stats = await _client.GetFromJsonAsync<JsonElement>("/predictions/stats?model=sketch");
         Assert.Equal(1, stats.GetProperty("feedback").GetProperty("labeled").GetInt64());
     }
 
@@ -107,7 +107,7 @@ public sealed class GroundTruthTests : IAsyncLifetime
         await using (var connection = await dataSource.OpenConnectionAsync())
         {
             written = await PredictionWriter.RecordForInputAsync(connection, inputId,
-                new NewPrediction("fashion", "1", new float[10], 5, 0.5f), CancellationToken.None);
+                new NewPrediction("sketch", "1", new float[10], 5, 0.5f), CancellationToken.None);
         }
 
         Assert.Equal("2", (await GetAsync(written.PredictionId)).GetProperty("true_label").GetString());
@@ -152,7 +152,7 @@ public sealed class GroundTruthTests : IAsyncLifetime
         // Per input: (model, version, class, label, labeled_at in minutes after start or null), in insertion (id) order.
         var inputs = new (string Model, string Version, int Class, string? Label, int? LabeledAt)[][]
         {
-            [("mnist", "1", 3, "3", 10), ("mnist", "2", 5, "5", 20), ("fashion", "1", 1, null, null)],
+            [("mnist", "1", 3, "3", 10), ("mnist", "2", 5, "5", 20), ("sketch", "1", 1, null, null)],
             [("mnist", "1", 1, "1", null), ("mnist", "2", 2, "2", 5)],
             [("mnist", "1", 1, "1", null), ("mnist", "2", 6, "6", null)],
             [("mnist", "1", 9, "9", 50), ("mnist", "2", 9, "4", 30)],
@@ -205,7 +205,7 @@ public sealed class GroundTruthTests : IAsyncLifetime
 
         // The statistics count the migrated labels exactly.
         var reader = _factory.Services.GetRequiredService<PredictionReader>();
-        foreach (var model in new[] { "mnist", "fashion" })
+        foreach (var model in new[] { "mnist", "sketch" })
         {
             var actual = await reader.StatsGroupsAsync(new PredictionFilter { Model = model }, CancellationToken.None);
             var labeled = actual.Where(g => g.TrueLabel is not null).Sum(g => g.Count);

@@ -8,8 +8,8 @@ using Npgsql;
 namespace PredictionApi.Tests.Models;
 
 /// <summary>
-/// One process serving several models at once: the shipped mnist model (the default) and a model a user dropped in
-/// with only an ONNX file and a hand-written manifest, each chosen per request with ?model=.
+/// One process serving several models at once: the shipped mnist model (the default), the shipped fashion model, and a
+/// model a user dropped in with only an ONNX file and a hand-written manifest, each chosen per request with ?model=.
 /// </summary>
 public sealed class ManyModelsTests : IAsyncLifetime
 {
@@ -20,6 +20,7 @@ public sealed class ManyModelsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ModelFolder.CopyShipped(_models, "mnist");
+        ModelFolder.CopyShipped(_models, "fashion");
         // A user's colour model: NHWC, its own labels, nothing but the ONNX file and this manifest.
         SyntheticModels.WriteLinear(_models, "colours", ["batch", 4, 4, 3], classes: 3, probabilities: false,
             manifestJson: """{ "version": "7", "output": { "kind": "logits" }, "labels": ["red", "green", "blue"] }""");
@@ -44,7 +45,9 @@ public sealed class ManyModelsTests : IAsyncLifetime
         var models = await client.GetFromJsonAsync<JsonElement>("/models");
 
         var byName = models.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
-        Assert.Equal(["broken", "colours", "mnist"], byName.Keys.Order());
+        Assert.Equal(["broken", "colours", "fashion", "mnist"], byName.Keys.Order());
+        Assert.Equal(("ready", "1.0.0", "Ankle boot"), (byName["fashion"].GetProperty("state").GetString(), byName["fashion"].GetProperty("version").GetString(),
+            byName["fashion"].GetProperty("labels")[9].GetString()));
         Assert.Equal(("ready", true, "2.0.0"), (byName["mnist"].GetProperty("state").GetString(), byName["mnist"].GetProperty("default").GetBoolean(), byName["mnist"].GetProperty("version").GetString()));
         Assert.Equal(("ready", false, "7"), (byName["colours"].GetProperty("state").GetString(), byName["colours"].GetProperty("default").GetBoolean(), byName["colours"].GetProperty("version").GetString()));
         Assert.Equal("failed", byName["broken"].GetProperty("state").GetString());
@@ -65,6 +68,11 @@ public sealed class ManyModelsTests : IAsyncLifetime
         var digit = await PostAsync(client, "/prediction?include=tensor", Mnist.Png(0));
         Assert.Equal("mnist", digit.GetProperty("model").GetProperty("name").GetString());
         AssertSameAsOffline(Path.Combine(_models, "mnist", "model.onnx"), digit, logits: true);
+
+        // A light product on a dark ground, as Fashion-MNIST has them, passes the fashion profile unchanged.
+        var garment = await PostAsync(client, "/prediction?model=fashion&include=tensor", Mnist.Png(3));
+        Assert.Equal(("fashion", "1.0.0"), (garment.GetProperty("model").GetProperty("name").GetString(), garment.GetProperty("model").GetProperty("version").GetString()));
+        AssertSameAsOffline(Path.Combine(_models, "fashion", "model.onnx"), garment, logits: true);
 
         var rgb = Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray();
         var colour = await PostAsync(client, "/prediction?model=colours&include=tensor", TestImages.PngRgb(4, 4, rgb));
@@ -87,7 +95,7 @@ public sealed class ManyModelsTests : IAsyncLifetime
             }
         }
 
-        Assert.Equal(["mnist:2.0.0", "colours:7"], rows);
+        Assert.Equal(["mnist:2.0.0", "fashion:1.0.0", "colours:7"], rows);
     }
 
     [Fact]

@@ -56,17 +56,17 @@ public sealed class ShadowTests : IAsyncLifetime
 
         await using var connection = new NpgsqlConnection(_database);
         await connection.OpenAsync();
-        var shadows = new List<(long InputId, string Version, float[] Probabilities)>();
+        var shadows = new List<(long Id, long InputId, string Version, float[] Probabilities)>();
         for (var attempt = 0; attempt < 100 && shadows.Count < inputs.Count; attempt++)
         {
             await Task.Delay(100);
             shadows.Clear();
             await using var command = new NpgsqlCommand(
-                "SELECT input_id, model_version, probabilities::text FROM predictions WHERE model_name = 'grey' AND shadow ORDER BY input_id", connection);
+                "SELECT id, input_id, model_version, probabilities::text FROM predictions WHERE model_name = 'grey' AND shadow ORDER BY input_id", connection);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                shadows.Add((reader.GetInt64(0), reader.GetString(1), JsonSerializer.Deserialize<float[]>(reader.GetString(2))!));
+                shadows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), JsonSerializer.Deserialize<float[]>(reader.GetString(3))!));
             }
         }
 
@@ -86,5 +86,14 @@ public sealed class ShadowTests : IAsyncLifetime
         await using var r = await counts.ExecuteReaderAsync();
         await r.ReadAsync();
         Assert.Equal((6L, 6L), (r.GetInt64(0), r.GetInt64(1)));
+
+        // Read back, a shadow prediction says so; the statistics count only the answers; the comparison sees all six inputs.
+        var shadow = await client.GetFromJsonAsync<JsonElement>($"/prediction/{shadows[0].Id}");
+        Assert.True(shadow.GetProperty("shadow").GetBoolean());
+        Assert.Equal("2", shadow.GetProperty("model").GetProperty("version").GetString());
+        var stats = await client.GetFromJsonAsync<JsonElement>("/predictions/stats?model=grey");
+        Assert.Equal(6, stats.GetProperty("total").GetInt64());
+        var compare = await client.GetFromJsonAsync<JsonElement>("/models/compare?baseline=grey:1&candidate=grey:2");
+        Assert.Equal(6, compare.GetProperty("inputs").GetInt64());
     }
 }
