@@ -200,6 +200,9 @@ CREATE OR REPLACE TRIGGER prediction_counts_truncate AFTER TRUNCATE ON predictio
 -- prediction_counts triggers and the statistics keep working on predictions alone.
 -- The note stays with the prediction: it is a reviewer's remark on that model's answer, and notes of two
 -- predictions never conflict, so they need no merging.
+-- A prediction added later to a labelled input takes its label: PredictionWriter.RecordForInputAsync inserts it
+-- with it (locking the input against a concurrent label change), and prediction_pairs_apply copies it for any
+-- other insert of a second prediction.
 -- Migration (once, when inputs gains the columns): an input takes the label of its most recently labelled
 -- prediction (labeled_at, then the highest prediction id; a label without labeled_at is oldest), and then
 -- every prediction of the input is given that label, which the prediction_counts triggers count.
@@ -241,25 +244,39 @@ BEGIN
 END
 $$;
 
--- A prediction's label written directly (an UPDATE of predictions; an insert with a label, below) labels its input, and through it the input's other predictions: whoever writes, the copies stay
--- equal. When one statement gives one input's predictions different labels, the latest labeled_at wins, then
--- the highest prediction id. The propagation above writes exactly the input's values, so it ends here.
+-- A prediction's label written directly (an UPDATE of predictions; an insert with a label, below) labels its
+-- input, and through it the input's other predictions: whoever writes, the copies stay equal. When one statement
+-- gives one input's predictions different labels, the latest labeled_at wins, then the highest prediction id.
+-- The propagation above writes exactly the input's values, so it ends here. (Predictions never move to another
+-- input; an UPDATE of input_id would keep its old label.)
 CREATE OR REPLACE FUNCTION predictions_label_to_input() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    changed bigint[];
     ids bigint[];
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o ON o.id = n.id
-               WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)) THEN
-        -- In id order, so two statements relabelling overlapping inputs wait for each other instead of deadlocking.
-        SELECT array_agg(DISTINCT input_id ORDER BY input_id) INTO ids FROM new_rows;
-        PERFORM 1 FROM inputs WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
-        UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
-        FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
-              FROM new_rows n JOIN old_rows o ON o.id = n.id
-              WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)
-              ORDER BY n.input_id, n.labeled_at DESC NULLS LAST, n.id DESC) AS d
-        WHERE i.id = ANY(ids) AND i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
+    SELECT array_agg(DISTINCT n.input_id) INTO changed FROM new_rows n JOIN old_rows o ON o.id = n.id
+    WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at);
+    IF changed IS NULL THEN
+        RETURN NULL;
     END IF;
+
+    -- Only inputs whose label differs are locked and written: the propagation above (and a copy made for a new
+    -- prediction) writes the input's own values, and must not wait for an input row a label change holds.
+    SELECT array_agg(i.id ORDER BY i.id) INTO ids
+    FROM inputs i JOIN new_rows n ON n.input_id = i.id
+    WHERE i.id = ANY(changed) AND (i.true_label, i.labeled_at) IS DISTINCT FROM (n.true_label, n.labeled_at);
+    IF ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    -- In id order, so two statements relabelling overlapping inputs wait for each other instead of deadlocking.
+    PERFORM 1 FROM inputs WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
+    UPDATE inputs i SET true_label = d.true_label, labeled_at = d.labeled_at
+    FROM (SELECT DISTINCT ON (n.input_id) n.input_id, n.true_label, n.labeled_at
+          FROM new_rows n JOIN old_rows o ON o.id = n.id
+          WHERE (n.true_label, n.labeled_at) IS DISTINCT FROM (o.true_label, o.labeled_at)
+          ORDER BY n.input_id, n.labeled_at DESC NULLS LAST, n.id DESC) AS d
+    WHERE i.id = ANY(ids) AND i.id = d.input_id AND (i.true_label, i.labeled_at) IS DISTINCT FROM (d.true_label, d.labeled_at);
     RETURN NULL;
 END
 $$;
@@ -290,8 +307,9 @@ CREATE OR REPLACE TRIGGER predictions_inserted_label_to_input AFTER INSERT ON pr
 -- class changes, in the same transaction; an upload of a new input has no other prediction, so its insert
 -- costs one index probe. prediction_pair_counts counts the pairs per version pair, hour or day (UTC) of
 -- the input's time, both classes and true label, kept exact by the same trigger in the same statement
--- that changes the pairs; groups that fall to 0 are skipped, and retention drops them. Partial hours at the ends of a range are
--- read from prediction_pairs; the disagreements are paged from its partial index, newest input first.
+-- that changes the pairs; groups that fall to 0 are skipped, and retention drops them. Partial hours at the
+-- ends of a range are read from prediction_pairs; the disagreements are paged from its partial index, newest
+-- input first.
 -- ==================================================================================================
 DO $$
 BEGIN
@@ -391,10 +409,17 @@ BEGIN
         RETURN NULL;
     END IF;
 
+
+    -- One recomputation of an input at a time: two transactions touching the same input (a label change and another
+    -- model's answer, say) would otherwise both delete its pairs and both insert them. Each statement below takes a
+    -- new snapshot, so it sees what the previous holder committed. An advisory lock rather than the input's row,
+    -- which a label change holds while it waits for the predictions' rows a delete may hold; keys in one order.
+    PERFORM pg_advisory_xact_lock(1349, k) FROM (SELECT DISTINCT hashint8(x) AS k FROM unnest(affected) AS x ORDER BY 1) AS keys;
+
     IF TG_OP = 'INSERT' THEN
-        -- A prediction added to an input that already has a label takes it (writers that lock the input, as
-        -- RecordForInputAsync does, insert it with the label already; this covers raw SQL). Only inputs that have
-        -- other predictions get here, which is where a label can come from.
+        -- A prediction added to an input that already has a label takes it. Writers that lock the input, as
+        -- RecordForInputAsync does, insert it with the label already; this covers raw SQL, but without that lock a
+        -- label change committing meanwhile is not seen here (locking here instead deadlocked under load).
         UPDATE predictions p SET true_label = i.true_label, labeled_at = i.labeled_at
         FROM new_rows n JOIN inputs i ON i.id = n.input_id
         WHERE p.input_id = ANY(affected) AND i.id = ANY(affected) AND p.id = n.id AND n.true_label IS NULL AND i.true_label IS NOT NULL;
