@@ -14,7 +14,7 @@ namespace PredictionApi.Predictions;
 /// failure (nothing stored, or an unknown outcome when the connection broke while the commit was awaited),
 /// and nothing is half-written, since the group is a single statement. On shutdown the writers finish
 /// what is queued before they stop. At most GroupCommit:Writers groups are written at once; an upload that
-/// finds nothing queued and a writer's place free writes itself, without handing over to a writer task
+/// finds nothing being written and nothing queued writes itself, without handing over to a writer task
 /// and back (which costs a quiet service two thread wake-ups per upload).
 /// </summary>
 public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommitOptions> options, ServiceMetrics metrics, ILogger<GroupCommit> logger) : IHostedService
@@ -22,13 +22,15 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>();
     // A place per group being written, taken by a writer task or by an upload writing itself.
     private readonly SemaphoreSlim _places = new(options.Value.Writers, options.Value.Writers);
+    private readonly int _writerCount = options.Value.Writers;
     private Task[] _writers = [];
     private volatile bool _stopping;
 
     /// <summary>Stores <paramref name="pairs"/> in the next group; completes once they are committed.</summary>
     public Task<IReadOnlyList<StoredIds>> WriteAsync(IReadOnlyList<PendingPair> pairs)
     {
-        if (!_stopping && _queue.Reader.Count == 0 && _places.Wait(0))
+        // Only when nothing at all is being written: under load, uploads wait a moment and share a group instead.
+        if (!_stopping && _places.CurrentCount == _writerCount && _queue.Reader.Count == 0 && _places.Wait(0))
         {
             return WriteAloneAsync(pairs);
         }
