@@ -414,7 +414,8 @@ BEGIN
     -- model's answer, say) would otherwise both delete its pairs and both insert them. Each statement below takes a
     -- new snapshot, so it sees what the previous holder committed. An advisory lock rather than the input's row,
     -- which a label change holds while it waits for the predictions' rows a delete may hold; keys in one order.
-    PERFORM pg_advisory_xact_lock(1349, k) FROM (SELECT DISTINCT hashint8(x) AS k FROM unnest(affected) AS x ORDER BY 1) AS keys;
+    -- 256 keys shared by all inputs: a bulk statement of a million inputs must not fill the lock table.
+    PERFORM pg_advisory_xact_lock(1349, k) FROM (SELECT DISTINCT hashint8(x) & 255 AS k FROM unnest(affected) AS x ORDER BY 1) AS keys;
 
     IF TG_OP = 'INSERT' THEN
         -- A prediction added to an input that already has a label takes it. Writers that lock the input, as
