@@ -66,7 +66,7 @@ internal static class MnistProfile
                 plane[i] = Math.Clamp((plane[i] - low) / range, 0, 1) * 255;
             }
 
-            if (InkBox(plane, width, height) is not { } box)
+            if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } box)
             {
                 return;
             }
@@ -108,68 +108,6 @@ internal static class MnistProfile
 
         var mean = sum / n;
         return ((float)mean, (float)Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)));
-    }
-
-    /// <summary>The box around the ink, with sparse specks along the edges trimmed away; null when there is no ink.</summary>
-    private static (int X, int Y, int W, int H)? InkBox(ReadOnlySpan<float> plane, int width, int height)
-    {
-        var threshold = InkShare * 255;
-        var columns = Scratch<double>.Rent(width);
-        var rows = Scratch<double>.Rent(height);
-        try
-        {
-            var colMass = columns.AsSpan(0, width);
-            var rowMass = rows.AsSpan(0, height);
-            colMass.Clear();
-            rowMass.Clear();
-            double total = 0;
-            for (var y = 0; y < height; y++)
-            {
-                var row = plane.Slice(y * width, width);
-                for (var x = 0; x < width; x++)
-                {
-                    if (row[x] > threshold)
-                    {
-                        colMass[x] += row[x];
-                        rowMass[y] += row[x];
-                        total += row[x];
-                    }
-                }
-            }
-
-            if (total <= 0)
-            {
-                return null;
-            }
-
-            var (x0, x1) = Trim(colMass, total * TrimShare);
-            var (y0, y1) = Trim(rowMass, total * TrimShare);
-            return (x0, y0, x1 - x0 + 1, y1 - y0 + 1);
-        }
-        finally
-        {
-            Scratch<double>.Return(columns);
-            Scratch<double>.Return(rows);
-        }
-    }
-
-    /// <summary>First and last index once leading and trailing entries summing to at most <paramref name="budget"/> are dropped.</summary>
-    private static (int First, int Last) Trim(ReadOnlySpan<double> mass, double budget)
-    {
-        int first = 0, last = mass.Length - 1;
-        double dropped = 0;
-        while (first < last && (mass[first] == 0 || dropped + mass[first] <= budget))
-        {
-            dropped += mass[first++];
-        }
-
-        dropped = 0;
-        while (last > first && (mass[last] == 0 || dropped + mass[last] <= budget))
-        {
-            dropped += mass[last--];
-        }
-
-        return (first, last);
     }
 
     /// <summary>Copies the fitted digit into the 28x28 output so its centre of mass lands on the centre.</summary>
