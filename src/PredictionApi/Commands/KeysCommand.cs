@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Auth;
@@ -41,18 +40,11 @@ public static partial class KeysCommand
             return problem is null ? Ok : UsageError;
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration.ToArray() });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
-        });
-        builder.Configuration.AddCommandLine(configuration.ToArray());
+        var builder = CommandHost.CreateBuilder(configuration);
         // Only the database: no model is loaded to manage keys.
         builder.AddStorage();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
-        builder.Services.AddSingleton<IServer, NoServer>();
 
         WebApplication? built = null;
         try

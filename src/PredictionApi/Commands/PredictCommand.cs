@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Inference;
@@ -43,14 +42,8 @@ public static class PredictCommand
             return problem is null ? Ok : UsageError;
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration.ToArray() });
-        // Quiet logs around the progress line; --Logging:LogLevel:Default=Information still wins.
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
-        });
-        builder.Configuration.AddCommandLine(configuration.ToArray());
+        // Quiet logs around the progress line; the hosted services (database start-up, schema, model warm-up) run.
+        var builder = CommandHost.CreateBuilder(configuration);
         // Only the model this run uses is loaded (with the version asked for), not every model in the folder.
         var model = builder.Configuration["Model:Name"] ?? new ModelOptions().Name;
         var only = new Dictionary<string, string?> { ["Model:Serve:0"] = model, ["Model:PollSeconds"] = "0" };
@@ -63,8 +56,6 @@ public static class PredictCommand
         // The same registrations as the web host, so the container validates the same way in Development.
         builder.AddPredictionPipeline();
         builder.Services.AddSingleton<PredictRunner>();
-        // The hosted services (database start-up, schema, model warm-up) run; nothing listens on HTTP.
-        builder.Services.AddSingleton<IServer, NoServer>();
 
         WebApplication? built = null;
         try
