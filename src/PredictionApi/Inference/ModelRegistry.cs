@@ -79,6 +79,9 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
 
     private const int UnknownClassCount = 100_000;
 
+    /// <summary>The serving version of every model that has one, the default first (readiness reports them).</summary>
+    public IReadOnlyList<ModelSpec> Serving => Names.Select(n => _models[n].Serving?.Spec).OfType<ModelSpec>().ToList();
+
     /// <summary>Every loaded version, for the model info gauge.</summary>
     public IReadOnlyList<LoadedModel> Loaded => _models.Values.SelectMany(e => e.Loaded.Values).ToList();
 
@@ -114,12 +117,14 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// <summary>The models that shadow <paramref name="spec"/>'s model: its manifest's list, then configuration's.</summary>
     public IReadOnlyList<ModelSelector> ShadowsOf(ModelSpec? spec)
     {
-        if (spec is null)
+        // Asked on every upload: a model without shadows (the usual case) costs a lookup, nothing more.
+        var configured = spec is null ? null : _options.Shadows.GetValueOrDefault(spec.Name);
+        if (spec is null || (spec.Shadows.Length == 0 && configured is not { Length: > 0 }))
         {
             return [];
         }
 
-        var configured = _options.Shadows.GetValueOrDefault(spec.Name) ?? [];
+        configured ??= [];
         return spec.Shadows.Concat(configured)
             .Select(text => ModelSelector.TryParse(text, out var s) ? s : (ModelSelector?)null)
             .OfType<ModelSelector>()
