@@ -9,31 +9,21 @@ namespace PredictionApi.Tests.Models;
 /// <summary>Load-then-swap under load: versions change while requests run, and none fails or is stored under the wrong version.</summary>
 public sealed class LiveSwapTests : IAsyncLifetime
 {
-    private readonly string _models = SyntheticModels.TempModelsFolder();
-    private readonly Dictionary<string, float[]> _weights = [];
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private readonly ModelsService _service = new();
 
     public async Task InitializeAsync()
     {
-        ModelFolder.CopyShipped(_models, "mnist");
-        _weights["1"] = ModelFolder.WriteLinearVersion(_models, "grey", "1", seed: 1);
-        _weights["2"] = ModelFolder.WriteLinearVersion(_models, "grey", "2", seed: 2);
-        _database = await TestPostgres.CreateDatabaseAsync("swap");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?> { ["Model:Directory"] = _models });
+        _service.WriteGrey("1", seed: 1);
+        _service.WriteGrey("2", seed: 2);
+        await _service.StartAsync("swap");
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-        Directory.Delete(_models, recursive: true);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task TwentySwapsUnderConcurrentLoadFailNoRequestAndEveryPredictionCarriesTheVersionThatAnsweredIt()
     {
-        var baseAddress = _factory.StartKestrel();
+        var baseAddress = _service.Factory.StartKestrel();
         using var client = new HttpClient { BaseAddress = baseAddress };
         var answers = new ConcurrentBag<(long Id, string Version, int Swatch, float[] Probabilities)>();
         var failures = new ConcurrentBag<string>();
@@ -80,15 +70,11 @@ public sealed class LiveSwapTests : IAsyncLifetime
         // The answer is the one of the version it names (the two versions have different weights) ...
         foreach (var a in answers)
         {
-            var expected = SyntheticModels.ExpectedProbabilities(_weights[a.Version], 3, ModelFolder.SwatchTensor(a.Swatch));
-            for (var c = 0; c < 3; c++)
-            {
-                Assert.Equal(expected[c], a.Probabilities[c], 4);
-            }
+            _service.AssertGreyAnswer(a.Probabilities, a.Version, a.Swatch);
         }
 
         // ... and the stored prediction names the same version.
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT id, model_version FROM predictions WHERE model_name = 'grey'", connection);
         var stored = new Dictionary<long, string>();

@@ -13,35 +13,23 @@ namespace PredictionApi.Tests.Models;
 /// </summary>
 public sealed class ManyModelsTests : IAsyncLifetime
 {
-    private readonly string _models = SyntheticModels.TempModelsFolder();
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private readonly ModelsService _service = new();
 
     public async Task InitializeAsync()
     {
-        ModelFolder.CopyShipped(_models, "mnist");
-        ModelFolder.CopyShipped(_models, "fashion");
-        // A user's colour model: NHWC, its own labels, nothing but the ONNX file and this manifest.
-        SyntheticModels.WriteLinear(_models, "colours", ["batch", 4, 4, 3], classes: 3, probabilities: false,
-            manifestJson: """{ "version": "7", "output": { "kind": "logits" }, "labels": ["red", "green", "blue"] }""");
+        ModelFolder.CopyShipped(_service.Folder, "fashion");
+        ModelFolder.WriteColours(_service.Folder);
         // A folder that cannot be served: the others still are, and it shows as failed.
-        Directory.CreateDirectory(Path.Combine(_models, "broken"));
-        File.WriteAllText(Path.Combine(_models, "broken", "model.onnx"), "not an onnx file");
-        _database = await TestPostgres.CreateDatabaseAsync("models");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?> { ["Model:Directory"] = _models });
+        ModelFolder.WriteBroken(_service.Folder);
+        await _service.StartAsync("models");
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-        Directory.Delete(_models, recursive: true);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task EveryModelFolderIsServedAndListedWithItsStateAndABrokenOneWithItsReason()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         var models = await client.GetFromJsonAsync<JsonElement>("/models");
 
         var byName = models.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
@@ -62,28 +50,28 @@ public sealed class ManyModelsTests : IAsyncLifetime
     [Fact]
     public async Task EachModelClassifiesExactlyAsOnnxRuntimeDoesOffline()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
 
         // No ?model=: the default, as existing clients expect.
         var digit = await PostAsync(client, "/prediction?include=tensor", Mnist.Png(0));
         Assert.Equal("mnist", digit.GetProperty("model").GetProperty("name").GetString());
-        AssertSameAsOffline(Path.Combine(_models, "mnist", "model.onnx"), digit, logits: true);
+        AssertSameAsOffline(Path.Combine(_service.Folder, "mnist", "model.onnx"), digit, logits: true);
 
         // A light product on a dark ground, as Fashion-MNIST has them, passes the fashion profile unchanged.
         var garment = await PostAsync(client, "/prediction?model=fashion&include=tensor", Mnist.Png(3));
         Assert.Equal(("fashion", "1.0.0"), (garment.GetProperty("model").GetProperty("name").GetString(), garment.GetProperty("model").GetProperty("version").GetString()));
-        AssertSameAsOffline(Path.Combine(_models, "fashion", "model.onnx"), garment, logits: true);
+        AssertSameAsOffline(Path.Combine(_service.Folder, "fashion", "model.onnx"), garment, logits: true);
 
         var rgb = Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray();
         var colour = await PostAsync(client, "/prediction?model=colours&include=tensor", TestImages.PngRgb(4, 4, rgb));
         Assert.Equal(("colours", "7"), (colour.GetProperty("model").GetProperty("name").GetString(), colour.GetProperty("model").GetProperty("version").GetString()));
-        AssertSameAsOffline(Path.Combine(_models, "colours", "model.onnx"), colour, logits: true);
+        AssertSameAsOffline(Path.Combine(_service.Folder, "colours", "model.onnx"), colour, logits: true);
         // The labels are the colour model's, also when the stored prediction is read back.
         Assert.Contains(colour.GetProperty("labels")[0].GetProperty("name").GetString(), new[] { "red", "green", "blue" });
         var stored = await client.GetFromJsonAsync<JsonElement>($"/prediction/{colour.GetProperty("prediction_id").GetInt64()}");
         Assert.Equal(colour.GetProperty("labels")[0].GetProperty("name").GetString(), stored.GetProperty("labels")[0].GetProperty("name").GetString());
 
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT model_name || ':' || model_version FROM predictions ORDER BY id", connection);
         var rows = new List<string>();
@@ -101,7 +89,7 @@ public sealed class ManyModelsTests : IAsyncLifetime
     [Fact]
     public async Task TheBatchEndpointTakesTheSameChoice()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using var form = new MultipartFormDataContent();
         form.Add(new ByteArrayContent(TestImages.PngRgb(4, 4, new byte[48])), "file", "a.png");
         form.Add(new ByteArrayContent(TestImages.PngRgb(4, 4, Enumerable.Repeat((byte)200, 48).ToArray())), "file", "b.png");
@@ -117,10 +105,10 @@ public sealed class ManyModelsTests : IAsyncLifetime
     [InlineData("/predictions/batch?model=broken", HttpStatusCode.ServiceUnavailable, "The model 'broken' is failed")]
     public async Task AModelThatIsNotServedIsAProblemNamingIt(string path, HttpStatusCode status, string detail)
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using var response = await client.PostAsync(path, TestImages.Form(Mnist.Png(1)));
         await ProblemAssert.AssertProblemAsync(response, status, detail);
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*) FROM inputs", connection);
         Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);

@@ -23,6 +23,21 @@ internal static class ModelFolder
         SyntheticModels.WriteLinear(Path.Combine(root, name), version, ["batch", 1, 4, 4], classes: 3, probabilities: true,
             manifestJson: $$"""{ "name": "{{name}}", "labels": ["low", "middle", "high"] }""", seed: seed);
 
+    /// <summary>
+    /// Writes "colours", a user's model with nothing but its ONNX file and a hand-written manifest: 4x4 NHWC colour,
+    /// logits, labels red, green and blue.
+    /// </summary>
+    public static void WriteColours(string root) =>
+        SyntheticModels.WriteLinear(root, "colours", ["batch", 4, 4, 3], classes: 3, probabilities: false,
+            manifestJson: """{ "version": "7", "output": { "kind": "logits" }, "labels": ["red", "green", "blue"] }""");
+
+    /// <summary>Writes "broken", a folder whose model.onnx is not an ONNX file.</summary>
+    public static void WriteBroken(string root)
+    {
+        Directory.CreateDirectory(Path.Combine(root, "broken"));
+        File.WriteAllText(Path.Combine(root, "broken", "model.onnx"), "not an onnx file");
+    }
+
     /// <summary>A 4x4 grey PNG whose pixels depend on <paramref name="n"/>.</summary>
     public static byte[] Swatch(int n) =>
         TestImages.PngGray8(4, 4, Enumerable.Range(0, 16).Select(i => (byte)((i * 37 + n * 11) % 256)).ToArray());

@@ -7,37 +7,28 @@ namespace PredictionApi.Tests.Models;
 /// <summary>Model:PollSeconds: a version or model copied into Model:Directory is loaded and swapped in without a request.</summary>
 public sealed class ModelPollingTests : IAsyncLifetime
 {
-    private readonly string _models = SyntheticModels.TempModelsFolder();
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private readonly ModelsService _service = new();
 
     public async Task InitializeAsync()
     {
-        ModelFolder.CopyShipped(_models, "mnist");
-        ModelFolder.WriteLinearVersion(_models, "grey", "1", seed: 1);
-        _database = await TestPostgres.CreateDatabaseAsync("poll");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?> { ["Model:Directory"] = _models, ["Model:PollSeconds"] = "1" });
+        _service.WriteGrey("1", seed: 1);
+        await _service.StartAsync("poll", new Dictionary<string, string?> { ["Model:PollSeconds"] = "1" });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-        Directory.Delete(_models, recursive: true);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task ANewVersionAndANewModelAreServedWithinSeconds()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         Assert.Equal("1", (await client.GetFromJsonAsync<JsonElement>("/models/grey")).GetProperty("version").GetString());
 
         // Written in a staging folder and moved in, as a deployment would, so no half-written folder is seen.
         var staging = SyntheticModels.TempModelsFolder();
         ModelFolder.WriteLinearVersion(staging, "grey", "2", seed: 2);
         SyntheticModels.WriteLinear(staging, "late", ["batch", 1, 4, 4], classes: 2, probabilities: true, manifestJson: null);
-        Directory.Move(Path.Combine(staging, "grey", "2"), Path.Combine(_models, "grey", "2"));
-        Directory.Move(Path.Combine(staging, "late"), Path.Combine(_models, "late"));
+        Directory.Move(Path.Combine(staging, "grey", "2"), Path.Combine(_service.Folder, "grey", "2"));
+        Directory.Move(Path.Combine(staging, "late"), Path.Combine(_service.Folder, "late"));
         Directory.Delete(staging, recursive: true);
 
         JsonElement grey = default, late = default;

@@ -7,31 +7,21 @@ namespace PredictionApi.Tests.Models;
 /// <summary>A versioned model folder (models/name/version/), and loading and unloading versions while the service runs.</summary>
 public sealed class ModelVersionsTests : IAsyncLifetime
 {
-    private readonly string _models = SyntheticModels.TempModelsFolder();
-    private readonly Dictionary<string, float[]> _weights = [];
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private readonly ModelsService _service = new();
 
     public async Task InitializeAsync()
     {
-        ModelFolder.CopyShipped(_models, "mnist");
-        _weights["2"] = ModelFolder.WriteLinearVersion(_models, "grey", "2", seed: 2);
-        _weights["10"] = ModelFolder.WriteLinearVersion(_models, "grey", "10", seed: 10);
-        _database = await TestPostgres.CreateDatabaseAsync("versions");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?> { ["Model:Directory"] = _models });
+        _service.WriteGrey("2", seed: 2);
+        _service.WriteGrey("10", seed: 10);
+        await _service.StartAsync("versions");
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-        Directory.Delete(_models, recursive: true);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task TheHighestVersionServesAndTheOthersAreListed()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         var grey = await client.GetFromJsonAsync<JsonElement>("/models/grey");
         // 10 is higher than 2: versions compare as numbers.
         Assert.Equal("10", grey.GetProperty("version").GetString());
@@ -43,7 +33,7 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     [Fact]
     public async Task LoadingAVersionSwapsItInAndAnExplicitVersionIsServedOnlyWhileLoaded()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using (var load = await client.PostAsync("/models/grey/load?version=2", null))
         {
             Assert.Equal(HttpStatusCode.OK, load.StatusCode);
@@ -70,10 +60,10 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     [Fact]
     public async Task AVersionThatFailsToLoadLeavesTheServingOneUntouchedAndSaysWhy()
     {
-        using var client = _factory.CreateClient();
-        var folder = Path.Combine(_models, "grey", "11");
+        using var client = _service.Factory.CreateClient();
+        var folder = Path.Combine(_service.Folder, "grey", "11");
         Directory.CreateDirectory(folder);
-        File.Copy(Path.Combine(_models, "grey", "10", "model.onnx"), Path.Combine(folder, "model.onnx"));
+        File.Copy(Path.Combine(_service.Folder, "grey", "10", "model.onnx"), Path.Combine(folder, "model.onnx"));
         File.WriteAllText(Path.Combine(folder, "model.json"), """{ "sha256": "0000000000000000000000000000000000000000000000000000000000000000" }""");
 
         using var load = await client.PostAsync("/models/grey/load", null);
@@ -90,7 +80,7 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     [Fact]
     public async Task AnUnloadedModelIsUnavailableUntilLoadedAgain()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using (var unload = await client.PostAsync("/models/grey/unload", null))
         {
             Assert.Equal("unloaded", (await unload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
@@ -122,7 +112,7 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     [InlineData("/models/grey/unload?version=3", HttpStatusCode.NotFound)]
     public async Task BadLoadsAndUnloadsAreProblems(string path, HttpStatusCode status)
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using var response = await client.PostAsync(path, null);
         await ProblemAssert.AssertProblemAsync(response, status);
         AssertAnsweredBy(await PostAsync(client, "grey", 2), "10", 2);
@@ -142,11 +132,6 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     private void AssertAnsweredBy(JsonElement answer, string version, int swatch)
     {
         Assert.Equal(version, answer.GetProperty("model").GetProperty("version").GetString());
-        var expected = SyntheticModels.ExpectedProbabilities(_weights[version], 3, ModelFolder.SwatchTensor(swatch));
-        var reported = answer.GetProperty("prediction").EnumerateArray().Select(p => p.GetSingle()).ToArray();
-        for (var c = 0; c < 3; c++)
-        {
-            Assert.Equal(expected[c], reported[c], 4);
-        }
+        _service.AssertGreyAnswer(answer.GetProperty("prediction").EnumerateArray().Select(p => p.GetSingle()).ToArray(), version, swatch);
     }
 }

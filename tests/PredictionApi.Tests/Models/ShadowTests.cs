@@ -8,20 +8,14 @@ namespace PredictionApi.Tests.Models;
 /// <summary>A candidate version shadowing the serving one: every input is also classified by it, stored as a shadow prediction.</summary>
 public sealed class ShadowTests : IAsyncLifetime
 {
-    private readonly string _models = SyntheticModels.TempModelsFolder();
-    private readonly Dictionary<string, float[]> _weights = [];
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private readonly ModelsService _service = new();
 
     public async Task InitializeAsync()
     {
-        ModelFolder.CopyShipped(_models, "mnist");
-        _weights["1"] = ModelFolder.WriteLinearVersion(_models, "grey", "1", seed: 1);
-        _weights["2"] = ModelFolder.WriteLinearVersion(_models, "grey", "2", seed: 2);
-        _database = await TestPostgres.CreateDatabaseAsync("shadow");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?>
+        _service.WriteGrey("1", seed: 1);
+        _service.WriteGrey("2", seed: 2);
+        await _service.StartAsync("shadow", new Dictionary<string, string?>
         {
-            ["Model:Directory"] = _models,
             // Version 1 serves; version 2 is the candidate; a shadow that does not exist must not hurt anyone.
             ["Model:Versions:grey"] = "1",
             ["Model:Shadows:grey:0"] = "grey:2",
@@ -29,17 +23,12 @@ public sealed class ShadowTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-        Directory.Delete(_models, recursive: true);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task EveryInputIsAlsoClassifiedByTheShadowAndStoredAsAShadowPredictionOfTheSameInput()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         var grey = await client.GetFromJsonAsync<JsonElement>("/models/grey");
         Assert.Equal("1", grey.GetProperty("version").GetString());
         Assert.Equal(["grey:2", "missing"], grey.GetProperty("shadows").EnumerateArray().Select(s => s.GetString()));
@@ -54,7 +43,7 @@ public sealed class ShadowTests : IAsyncLifetime
             inputs[body.GetProperty("input_id").GetInt64()] = n;
         }
 
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         await connection.OpenAsync();
         var shadows = new List<(long Id, long InputId, string Version, float[] Probabilities)>();
         for (var attempt = 0; attempt < 100 && shadows.Count < inputs.Count; attempt++)
@@ -74,11 +63,7 @@ public sealed class ShadowTests : IAsyncLifetime
         foreach (var s in shadows)
         {
             Assert.Equal("2", s.Version);
-            var expected = SyntheticModels.ExpectedProbabilities(_weights["2"], 3, ModelFolder.SwatchTensor(inputs[s.InputId]));
-            for (var c = 0; c < 3; c++)
-            {
-                Assert.Equal(expected[c], s.Probabilities[c], 4);
-            }
+            _service.AssertGreyAnswer(s.Probabilities, "2", inputs[s.InputId]);
         }
 
         // The answered predictions are not shadows, and each input has exactly one of each.
