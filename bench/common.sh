@@ -31,6 +31,27 @@ start_postgres() {
   connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 }
 
+# psql on the throwaway PostgreSQL, stopping at the first error.
+sql() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# seed_in_chunks FILE TOTAL CHUNK: applies the schema, runs the seed script FILE for rows lo..hi of 1..TOTAL, CHUNK
+# at a time (with total and now, one timestamp for every chunk), then VACUUM ANALYZE; sets seed_seconds and
+# vacuum_seconds, and now (the seeds' "now", for the queries that follow).
+seed_in_chunks() {
+  local file=$1 total=$2 chunk=$3 started seeded lo hi
+  sql -f db/schema.sql >/dev/null
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  started=$(date +%s.%N)
+  for ((lo = 1; lo <= total; lo += chunk)); do
+    hi=$((lo + chunk - 1 < total ? lo + chunk - 1 : total))
+    sql -v lo=$lo -v hi=$hi -v total=$total -v now="$now" -f "$file"
+  done
+  seeded=$(date +%s.%N)
+  sql -c "VACUUM ANALYZE"
+  seed_seconds=$(bc <<<"$seeded - $started")
+  vacuum_seconds=$(bc <<<"$(date +%s.%N) - $seeded")
+}
+
 stop_postgres() { as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true; }
 
 # At exit: the service started into service_pid (if any), PostgreSQL and the work folder go. A script that

@@ -23,21 +23,11 @@ build_release
 
 echo "== starting PostgreSQL"
 start_postgres -c max_connections=100 -c shared_buffers=512MB -c max_wal_size=8GB
-sql() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
-sql -f db/schema.sql >/dev/null
 
 echo "== seeding $total inputs with two predictions each, in chunks of $chunk (the triggers pair and count them as they go)"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-seed_start=$(date +%s.%N)
-for ((lo = 1; lo <= total; lo += chunk)); do
-  hi=$((lo + chunk - 1 < total ? lo + chunk - 1 : total))
-  sql -v lo=$lo -v hi=$hi -v total=$total -v now="$now" -f bench/compare-seed.sql
-done
-seeded=$(date +%s.%N)
-sql -c "VACUUM ANALYZE"
-vacuumed=$(date +%s.%N)
+seed_in_chunks bench/compare-seed.sql "$total" "$chunk"
 printf 'seeding: %.0f s, VACUUM ANALYZE: %.0f s; %s predictions, %s pairs (%s disagreeing, %s labelled), %s rows of prediction_pair_counts, database %s\n' \
-  "$(bc <<<"$seeded - $seed_start")" "$(bc <<<"$vacuumed - $seeded")" \
+  "$seed_seconds" "$vacuum_seconds" \
   "$(sql -Atc 'SELECT count(*) FROM predictions')" "$(sql -Atc 'SELECT count(*) FROM prediction_pairs')" \
   "$(sql -Atc 'SELECT count(*) FROM prediction_pairs WHERE a_class <> b_class')" \
   "$(sql -Atc 'SELECT count(*) FROM prediction_pairs WHERE true_label IS NOT NULL')" \

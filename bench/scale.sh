@@ -24,21 +24,11 @@ $bench_tool pngs "$t10k" "$work/pngs" 1 >/dev/null
 
 echo "== starting PostgreSQL"
 start_postgres -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=8GB
-sql() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
-sql -f db/schema.sql >/dev/null
 
 echo "== seeding $total predictions in chunks of $chunk (the triggers count them as they go)"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-seed_start=$(date +%s.%N)
-for ((lo = 1; lo <= total; lo += chunk)); do
-  hi=$((lo + chunk - 1 < total ? lo + chunk - 1 : total))
-  sql -v lo=$lo -v hi=$hi -v total=$total -v now="$now" -f bench/scale-seed.sql
-done
-seeded=$(date +%s.%N)
-sql -c "VACUUM ANALYZE"
-vacuumed=$(date +%s.%N)
+seed_in_chunks bench/scale-seed.sql "$total" "$chunk"
 printf 'seeding: %.0f s, VACUUM ANALYZE: %.0f s; %s predictions, %s rows of prediction_counts, database %s\n' \
-  "$(bc <<<"$seeded - $seed_start")" "$(bc <<<"$vacuumed - $seeded")" \
+  "$seed_seconds" "$vacuum_seconds" \
   "$(sql -Atc 'SELECT count(*) FROM predictions')" "$(sql -Atc 'SELECT count(*) FROM prediction_counts')" \
   "$(sql -Atc 'SELECT pg_size_pretty(pg_database_size(current_database()))')"
 
