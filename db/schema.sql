@@ -385,8 +385,11 @@ BEGIN
     -- statistics, and a join with them could make PostgreSQL scan a million predictions for one label.
     IF TG_OP = 'INSERT' THEN
         -- An upload's insert (a new input with its one prediction) stops here, after one index probe per row: this
-        -- runs for every group commit, so it is kept to one cheap statement.
-        IF NOT EXISTS (SELECT 1 FROM new_rows n JOIN predictions p ON p.input_id = n.input_id AND p.id <> n.id) THEN
+        -- runs for every group commit, so it is kept to one cheap statement. The probe is a subquery with LIMIT, which
+        -- PostgreSQL cannot turn into a join: as a join, a table not yet analyzed (a fresh database filling up) made it
+        -- hash every prediction for each insert, and the plan stayed cached in the connection.
+        IF NOT EXISTS (SELECT 1 FROM new_rows n
+                       WHERE (SELECT p.id FROM predictions p WHERE p.input_id = n.input_id AND p.id <> n.id LIMIT 1) IS NOT NULL) THEN
             RETURN NULL;
         END IF;
         SELECT array_agg(DISTINCT input_id) INTO touched FROM new_rows;

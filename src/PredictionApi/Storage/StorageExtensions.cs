@@ -15,7 +15,8 @@ internal static class StorageExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(DatabaseEndpoint.Create);
-        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<DatabaseEndpoint>().ConnectionString)
+        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(ConnectionTuning.Apply(
+                sp.GetRequiredService<DatabaseEndpoint>(), sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectionTuning))))
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
         builder.Services.AddHostedService<DatabaseStartup>();

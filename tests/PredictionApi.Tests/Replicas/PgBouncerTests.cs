@@ -122,6 +122,28 @@ public sealed class PgBouncerTests : IAsyncLifetime
         {
             ["ConnectionStrings:Jobs"] = _server.ConnectionString("postgres"),
         });
+        await EveryKindOfRequestWorks(factory, expectedTotal: 25);
+    }
+
+    [Fact]
+    public async Task WithoutAJobsConnectionThePoolerIsRecognisedByItsPortAndNothingIsPrepared()
+    {
+        if (_bouncer is null)
+        {
+            return;
+        }
+
+        // Prepared statements live in one server session; PgBouncer gives each transaction any of its four, where they
+        // do not exist. The service sees that PostgreSQL's port is not the one it connects to, and prepares nothing.
+        await using var factory = new PredictionApiFactory(ThroughBouncer);
+        for (var round = 0; round < 3; round++)
+        {
+            await EveryKindOfRequestWorks(factory, expectedTotal: 25 * (round + 1));
+        }
+    }
+
+    private static async Task EveryKindOfRequestWorks(PredictionApiFactory factory, long expectedTotal)
+    {
         using var client = factory.CreateClient();
 
         // Concurrent uploads share PgBouncer's four server connections.
@@ -150,7 +172,7 @@ public sealed class PgBouncerTests : IAsyncLifetime
         var one = await client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
         Assert.Equal("0", one.GetProperty("true_label").GetString());
         var stats = await client.GetFromJsonAsync<JsonElement>("/predictions/stats");
-        Assert.Equal(25, stats.GetProperty("total").GetInt64());
+        Assert.Equal(expectedTotal, stats.GetProperty("total").GetInt64());
         using var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
