@@ -66,14 +66,15 @@ var app = builder.Build();
 app.UseRequestLog();
 // nosniff and no framing on every response, and the web page's Content-Security-Policy.
 app.UseSecurityHeaders();
+// Uploads beyond the admission limit: 503 with Retry-After at once, before anything else is spent on them.
+app.UseAdmission();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // The web page in wwwroot, at /.
 app.UseDefaultFiles();
 app.UseStaticFiles();
-// 401/403/429 by API key before any endpoint runs; then the uploads' admission limit.
+// 401/403/429 by API key before any endpoint runs.
 app.UseApiKeys();
-app.UseRateLimiter();
 
 // /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();

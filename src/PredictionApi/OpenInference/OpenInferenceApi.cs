@@ -78,7 +78,7 @@ public static class OpenInferenceApi
     private static RouteHandlerBuilder InfersAndStores(this RouteHandlerBuilder builder) => builder
         .Accepts<InferenceRequest>("application/json")
         .DisableAntiforgery()
-        .RequireRateLimiting(AdmissionExtensions.Uploads)
+        .RequireAdmission()
         .RequireScope(ApiScope.Predict)
         .ProducesError(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
             StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);

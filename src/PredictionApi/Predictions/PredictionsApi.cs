@@ -23,7 +23,7 @@ public static class PredictionsApi
             .Accepts<UploadApi.PredictionUpload>("multipart/form-data")
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
-            .RequireRateLimiting(AdmissionExtensions.Uploads)
+            .RequireAdmission()
             .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 
@@ -36,7 +36,7 @@ public static class PredictionsApi
             .Accepts<BatchApi.BatchForm>("multipart/form-data")
             .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()
-            .RequireRateLimiting(AdmissionExtensions.Uploads)
+            .RequireAdmission()
             .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PredictionApi.Tests.OpenInference;
 
 namespace PredictionApi.Tests.Hostile;
 
@@ -44,10 +47,40 @@ public sealed class OverloadTests : IAsyncLifetime
         {
             await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "nothing was stored");
             Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+            // The refusal is written from prepared bytes; it still names the request's trace, as every problem does.
+            var problem = JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync());
+            Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", problem.GetProperty("trace_id").GetString());
+            Assert.Equal("Too busy", problem.GetProperty("title").GetString());
         }
 
         await using var connection = new NpgsqlConnection(_database);
         Assert.Equal(stored, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM predictions"));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task InferencesBeyondTheLimitAreRefusedInTheProtocolsErrorShape()
+    {
+        using var client = _factory.CreateClient();
+        var body = JsonSerializer.Serialize(new
+        {
+            inputs = new[] { new { name = "input", shape = new[] { 1 }, datatype = "BYTES", data = new[] { Convert.ToBase64String(Mnist.Png(4)) } } },
+        });
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ =>
+            client.PostAsync("/v2/models/mnist/infer", new StringContent(body, Encoding.UTF8, "application/json"))));
+
+        var refused = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToArray();
+        Assert.True(refused.Length > 0, "no inference was refused with one upload allowed at a time");
+        Assert.Equal(responses.Length, refused.Length + responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        foreach (var response in refused)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+            await V2Assert.ErrorAsync(response, HttpStatusCode.ServiceUnavailable, "nothing was stored");
+        }
+
         foreach (var response in responses)
         {
             response.Dispose();
