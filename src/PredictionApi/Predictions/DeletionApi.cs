@@ -61,6 +61,6 @@ public static class DeletionApi
             maxConfidence = parsed;
         }
 
-        return TypedResults.Ok(await deleter.DeleteBeforeAsync(cutoff, maxConfidence, options.Value.ChunkSize, cancellationToken));
+        return TypedResults.Ok(await deleter.DeleteBeforeAsync(cutoff, maxConfidence, options.Value.ChunkSize, options.Value.ChunkPausePercent, cancellationToken));
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Npgsql;
 using PredictionApi.Storage.InputStores;
@@ -13,19 +14,22 @@ namespace PredictionApi.Predictions;
 public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletions objects)
 {
     /// <summary>
-    /// One chunk of a retention delete, oldest first; returns the input ids of the deleted predictions.
-    /// It walks predictions_newest backwards from the oldest row, applying the confidence filter on the way.
+    /// One chunk of a retention delete, oldest first after (<c>afterCreatedAt</c>, <c>afterId</c>), the last row of the
+    /// chunk before; returns the deleted predictions' input ids and keys. It walks predictions_newest backwards, applying
+    /// the confidence filter on the way. Starting after the previous chunk matters: the rows deleted so far stay in the
+    /// index until vacuum, and a walk from the oldest row stepped over all of them again for every chunk.
     /// </summary>
     internal const string ChunkSql = """
         WITH chunk AS (
             SELECT id FROM predictions
-            WHERE created_at < @before AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
+            WHERE created_at < @before AND (created_at, id) > (@afterCreatedAt, @afterId)
+              AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
             ORDER BY created_at, id
             LIMIT @chunkSize
             FOR UPDATE
         )
         DELETE FROM predictions p USING chunk c WHERE p.id = c.id
-        RETURNING p.input_id
+        RETURNING p.input_id AS InputId, p.created_at AS CreatedAt, p.id AS Id
         """;
 
     /// <summary>Deletes one prediction; false when there is no such prediction.</summary>
@@ -54,20 +58,26 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
     /// <summary>
     /// Deletes every prediction created before <paramref name="before"/> (with a confidence of at most
     /// <paramref name="maxConfidence"/> when given), oldest first, <paramref name="chunkSize"/> rows per
-    /// transaction, so no lock is held for long and a cancelled request keeps the chunks it finished.
+    /// transaction, so no lock is held for long and a cancelled request keeps the chunks it finished; after
+    /// each chunk it waits <paramref name="pausePercent"/> % of the time the chunk took.
     /// </summary>
-    public async Task<DeletedPredictions> DeleteBeforeAsync(DateTime before, float? maxConfidence, int chunkSize, CancellationToken cancellationToken)
+    public async Task<DeletedPredictions> DeleteBeforeAsync(DateTime before, float? maxConfidence, int chunkSize, int pausePercent, CancellationToken cancellationToken)
     {
         long deleted = 0, inputsDeleted = 0;
+        // DateTime.MinValue is -infinity to Npgsql: the first chunk starts at the oldest row.
+        var (afterCreatedAt, afterId) = (DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), 0L);
+        var sweptAgain = false;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            long[] inputIds;
+            DeletedRow[] rows;
+            var started = Stopwatch.GetTimestamp();
             await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
-                inputIds = (await connection.QueryAsync<long>(new CommandDefinition(ChunkSql, new { before, maxConfidence, chunkSize }, transaction, cancellationToken: cancellationToken))).ToArray();
-                var (inputs, queued) = await DeleteUnusedInputsAsync(connection, inputIds.Distinct().ToArray(), cancellationToken);
+                rows = (await connection.QueryAsync<DeletedRow>(new CommandDefinition(ChunkSql,
+                    new { before, maxConfidence, chunkSize, afterCreatedAt, afterId }, transaction, cancellationToken: cancellationToken))).ToArray();
+                var (inputs, queued) = await DeleteUnusedInputsAsync(connection, rows.Select(r => r.InputId).Distinct().ToArray(), cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 inputsDeleted += inputs;
                 if (queued.Length > 0)
@@ -76,9 +86,30 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
                 }
             }
 
-            deleted += inputIds.Length;
-            if (inputIds.Length < chunkSize)
+            deleted += rows.Length;
+            if (pausePercent > 0 && rows.Length == chunkSize)
             {
+                // Deleting flat out took a whole core and doubled the uploads' p99 on two cores (bench/scale.sh).
+                await Task.Delay(Stopwatch.GetElapsedTime(started) * (pausePercent / 100.0), cancellationToken);
+            }
+
+            if (rows.Length > 0)
+            {
+                var last = rows.MaxBy(r => (r.CreatedAt, r.Id))!;
+                (afterCreatedAt, afterId) = (last.CreatedAt, last.Id);
+            }
+
+            if (rows.Length < chunkSize)
+            {
+                if (!sweptAgain)
+                {
+                    // A transaction that began before the walk passed its time may have committed an older row behind it:
+                    // one more walk from the oldest row finds it (and steps over the deleted rows once).
+                    sweptAgain = true;
+                    (afterCreatedAt, afterId) = (DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), 0L);
+                    continue;
+                }
+
                 await DeleteEmptiedCountsAsync(before, cancellationToken);
                 return new DeletedPredictions(deleted, inputsDeleted);
             }

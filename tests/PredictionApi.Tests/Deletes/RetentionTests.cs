@@ -150,11 +150,72 @@ public sealed class RetentionTests : IAsyncLifetime
         foreach (var maxConfidence in new float?[] { null, 0.5f })
         {
             var plan = await connection.ExecuteScalarAsync<string>("EXPLAIN (FORMAT JSON) " + PredictionDeleter.ChunkSql,
-                new { before = new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc), maxConfidence, chunkSize = 1000 });
+                new
+                {
+                    before = new DateTime(2025, 6, 1, 0, 0, 0, DateTimeKind.Utc), maxConfidence, chunkSize = 1000,
+                    afterCreatedAt = new DateTime(2024, 6, 1, 0, 0, 0, DateTimeKind.Utc), afterId = 5000L,
+                });
             Assert.NotNull(plan);
             Assert.Contains("\"Index Name\": \"predictions_newest\"", plan);
             Assert.DoesNotContain("Seq Scan", plan);
             Assert.DoesNotContain("\"Node Type\": \"Sort\"", plan);
+        }
+    }
+
+    [Fact]
+    public async Task RowsWithTheSameTimeAreAllDeletedAcrossChunkBoundaries()
+    {
+        // Each chunk starts after the previous one's last (created_at, id): ties on the time are ordered by id.
+        await Seed.InsertAsync(_database, Enumerable.Range(0, 11).Select(i => new SeedRow("mnist", i % 10, i % 2 == 0 ? 0.3f : 0.9f, Old)));
+        await Seed.InsertAsync(_database, [new SeedRow("mnist", 1, 0.3f, Old.AddDays(400))]);
+
+        // Six of the eleven old rows are unsure; the walk with the filter passes over the confident ones.
+        Assert.Equal(6, (await DeleteAsync("before=2021-01-01&max_confidence=0.5")).GetProperty("deleted").GetInt64());
+        Assert.Equal(5, (await DeleteAsync("before=2021-01-01")).GetProperty("deleted").GetInt64());
+        Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM predictions"));
+        var stats = await _client.GetFromJsonAsync<JsonElement>("/predictions/stats");
+        Assert.Equal(1, stats.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task ARowCommittedBehindTheWalkIsStillDeleted()
+    {
+        // Days apart: the open transaction below holds its statistics' groups (its hour and day) until it commits.
+        await Seed.InsertAsync(_database, Enumerable.Range(0, 9).Select(i => new SeedRow("mnist", i, 0.9f, Old.AddDays(i + 1))));
+        // An open transaction holds a row older than every other, to commit once the walk has passed its time.
+        await using var late = new NpgsqlConnection(_database);
+        await late.OpenAsync();
+        await using var transaction = await late.BeginTransactionAsync();
+        await late.ExecuteAsync("""
+            WITH i AS (INSERT INTO inputs (filename, content_type, data, sha256, byte_size, width, height)
+                       VALUES ('late.png', 'image/png', 'AA==', sha256('late'), 1, 1, 1) RETURNING id)
+            INSERT INTO predictions (input_id, model_name, model_version, probabilities, likely_class, confidence, created_at)
+            SELECT id, 'mnist', '1', '[1]', 0, 0.9, @created FROM i
+            """, new { created = Old }, transaction);
+        // The walk's second chunk (days 5 to 8, 4 rows a chunk) waits for a row another transaction holds.
+        await using var holder = new NpgsqlConnection(_database);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await holder.ExecuteAsync("SELECT id FROM predictions WHERE created_at = @day FOR UPDATE", new { day = Old.AddDays(6) }, hold);
+
+        var deleting = DeleteAsync("before=2021-01-01");
+        await WaitUntilAsync(async () => await ScalarAsync("SELECT count(*) FROM predictions WHERE created_at < '2021-01-01'") == 5);
+        // The walk is past Old now, and the late row commits behind it.
+        await transaction.CommitAsync();
+        await hold.RollbackAsync();
+        var body = await deleting;
+
+        Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM predictions WHERE created_at < '2021-01-01'"));
+        Assert.Equal(10, body.GetProperty("deleted").GetInt64());
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 10 s");
+            await Task.Delay(5);
         }
     }
 }
