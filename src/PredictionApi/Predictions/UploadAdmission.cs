@@ -58,7 +58,18 @@ internal sealed class UploadAdmission : IDisposable
             return;
         }
 
-        using var lease = await _limiter.AcquireAsync(1, context.RequestAborted);
+        RateLimitLease lease;
+        try
+        {
+            lease = await _limiter.AcquireAsync(1, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while waiting for a turn: nobody to answer, and nothing was done.
+            return;
+        }
+
+        using var held = lease;
         if (lease.IsAcquired)
         {
             await _next(context);
