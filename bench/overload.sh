@@ -6,6 +6,7 @@
 #   bash bench/overload.sh              # 10 s per run
 #   BENCH_SECONDS=20 bash bench/overload.sh
 #   SUSTAINABLE=64 QUEUE=0 bash bench/overload.sh   # skip step 1; admit 64 with no queue
+#   SVC_ENV='DOTNET_gcServer=0' bash bench/overload.sh   # environment for the service (runtime settings to compare)
 #
 # 1. The sustainable concurrency S: POST /prediction (one MNIST PNG, hey) at 1, 2, 4, ... 64 connections
 #    (BENCH_LEVELS) with admission wide open; S is the lowest concurrency reaching 90 % of the best
@@ -44,7 +45,7 @@ start_postgres -c max_connections=300 -c shared_buffers=512MB
 # start_service [Section__Key=value ...]: the Release build on a free port, ready.
 start_service() {
   svc_port=$(free_port)
-  env ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning "$@" \
+  env ${SVC_ENV:-} ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning "$@" \
     dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" \
     --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
   service_pid=$!
