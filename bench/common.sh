@@ -52,6 +52,47 @@ seed_in_chunks() {
   vacuum_seconds=$(bc <<<"$(date +%s.%N) - $seeded")
 }
 
+# start_service [NAME=value ...]: the Release build on a free port with that environment added, answering /health/ready;
+# sets svc_port, base and service_pid (cleanup stops it).
+start_service() {
+  svc_port=$(free_port)
+  base="http://127.0.0.1:$svc_port"
+  env ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning "$@" \
+    dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" \
+    --urls "$base" >"$work/service.log" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 120); do
+    curl -fs "$base/health/ready" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fs "$base/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+}
+
+stop_service() { kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""; }
+
+# p50, p99 (ms), request count and non-200 count of a hey CSV (response time in seconds in column 1, status in 7).
+percentiles() {
+  python3 - "$1" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+t = sorted(float(r[0]) * 1000 for r in rows)
+q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+print(f"{q(0.5):.2f} {q(0.99):.2f} {len(t)} {sum(1 for r in rows if r[6] != '200')}")
+PY
+}
+
+# measure NAME PATH: p50 and p99 of $requests sequential GETs of $base/PATH after 30 of warm-up, in a row $name_width wide.
+measure() {
+  hey -n 30 -c 1 "$base$2" >/dev/null
+  hey -n "$requests" -c 1 -o csv "$base$2" >"$work/get.csv"
+  local p50 p99 n bad
+  read -r p50 p99 n bad < <(percentiles "$work/get.csv")
+  printf "%-${name_width:-44}s %9s %9s %9s\n" "$1" "$p50" "$p99" "$bad"
+}
+
+# iso OFFSET: the seeds' "now" moved by a date(1) offset ("-10 days"), as ISO 8601 UTC.
+iso() { date -u -d "$now $1" +%Y-%m-%dT%H:%M:%SZ; }
+
 stop_postgres() { as_postgres "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true; }
 
 # At exit: the service started into service_pid (if any), PostgreSQL and the work folder go. A script that

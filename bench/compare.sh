@@ -35,16 +35,7 @@ printf 'seeding: %.0f s, VACUUM ANALYZE: %.0f s; %s predictions, %s pairs (%s di
   "$(sql -Atc 'SELECT pg_size_pretty(pg_database_size(current_database()))')"
 
 echo "== starting the service"
-svc_port=$(free_port)
-base="http://127.0.0.1:$svc_port"
-ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning \
-  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" --urls "$base" >"$work/service.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "$base/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "$base/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+start_service
 
 # A cursor half-way down the disagreements, as DisagreementCursor makes it (fingerprint of mnist:1, mnist:2, no range).
 deep=$(sql -Atc "SELECT (extract(epoch FROM input_created_at) * 1000000)::bigint, input_id, a_id, b_id FROM prediction_pairs
@@ -58,26 +49,7 @@ ticks = 621355968000000000 + micros * 10
 print(base64.b64encode(struct.pack('>BqqqqI', 1, ticks, input_id, a_id, b_id, scope)).decode().rstrip('=').replace('+', '-').replace('/', '_'))
 PY
 )
-iso() { date -u -d "$now $1" +%Y-%m-%dT%H:%M:%SZ; }
-
-# p50, p99 (ms), request count and non-200 count of a hey CSV (response time in seconds in column 1, status in 7).
-percentiles() {
-  python3 - "$1" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))[1:]
-t = sorted(float(r[0]) * 1000 for r in rows)
-q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
-print(f"{q(0.5):.2f} {q(0.99):.2f} {len(t)} {sum(1 for r in rows if r[6] != '200')}")
-PY
-}
-
-measure() { # name, path: p50 and p99 over $requests sequential requests after a warm-up
-  hey -n 30 -c 1 "$base$2" >/dev/null
-  hey -n "$requests" -c 1 -o csv "$base$2" >"$work/get.csv"
-  local p50 p99 n bad
-  read -r p50 p99 n bad < <(percentiles "$work/get.csv")
-  printf '%-48s %9s %9s %9s\n' "$1" "$p50" "$p99" "$bad"
-}
+name_width=48
 
 echo "load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 q="/models/compare?baseline=mnist:1&candidate=mnist:2"

@@ -42,28 +42,17 @@ PY
 echo "== starting PostgreSQL"
 start_postgres -c max_connections=300 -c shared_buffers=512MB
 
-# start_service [Section__Key=value ...]: the Release build on a free port, ready.
-start_service() {
-  svc_port=$(free_port)
-  env ${SVC_ENV:-} ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning "$@" \
-    dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" \
-    --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
-  service_pid=$!
-  for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+# start_warm_service [Section__Key=value ...]: the service with that configuration (and SVC_ENV), warmed up.
+start_warm_service() {
+  start_service ${SVC_ENV:-} "$@"
   # Warm up the JIT (tiered compilation takes several seconds of load to settle), the pool and PostgreSQL's caches.
   load 32 ${WARMUP_SECONDS:-20} >/dev/null
 }
 
-stop_service() { kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""; }
-
 # load CONNECTIONS SECONDS: hey's per-request CSV, summarised as "rps ok p50_ok p99_ok refused p99_refused/max_refused other" (ms).
 load() {
   hey -z "${2}s" -c "$1" -t 30 -m POST -T "multipart/form-data; boundary=$boundary" -D "$work/body" -o csv \
-    "http://127.0.0.1:$svc_port/prediction" >"$work/run.csv"
+    "$base/prediction" >"$work/run.csv"
   python3 - "$work/run.csv" "$2" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -82,7 +71,7 @@ if [ -n "${SUSTAINABLE:-}" ]; then
   echo "== 1. sustainable concurrency S = $sustainable (given in SUSTAINABLE, not measured)"
 else
   echo "== 1. sustainable concurrency (admission wide open: Admission:MaxConcurrentUploads=1000)"
-  start_service Admission__MaxConcurrentUploads=1000 Admission__MaxQueuedUploads=0
+  start_warm_service Admission__MaxConcurrentUploads=1000 Admission__MaxQueuedUploads=0
   row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
   best=0; declare -A rate
   for c in $levels; do
@@ -103,7 +92,7 @@ queue=${QUEUE:-$(( sustainable / 2 ))}
 
 echo
 echo "== 2. admission at S: Admission:MaxConcurrentUploads=$admit, Admission:MaxQueuedUploads=$queue"
-start_service Admission__MaxConcurrentUploads=$admit Admission__MaxQueuedUploads=$queue
+start_warm_service Admission__MaxConcurrentUploads=$admit Admission__MaxQueuedUploads=$queue
 row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
 read -r rps ok p50 p99_s refused maxr other <<<"$(load "$sustainable" "$seconds")"
 row "S = $sustainable connections" "$rps" "$ok" "$p50" "$p99_s" "$refused" "$maxr" "$other"
@@ -114,7 +103,7 @@ awk -v a="$p99_4s" -v b="$p99_s" -v m="${maxr_4s#*/}" 'BEGIN { printf "p99 of ad
 
 echo
 echo "== 3. for contrast, 4S with the default admission limits (64 at once, 64 waiting)"
-start_service
+start_warm_service
 row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
 read -r rps ok p50 p99 refused maxr other <<<"$(load $(( 4 * sustainable )) "$seconds")"
 row "4S = $(( 4 * sustainable )) connections, defaults" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other"

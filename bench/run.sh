@@ -27,23 +27,15 @@ $bench_tool pngs "$t10k" "$work/pngs" 1000 >/dev/null
 echo "== starting PostgreSQL and the service"
 start_postgres -c max_connections=300 -c shared_buffers=512MB
 
-svc_port=$(free_port)
-ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning \
-  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" --urls "http://127.0.0.1:$svc_port" >"$work/service.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$svc_port/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+start_service
 
 # Warm up the JIT, the connection pool and PostgreSQL's caches.
-wrk -t2 -c16 -d3s -s bench/prediction.lua "http://127.0.0.1:$svc_port" -- "$work/pngs" 1000 >/dev/null
+wrk -t2 -c16 -d3s -s bench/prediction.lua "$base" -- "$work/pngs" 1000 >/dev/null
 
 printf '\n%-34s %10s %10s %10s %8s\n' "POST /prediction (wrk)" "req/s" "p50" "p99" "errors"
 for c in $levels; do
   threads=$(( c < 2 ? 1 : 2 ))
-  out=$(wrk -t$threads -c$c -d${seconds}s --latency -s bench/prediction.lua "http://127.0.0.1:$svc_port" -- "$work/pngs" 1000)
+  out=$(wrk -t$threads -c$c -d${seconds}s --latency -s bench/prediction.lua "$base" -- "$work/pngs" 1000)
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -55,11 +47,11 @@ done
 rows=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -Atc "select count(*) from predictions")
 echo "rows committed in predictions: $rows"
 
-out=$(wrk -t2 -c64 -d${seconds}s --latency "http://127.0.0.1:$svc_port/health/live")
+out=$(wrk -t2 -c64 -d${seconds}s --latency "$base/health/live")
 printf '%-34s %10s %10s %10s   (the HTTP floor: Kestrel and routing, no body, no database)\n' "GET /health/live, concurrency 64" \
   "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
 
-kill "$service_pid"; wait "$service_pid" 2>/dev/null || true; service_pid=""
+stop_service
 
 echo
 echo "== where an upload's time goes (one thread, the service's own code, microseconds per upload)"

@@ -33,16 +33,7 @@ printf 'seeding: %.0f s, VACUUM ANALYZE: %.0f s; %s predictions, %s rows of pred
   "$(sql -Atc 'SELECT pg_size_pretty(pg_database_size(current_database()))')"
 
 echo "== starting the service"
-svc_port=$(free_port)
-base="http://127.0.0.1:$svc_port"
-ConnectionStrings__Predictions="$connection" Logging__LogLevel__Default=Warning \
-  dotnet src/PredictionApi/bin/Release/net10.0/PredictionApi.dll --contentRoot "$PWD/src/PredictionApi/bin/Release/net10.0" --urls "$base" >"$work/service.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 120); do
-  curl -fs "$base/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fs "$base/health/ready" >/dev/null || { echo "service did not become ready:"; cat "$work/service.log"; exit 1; }
+start_service
 
 # A cursor half-way down the newest-first order (unfiltered): the fingerprint of no filters, as PredictionCursor makes it.
 deep=$(sql -Atc "SELECT (extract(epoch FROM created_at) * 1000000)::bigint, id FROM predictions ORDER BY created_at DESC, id DESC OFFSET $((total / 2)) LIMIT 1")
@@ -55,27 +46,6 @@ print(base64.b64encode(struct.pack('>BqqI', 1, ticks, pid, filters)).decode().rs
 EOF
 )
 some_id=$(sql -Atc "SELECT id FROM predictions WHERE id > $((total / 3)) ORDER BY id LIMIT 1")
-iso() { date -u -d "$now $1" +%Y-%m-%dT%H:%M:%SZ; }
-
-# p50, p99 (ms), request count and non-200 count of a hey CSV (response time in seconds in column 1, status in 7).
-percentiles() {
-  python3 - "$1" <<'EOF'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))[1:]
-t = sorted(float(r[0]) * 1000 for r in rows)
-q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
-print(f"{q(0.5):.2f} {q(0.99):.2f} {len(t)} {sum(1 for r in rows if r[6] != '200')}")
-EOF
-}
-
-measure() { # name, path: p50 and p99 over $requests sequential requests after a warm-up
-  hey -n 30 -c 1 "$base$2" >/dev/null
-  hey -n "$requests" -c 1 -o csv "$base$2" >"$work/get.csv"
-  local p50 p99 n bad
-  read -r p50 p99 n bad < <(percentiles "$work/get.csv")
-  printf '%-44s %9s %9s %9s\n' "$1" "$p50" "$p99" "$bad"
-}
-
 printf '\n%-44s %9s %9s %9s\n' "GET, $requests sequential requests" "p50 ms" "p99 ms" "non-200"
 measure "list, 100 newest" "/predictions?limit=100"
 measure "list, likely_class=3" "/predictions?limit=100&likely_class=3"

@@ -32,6 +32,9 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
         RETURNING p.input_id AS InputId, p.created_at AS CreatedAt, p.id AS Id
         """;
 
+    /// <summary>Where a walk from the oldest row starts: DateTime.MinValue is -infinity to Npgsql.</summary>
+    private static readonly DateTime BeforeOldest = DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
+
     /// <summary>Deletes one prediction; false when there is no such prediction.</summary>
     public async Task<bool> DeleteAsync(long predictionId, CancellationToken cancellationToken)
     {
@@ -64,8 +67,7 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
     public async Task<DeletedPredictions> DeleteBeforeAsync(DateTime before, float? maxConfidence, int chunkSize, int pausePercent, CancellationToken cancellationToken)
     {
         long deleted = 0, inputsDeleted = 0;
-        // DateTime.MinValue is -infinity to Npgsql: the first chunk starts at the oldest row.
-        var (afterCreatedAt, afterId) = (DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), 0L);
+        var (afterCreatedAt, afterId) = (BeforeOldest, 0L);
         var sweptAgain = false;
         while (true)
         {
@@ -106,7 +108,7 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
                     // A transaction that began before the walk passed its time may have committed an older row behind it:
                     // one more walk from the oldest row finds it (and steps over the deleted rows once).
                     sweptAgain = true;
-                    (afterCreatedAt, afterId) = (DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc), 0L);
+                    (afterCreatedAt, afterId) = (BeforeOldest, 0L);
                     continue;
                 }
 
