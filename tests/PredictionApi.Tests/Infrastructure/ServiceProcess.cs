@@ -97,9 +97,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Waits for the process to end and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
+        var limit = timeout ?? TimeSpan.FromSeconds(90);
+        using var cancel = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // What the service said last is what tells why it did not end.
+            throw new TimeoutException($"The service did not exit within {limit.TotalSeconds:0} s.\n{Output}\n{Error}");
+        }
+
         // The parameterless wait also waits for the output pipes to be read to their end.
-        await _process.WaitForExitAsync(cancel.Token);
         _process.WaitForExit();
         return _process.ExitCode;
     }
