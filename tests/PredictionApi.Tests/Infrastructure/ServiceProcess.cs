@@ -65,13 +65,18 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static ServiceProcess Start(params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        // Through env, which gives the service Ctrl+C's default handling back: a test run started in the background
+        // (nohup, "&" in a script) passes SIGINT down as ignored, and the runtime then keeps ignoring it, as a program
+        // started in the background should, so a test of Ctrl+C would wait for nothing. env execs the service in place.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PredictionApi.dll"));
         foreach (var arg in args)
         {
