@@ -74,9 +74,10 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         {
             case ImageFormat.Png:
                 return PngChunks.Essential(data);
-            case ImageFormat.Jpeg:
-                JpegScan.Check(data);
-                break;
+            case ImageFormat.Jpeg when JpegScan.Check(data):
+                // Every block is there; only the closing marker is missing. The decoder gets it, as libjpeg's own tools
+                // supply it with a warning, instead of calling the complete image incomplete.
+                return SKData.CreateCopy((byte[])[.. data, 0xFF, 0xD9]);
         }
 
         return SKData.CreateCopy(data);

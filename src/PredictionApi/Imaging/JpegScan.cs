@@ -16,8 +16,12 @@ internal static class JpegScan
     private const string Truncated = "its compressed data ends before the image does (truncated or cut off)";
     private const string Damaged = "its compressed data is damaged";
 
-    /// <summary>Throws <see cref="ImageRejectedException"/> when the scans of <paramref name="jpeg"/> are incomplete or damaged.</summary>
-    public static void Check(ReadOnlySpan<byte> jpeg)
+    /// <summary>
+    /// Throws <see cref="ImageRejectedException"/> when the scans of <paramref name="jpeg"/> are incomplete or damaged;
+    /// returns true when they are complete but the file ends without its end-of-image marker (some encoders and cut
+    /// downloads leave it out), which the decoder would report as incomplete input.
+    /// </summary>
+    public static bool Check(ReadOnlySpan<byte> jpeg)
     {
         Frame? frame = null;
         var dc = new Huffman?[4];
@@ -37,7 +41,7 @@ internal static class JpegScan
                 // No end-of-image marker: acceptable only when a sequential image has every component's scan.
                 if (frame is { Progressive: false } f && f.AllScanned)
                 {
-                    return;
+                    return true;
                 }
 
                 throw Corrupt(Truncated);
@@ -56,7 +60,7 @@ internal static class JpegScan
                     throw Corrupt(Truncated);
                 }
 
-                return;
+                return false;
             }
 
             if (marker is 0xD8 or 0x01 or (>= 0xD0 and <= 0xD7))
@@ -92,7 +96,7 @@ internal static class JpegScan
                 case 0xC3 or 0xC5 or 0xC6 or 0xC7:
                     // Lossless or hierarchical: rare, and the decoder judges them alone.
                     CheckPrecision(segment);
-                    return;
+                    return false;
                 case 0xC0 or 0xC1 or 0xC2:
                     CheckPrecision(segment);
                     frame = frame is null ? Frame.Read(segment, marker == 0xC2) : throw Corrupt($"{Damaged} (a second frame header)");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PredictionApi.Auth;
 using PredictionApi.Inference;
+using PredictionApi.Predictions;
 
 namespace PredictionApi.Observability;
 
@@ -15,6 +16,8 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        // Taken now: the exception handler clears the endpoint before it writes a failed request's problem.
+        var matched = context.GetEndpoint();
         try
         {
             await next(context);
@@ -25,7 +28,7 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
             var level = path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") ? LogLevel.Debug : LogLevel.Information;
             if (logger.IsEnabled(level))
             {
-                var endpoint = context.GetEndpoint();
+                var endpoint = context.GetEndpoint() ?? matched;
                 var status = context.Response.StatusCode;
                 // No endpoint: the web page's static files, or a path nothing serves. Both are bounded labels.
                 var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? (status < 400 ? "(static file)" : "(no route)");
@@ -35,17 +38,17 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
         }
     }
 
-    /// <summary>The model a request named (?model=, /models/{name}), or the default model for uploads that name none, which it classifies.</summary>
+    /// <summary>
+    /// The model a request named (?model=, /models/{name}), or the default model for uploads that name none, which it
+    /// classifies. Anything that is not a possible model name is logged as "(invalid)": the value comes from whoever
+    /// sent the request, before any key is checked, and a line break in it would forge log lines.
+    /// </summary>
     private static string? ModelOf(HttpContext context, Endpoint? endpoint)
     {
-        if (context.Request.Query["model"] is [{ Length: > 0 } model])
+        var named = context.Request.Query["model"] is [{ Length: > 0 } model] ? model : context.Request.RouteValues["name"] as string;
+        if (named is not null)
         {
-            return model;
-        }
-
-        if (context.Request.RouteValues["name"] is string name)
-        {
-            return name;
+            return QueryValues.IsModelName(named) ? named : "(invalid)";
         }
 
         return endpoint?.Metadata.GetMetadata<RequiredScope>()?.Scope == ApiScope.Predict

@@ -10,6 +10,29 @@ public static class FileNames
     private static ReadOnlySpan<char> BidiControls => ['\u061C', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'];
 
     /// <summary>
+    /// A quoted filename parameter's text: the quotes off (if still on), and the two escapes clients write inside them undone
+    /// (\" for a quote, as Go's and curl's multipart writers do, and \\ for a backslash). Any other backslash stays,
+    /// so an old browser's unescaped "C:\Users\me\digit.png" still reads as a path and keeps only its last segment.
+    /// </summary>
+    public static string Unquote(string value)
+    {
+        // ASP.NET Core's parser takes the quotes off but leaves the escapes.
+        var inner = value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1] : value;
+        if (!inner.Contains('\\'))
+        {
+            return inner;
+        }
+
+        var text = new System.Text.StringBuilder(inner.Length);
+        for (var i = 0; i < inner.Length; i++)
+        {
+            text.Append(inner[i] == '\\' && i + 1 < inner.Length && inner[i + 1] is '"' or '\\' ? inner[++i] : inner[i]);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
     /// The name to store and echo for a client's file name: its last path segment, without control or
     /// bidirectional formatting characters and unpaired surrogates (PostgreSQL text cannot hold NUL, and
     /// lone surrogates are not text), at most <see cref="MaxFileNameLength"/> characters, and "upload"

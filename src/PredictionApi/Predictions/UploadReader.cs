@@ -92,7 +92,7 @@ public static class UploadReader
                             $"A batch may hold at most {maxFiles} files; this one has more. Send them in several batches of up to {maxFiles}.");
                 }
 
-                var fileName = FileNames.Clean(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
+                var fileName = FileNames.Clean(disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : FileNames.Unquote(disposition.FileName.Value ?? ""));
                 var (bytes, length) = await ReadBoundedAsync(section.Body, maxFileBytes, cancellationToken);
                 total += length;
                 if (total > maxTotalBytes)

@@ -34,7 +34,7 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
                 _ => (bad.StatusCode, "Bad request", "The request could not be read; it may be malformed or cut short."),
             },
             NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
-                "The prediction database is unavailable, so nothing was stored. Retry later."),
+                UnavailableDetail(httpContext.Request.Method)),
             // Rejected images, unreachable input bytes, malformed uploads: the message is written for the caller.
             ProblemException problem => (problem.Status, problem.Title, problem.Message),
             _ => (0, "", ""),
@@ -56,6 +56,12 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
         }
 
         httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable && !httpContext.Response.Headers.ContainsKey("Retry-After"))
+        {
+            // Every 503 here is worth retrying: an outage usually lasts seconds (a restart, a failover).
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -63,6 +69,20 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+
+    private const string RetryAfterSeconds = "5";
+
+    /// <summary>
+    /// What a database failure before the commit means for the request: a read is simply not answered; an upload stored
+    /// nothing; a label change or a delete changed nothing. (A failure while the commit itself was awaited is "Outcome
+    /// unknown", from <see cref="Predictions.CommitStep"/>, and never reaches this.)
+    /// </summary>
+    private static string UnavailableDetail(string method) => method switch
+    {
+        "GET" or "HEAD" or "OPTIONS" => "The prediction database is unavailable. Retry later.",
+        "POST" => "The prediction database is unavailable, so nothing was stored. Retry later.",
+        _ => "The prediction database is unavailable, so nothing was changed. Retry later.",
+    };
 
     /// <summary>57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, or a broken socket.</summary>
     private static bool IsDeadConnection(Exception exception) => exception switch

@@ -66,8 +66,9 @@ internal static class ConnectionTuning
         try
         {
             var probe = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, Timeout = 3, MaxAutoPrepare = 0 };
-            using var connection = new NpgsqlConnection(probe.ConnectionString);
-            connection.Open();
+            // A named source: an unnamed one labels its metrics on /metrics with the connection string.
+            using var source = new NpgsqlDataSourceBuilder(probe.ConnectionString) { Name = "startup-probe" }.Build();
+            using var connection = source.OpenConnection();
             using var command = new NpgsqlCommand("SELECT inet_server_port()", connection);
             var port = command.ExecuteScalar();
             return port is int serverPort && serverPort != builder.Port

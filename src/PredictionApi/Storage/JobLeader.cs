@@ -16,7 +16,7 @@ public sealed class JobLeader(NpgsqlDataSource predictions, IConfiguration confi
     public const string ConnectionStringName = "Jobs";
 
     private readonly NpgsqlDataSource? _direct = configuration.GetConnectionString(ConnectionStringName) is { Length: > 0 } direct
-        ? NpgsqlDataSource.Create(direct)
+        ? new NpgsqlDataSourceBuilder(direct) { Name = "jobs" }.Build()
         : null;
 
     // One lock for all periodic jobs: they move together to whichever instance holds it ("PredJobs").

@@ -18,9 +18,11 @@ public sealed class LocalDatabase(PostgresServer server, string database, ILogge
             "No connection string 'Predictions' is configured: running a private PostgreSQL cluster in {Directory}. " +
             "Set ConnectionStrings__Predictions to use another server", server.DataDirectory);
         await server.StartAsync(cancellationToken);
-        // Unpooled: a one-off admin connection must never be a stale one to an earlier run of the server.
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString("postgres")) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
+        // Unpooled: a one-off admin connection must never be a stale one to an earlier run of the server. Named, as the
+        // pools' metrics are labelled by name (or else by the connection string).
+        await using var source = new NpgsqlDataSourceBuilder(new NpgsqlConnectionStringBuilder(server.ConnectionString("postgres")) { Pooling = false }.ConnectionString)
+            { Name = "cluster-admin" }.Build();
+        await using var connection = await source.OpenConnectionAsync(cancellationToken);
         const string existsSql = """SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @database)""";
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(existsSql, new { database }, cancellationToken: cancellationToken)))
         {

@@ -331,12 +331,24 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
         var id = stored.GetProperty("prediction_id").GetInt64();
         await client.GetAsync($"/prediction/{id}");
         await client.DeleteAsync($"/prediction/{id}");
+        // A request that ends in the exception handler (an unknown model) keeps its route; a model name that is not one
+        // (a line break would forge a log line) is not copied into the log.
+        using (var unknown = await client.PostAsync("/prediction?model=nosuch", TestImages.Form(Mnist.Png(4))))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        using (await client.PostAsync("/prediction?model=" + Uri.EscapeDataString("x\nfail: forged"), TestImages.Form(Mnist.Png(4))))
+        {
+        }
 
         var lines = service.Logs.Entries.Where(e => e.Category == typeof(RequestLog).FullName && Equals(e["Key"], row.Name)).ToList();
-        Assert.Equal(3, lines.Count);
+        Assert.Equal(5, lines.Count);
         Assert.All(lines, l => Assert.Equal(LogLevel.Information, l.Level));
-        Assert.Equal(["POST /prediction/ 200 mnist", $"GET /prediction/{{id}} 200 -", "DELETE /prediction/{id} 403 -"],
+        Assert.Equal(["POST /prediction/ 200 mnist", $"GET /prediction/{{id}} 200 -", "DELETE /prediction/{id} 403 -",
+                "POST /prediction/ 404 nosuch", "POST /prediction/ 404 (invalid)"],
             lines.Select(l => $"{l["Method"]} {l["Route"]} {l["Status"]} {l["Model"]}"));
+        Assert.DoesNotContain(lines, l => l.Message.Contains('\n'));
         Assert.All(lines, l => Assert.IsType<double>(l["DurationMs"]));
         // The raw path (with the id) is not the route.
         Assert.DoesNotContain(lines, l => l.Message.Contains($"/prediction/{id}", StringComparison.Ordinal));

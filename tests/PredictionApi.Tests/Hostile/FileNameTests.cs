@@ -82,6 +82,24 @@ public sealed class FileNameTests(HostileService service) : IClassFixture<Hostil
     }
 
     [Theory]
+    // Go's mime/multipart escapes a quote and a backslash inside the quoted name; an old browser sent a raw Windows path.
+    [InlineData("filename=\"a\\\"b.png\"", "a\"b.png")]
+    [InlineData("filename=\"say \\\"7\\\".png\"", "say \"7\".png")]
+    [InlineData("filename=\"dir\\\\b.png\"", "b.png")]
+    [InlineData("filename=\"C:\\Users\\me\\digit.png\"", "digit.png")]
+    [InlineData("filename=plain.png", "plain.png")]
+    public async Task QuotedNamesAreReadWithTheirEscapesUndone(string disposition, string stored)
+    {
+        var headers = Encoding.Latin1.GetBytes($"Content-Disposition: form-data; name=\"file\"; {disposition}\r\nContent-Type: image/png");
+        var body = RawHttp.Part("b0undary", headers, Mnist.Png(0));
+        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", "multipart/form-data; boundary=b0undary", body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+        Assert.Equal(stored, await StoredNameAsync(id));
+    }
+
+    [Theory]
     [InlineData("filename=\"\xFF\xFE\x80.png\"")]
     [InlineData("filename*=UTF-8''%FF%FE%00.png")]
     [InlineData("filename*=UTF-8''%E2%80%AE%0D%0A.png")]

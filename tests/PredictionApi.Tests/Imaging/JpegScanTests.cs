@@ -74,8 +74,22 @@ public sealed class JpegScanTests
     public void AJpegWithoutItsEndMarkerButWithAllItsDataPasses()
     {
         // Some cameras and cut-and-paste tools drop the final marker; the image itself is whole.
-        JpegScan.Check(Seven224[..^2]);
+        Assert.True(JpegScan.Check(Seven224[..^2]));
+        Assert.False(JpegScan.Check(Seven224));
         Assert.Throws<ImageRejectedException>(() => JpegScan.Check(Seven224[..^3]));
+    }
+
+    [Fact]
+    public void AJpegWithoutItsEndMarkerDecodesToTheSameTensorAsTheWholeFile()
+    {
+        // The decoder calls such a file incomplete; it is given the marker, so the pixels are the whole file's.
+        var preprocessor = new ImagePreprocessor(Microsoft.Extensions.Options.Options.Create(new ImagingOptions()));
+        var spec = new InputSpec { Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist };
+        var (whole, cut) = (new float[spec.TensorLength], new float[spec.TensorLength]);
+        preprocessor.Preprocess(Seven224, spec, whole);
+        preprocessor.Preprocess(Seven224[..^2], spec, cut);
+        Assert.Equal(whole, cut);
+        Assert.Contains(whole, v => v > 0.5f);
     }
 
     private static byte[] ColourJpeg()

@@ -26,8 +26,16 @@ public sealed class DatabaseUnavailableTests : IAsyncLifetime
     {
         using var post = await _client.PostAsync("/prediction", TestImages.Form(Mnist.Png(0)));
         await ProblemAssert.AssertProblemAsync(post, HttpStatusCode.ServiceUnavailable, "nothing was stored");
+        Assert.Equal("5", post.Headers.GetValues("Retry-After").Single());
+        // A read stores nothing to begin with; a label change or a delete changes nothing.
         using var list = await _client.GetAsync("/predictions");
-        await ProblemAssert.AssertProblemAsync(list, HttpStatusCode.ServiceUnavailable);
+        var read = await ProblemAssert.AssertProblemAsync(list, HttpStatusCode.ServiceUnavailable, "unavailable. Retry later");
+        Assert.DoesNotContain("nothing", read.GetProperty("detail").GetString());
+        Assert.Equal("5", list.Headers.GetValues("Retry-After").Single());
+        using var patch = await _client.PatchAsync("/prediction/1", new StringContent("""{"true_label": "7"}""", System.Text.Encoding.UTF8, "application/json"));
+        await ProblemAssert.AssertProblemAsync(patch, HttpStatusCode.ServiceUnavailable, "nothing was changed");
+        using var delete = await _client.DeleteAsync("/prediction/1");
+        await ProblemAssert.AssertProblemAsync(delete, HttpStatusCode.ServiceUnavailable, "nothing was changed");
 
         using var ready = await _client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
