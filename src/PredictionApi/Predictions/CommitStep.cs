@@ -10,19 +10,29 @@ namespace PredictionApi.Predictions;
 /// </summary>
 public static class CommitStep
 {
-    public static async Task<T> RunAsync<T>(Func<Task<T>> commit)
+    private const string UploadUnknown =
+        "The connection to the prediction database broke while the service waited for it to confirm the write, so the " +
+        "upload may or may not have been stored. Retrying with the same Idempotency-Key header is safe: it returns the stored " +
+        "answer if there is one and stores the upload once otherwise. Without a key, look for it first " +
+        "(GET /predictions?from=<time of the request>) so that a retry does not store it twice.";
+
+    /// <summary>Runs an upload's commit.</summary>
+    public static Task<T> RunAsync<T>(Func<Task<T>> commit) => RunAsync(commit, UploadUnknown);
+
+    /// <summary>Runs a commit; <paramref name="unknownDetail"/> tells the caller what a broken connection leaves open, and what is safe to do.</summary>
+    public static async Task<T> RunAsync<T>(Func<Task<T>> commit, string unknownDetail)
     {
         try
         {
             return await commit();
         }
-        catch (NpgsqlException e) when (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (NpgsqlException e) when (IsBrokenConnection(e))
         {
-            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Outcome unknown",
-                "The connection to the prediction database broke while the service waited for it to confirm the write, so the " +
-                "upload may or may not have been stored. Retrying with the same Idempotency-Key header is safe: it returns the stored " +
-                "answer if there is one and stores the upload once otherwise. Without a key, look for it first " +
-                "(GET /predictions?from=<time of the request>) so that a retry does not store it twice.", e);
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Outcome unknown", unknownDetail, e);
         }
     }
+
+    /// <summary>The connection itself failed (not an error PostgreSQL answered with), so whatever was sent may have run.</summary>
+    public static bool IsBrokenConnection(NpgsqlException e) =>
+        e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException;
 }

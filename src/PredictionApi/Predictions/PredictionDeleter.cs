@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dapper;
 using Npgsql;
+using PredictionApi.Problems;
 using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Predictions;
@@ -50,7 +51,9 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             }
 
             (_, queued) = await DeleteUnusedInputsAsync(connection, inputIds, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await CommitStep.RunAsync(async () => { await transaction.CommitAsync(cancellationToken); return 0; },
+                "The connection to the prediction database broke while the service waited for it to confirm the delete, so the " +
+                "prediction may or may not have been deleted. Repeating the DELETE is safe: a 404 then means it was.");
         }
 
         // After the commit: the rows are gone whatever happens to the objects now.
@@ -69,53 +72,83 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
         long deleted = 0, inputsDeleted = 0;
         var (afterCreatedAt, afterId) = (BeforeOldest, 0L);
         var sweptAgain = false;
-        while (true)
+        var committing = false;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            DeletedRow[] rows;
-            var started = Stopwatch.GetTimestamp();
-            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            while (true)
             {
-                rows = (await connection.QueryAsync<DeletedRow>(new CommandDefinition(ChunkSql,
-                    new { before, maxConfidence, chunkSize, afterCreatedAt, afterId }, transaction, cancellationToken: cancellationToken))).ToArray();
-                var (inputs, queued) = await DeleteUnusedInputsAsync(connection, rows.Select(r => r.InputId).Distinct().ToArray(), cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                inputsDeleted += inputs;
-                if (queued.Length > 0)
+                cancellationToken.ThrowIfCancellationRequested();
+                DeletedRow[] rows;
+                var started = Stopwatch.GetTimestamp();
+                await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+                await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
                 {
-                    objects.Wake();
-                }
-            }
-
-            deleted += rows.Length;
-            if (pausePercent > 0 && rows.Length == chunkSize)
-            {
-                // Deleting flat out took a whole core and doubled the uploads' p99 on two cores (bench/scale.sh).
-                await Task.Delay(Stopwatch.GetElapsedTime(started) * (pausePercent / 100.0), cancellationToken);
-            }
-
-            if (rows.Length > 0)
-            {
-                var last = rows.MaxBy(r => (r.CreatedAt, r.Id))!;
-                (afterCreatedAt, afterId) = (last.CreatedAt, last.Id);
-            }
-
-            if (rows.Length < chunkSize)
-            {
-                if (!sweptAgain)
-                {
-                    // A transaction that began before the walk passed its time may have committed an older row behind it:
-                    // one more walk from the oldest row finds it (and steps over the deleted rows once).
-                    sweptAgain = true;
-                    (afterCreatedAt, afterId) = (BeforeOldest, 0L);
-                    continue;
+                    rows = (await connection.QueryAsync<DeletedRow>(new CommandDefinition(ChunkSql,
+                        new { before, maxConfidence, chunkSize, afterCreatedAt, afterId }, transaction, cancellationToken: cancellationToken))).ToArray();
+                    var (inputs, queued) = await DeleteUnusedInputsAsync(connection, rows.Select(r => r.InputId).Distinct().ToArray(), cancellationToken);
+                    committing = true;
+                    await transaction.CommitAsync(cancellationToken);
+                    committing = false;
+                    inputsDeleted += inputs;
+                    if (queued.Length > 0)
+                    {
+                        objects.Wake();
+                    }
                 }
 
-                await DeleteEmptiedCountsAsync(before, cancellationToken);
-                return new DeletedPredictions(deleted, inputsDeleted);
+                deleted += rows.Length;
+                if (pausePercent > 0 && rows.Length == chunkSize)
+                {
+                    // Deleting flat out took a whole core and doubled the uploads' p99 on two cores (bench/scale.sh).
+                    await Task.Delay(Stopwatch.GetElapsedTime(started) * (pausePercent / 100.0), cancellationToken);
+                }
+
+                if (rows.Length > 0)
+                {
+                    var last = rows.MaxBy(r => (r.CreatedAt, r.Id))!;
+                    (afterCreatedAt, afterId) = (last.CreatedAt, last.Id);
+                }
+
+                if (rows.Length < chunkSize)
+                {
+                    if (!sweptAgain)
+                    {
+                        // A transaction that began before the walk passed its time may have committed an older row behind it:
+                        // one more walk from the oldest row finds it (and steps over the deleted rows once).
+                        sweptAgain = true;
+                        (afterCreatedAt, afterId) = (BeforeOldest, 0L);
+                        continue;
+                    }
+
+                    await DeleteEmptiedCountsAsync(before, cancellationToken);
+                    return new DeletedPredictions(deleted, inputsDeleted);
+                }
             }
         }
+        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw Interrupted(deleted, inputsDeleted, committing && e is NpgsqlException npgsql && CommitStep.IsBrokenConnection(npgsql), e);
+        }
+    }
+
+    /// <summary>
+    /// A retention delete the database stopped partway: the chunks committed before stay deleted, and the caller is told
+    /// how many, rather than "nothing was changed". Repeating the request deletes the rest.
+    /// </summary>
+    private static ProblemException Interrupted(long deleted, long inputsDeleted, bool duringCommit, Exception cause)
+    {
+        var inProgress = duringCommit
+            ? "the connection broke while the last chunk's commit was awaited, so its predictions may or may not have been deleted"
+            : "the chunk in progress was rolled back";
+        if (deleted == 0 && !duringCommit)
+        {
+            return new ProblemException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "The prediction database is unavailable, so nothing was deleted. Retry later.", cause);
+        }
+
+        return new ProblemException(StatusCodes.Status503ServiceUnavailable, "Partly deleted",
+            $"The prediction database failed during the delete. {deleted} predictions ({inputsDeleted} inputs) had been deleted " +
+            $"in the chunks committed before; {inProgress}; the rest are still stored. Repeat the request to delete the rest.", cause);
     }
 
     /// <summary>

@@ -281,13 +281,16 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             UPDATE predictions SET note = @Note WHERE @SetNote AND id = @predictionId;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
+        // The statements are one implicit transaction, committed as the last one ends.
+        return await CommitStep.RunAsync(() => connection.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
         {
             patch.SetLabel,
             patch.TrueLabel,
             patch.SetNote,
             patch.Note,
             predictionId,
-        }, cancellationToken: cancellationToken)) > 0;
+        }, cancellationToken: cancellationToken)),
+            "The connection to the prediction database broke before it confirmed the change, so it may or may not have been " +
+            "applied. Repeating the same PATCH is safe: it sets the same values.") > 0;
     }
 }

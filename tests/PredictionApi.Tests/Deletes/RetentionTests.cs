@@ -163,6 +163,41 @@ public sealed class RetentionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADeleteTheDatabaseStopsPartwaySaysHowManyWereDeletedAndARepeatDeletesTheRest()
+    {
+        await Seed.InsertAsync(_database, Enumerable.Range(0, 14).Select(i => new SeedRow("mnist", i % 10, 0.9f, Old.AddHours(i))));
+        await using (var connection = new NpgsqlConnection(_database))
+        {
+            // The third chunk's delete fails as a server shutting down fails it (a sequence is not rolled back with it).
+            await connection.ExecuteAsync("""
+                CREATE SEQUENCE chunks;
+                CREATE FUNCTION fail_third_chunk() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('chunks') = 3 THEN
+                        RAISE EXCEPTION 'terminating connection due to administrator command' USING ERRCODE = '57P01';
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER fail_third_chunk AFTER DELETE ON predictions FOR EACH STATEMENT EXECUTE FUNCTION fail_third_chunk();
+                """);
+        }
+
+        using var failed = await _client.DeleteAsync("/predictions?before=2021-01-01");
+
+        // Two chunks of four were committed: the answer says so instead of "nothing was changed".
+        var problem = await ProblemAssert.AssertProblemAsync(failed, HttpStatusCode.ServiceUnavailable, "8 predictions (8 inputs) had been deleted");
+        Assert.Equal("Partly deleted", problem.GetProperty("title").GetString());
+        Assert.Contains("the chunk in progress was rolled back", problem.GetProperty("detail").GetString());
+        Assert.Equal(6, await ScalarAsync("SELECT count(*) FROM predictions"));
+        Assert.Equal(6, await ScalarAsync("SELECT count(*) FROM inputs"));
+        var stats = await _client.GetFromJsonAsync<JsonElement>("/predictions/stats");
+        Assert.Equal(6, stats.GetProperty("total").GetInt64());
+
+        Assert.Equal(6, (await DeleteAsync("before=2021-01-01")).GetProperty("deleted").GetInt64());
+        Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM predictions"));
+    }
+
+    [Fact]
     public async Task RowsWithTheSameTimeAreAllDeletedAcrossChunkBoundaries()
     {
         // Each chunk starts after the previous one's last (created_at, id): ties on the time are ordered by id.
