@@ -17,7 +17,7 @@ public static class AuthExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyVerifier>();
-        builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.AddSingleton(new KeyRateLimiter(TimeProvider.System));
         // After the database start-up (registered earlier), so the table exists when it looks.
         builder.Services.AddHostedService<AuthStartup>();
         builder.Services.AddHealthChecks().AddCheck<AuthHealthCheck>("auth", tags: [HealthApi.ReadyTag]);

@@ -1,36 +1,39 @@
-using System.Threading.RateLimiting;
+using System.Collections.Concurrent;
 
 namespace PredictionApi.Auth;
 
 /// <summary>
 /// Requests per minute per key, in fixed one-minute windows, on this instance (behind a load balancer each
-/// instance counts its own share). A key's partition is its name and limit, so a key recreated with another
-/// limit starts a fresh count.
+/// instance counts its own share). A key's count is kept under its name and limit, so a key recreated with another
+/// limit starts a fresh count. A refused request is told when its key's window ends, to the second (the framework's
+/// fixed-window limiter reports the whole window instead).
 /// </summary>
-public sealed class KeyRateLimiter : IDisposable
+public sealed class KeyRateLimiter(TimeProvider clock)
 {
-    private readonly PartitionedRateLimiter<(string Name, int PerMinute)> _limiter =
-        PartitionedRateLimiter.Create<(string Name, int PerMinute), (string Name, int PerMinute)>(key =>
-            RateLimitPartition.GetFixedWindowLimiter(key, k => new FixedWindowRateLimiterOptions
-            {
-                PermitLimit = k.PerMinute,
-                Window = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-                // The partitioned limiter's own timer replenishes its partitions.
-                AutoReplenishment = false,
-            }));
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<(string Name, int PerMinute), KeyWindow> _windows = new();
 
     /// <summary>Null when the request may go ahead; otherwise the seconds until the key may try again.</summary>
     public int? TryAcquire(string name, int perMinute)
     {
-        using var lease = _limiter.AttemptAcquire((name, perMinute));
-        if (lease.IsAcquired)
+        var now = clock.GetUtcNow();
+        var window = _windows.GetOrAdd((name, perMinute), _ => new KeyWindow(now));
+        lock (window)
         {
-            return null;
+            if (now - window.Start >= Window)
+            {
+                window.Start = now;
+                window.Count = 0;
+            }
+
+            if (window.Count < perMinute)
+            {
+                window.Count++;
+                return null;
+            }
+
+            return Math.Max(1, (int)Math.Ceiling((window.Start + Window - now).TotalSeconds));
         }
-
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 60;
     }
-
-    public void Dispose() => _limiter.Dispose();
 }

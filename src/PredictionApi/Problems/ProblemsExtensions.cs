@@ -18,7 +18,16 @@ internal static class ProblemsExtensions
                 StatusCodes.Status405MethodNotAllowed => $"'{context.HttpContext.Request.Method}' is not allowed on '{context.HttpContext.Request.Path}'; the Allow header lists the methods that are.",
                 // Routing refuses a body of the wrong media type before the endpoint runs; say what that endpoint takes.
                 StatusCodes.Status415UnsupportedMediaType => RequestBodies.UnsupportedMediaTypeDetail(context.HttpContext),
-                StatusCodes.Status500InternalServerError => "The server failed to process the request. Nothing was stored. The error has been logged.",
+                // An unexpected failure may come after a commit, so it claims nothing about what was stored.
+                StatusCodes.Status500InternalServerError => "The server failed to process the request; the error has been logged. " +
+                    "An upload may or may not have been stored: retry with the same Idempotency-Key, or look for it first.",
+                _ => null,
+            };
+            // The statuses ASP.NET Core gives no type of its own.
+            context.ProblemDetails.Type ??= context.ProblemDetails.Status switch
+            {
+                StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
+                StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
                 _ => null,
             };
         });

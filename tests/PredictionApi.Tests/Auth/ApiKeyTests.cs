@@ -218,7 +218,8 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
 
         using var refused = await client.GetAsync("/models");
 
-        await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "3 requests per minute");
+        var problem = await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.TooManyRequests, "3 requests per minute");
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
         Assert.InRange(retryAfter, 1, 60);
         // Another key is not held back by this one's limit.
