@@ -72,12 +72,23 @@ CREATE INDEX IF NOT EXISTS object_deletions_due ON object_deletions (next_attemp
 -- Stored answers of POST /predictions/batch by Idempotency-Key: a retry gets the first answer
 -- instead of storing the batch again. request_sha256 detects a key reused for other files.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
-    key             text        PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    key             text        PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 400),
     request_sha256  bytea       NOT NULL CHECK (octet_length(request_sha256) = 32),
     response        jsonb       NULL,
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
+-- Once API keys are on, a key is stored behind the name of the API key that sent it (IdempotencyKeys.Read), so that
+-- callers' keys never meet: up to 100 + 1 + 255 characters. Databases made before that allowed 255.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'idempotency_keys'::regclass AND conname = 'idempotency_keys_key_check'
+               AND pg_get_constraintdef(oid) LIKE '%255%') THEN
+        ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_key_check,
+            ADD CONSTRAINT idempotency_keys_key_check CHECK (length(key) BETWEEN 1 AND 400);
+    END IF;
+END
+$$;
 
 -- Listing by recorded true label (feedback), newest first. Partial: only labelled rows are indexed,
 -- so the indexes stay small and unlabelled predictions cost nothing to insert. A query with

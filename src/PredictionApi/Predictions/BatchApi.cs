@@ -42,7 +42,7 @@ public static class BatchApi
             return badLabels;
         }
 
-        var key = IdempotencyKeys.Read(context.Request);
+        var key = IdempotencyKeys.Read(context);
         var options = batchOptions.Value;
         var upload = await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
         var files = upload.Files;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PredictionApi.Auth;
 using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
@@ -20,11 +21,16 @@ public static class IdempotencyKeys
     /// <summary>Keys are 1 to 255 printable ASCII characters, for example a UUID.</summary>
     public static bool IsValid(string key) => key.Length is >= 1 and <= 255 && key.All(c => c is >= ' ' and <= '~');
 
-    /// <summary>The request's Idempotency-Key, or null without one; a malformed or repeated header is a 400.</summary>
-    public static string? Read(HttpRequest request)
+    /// <summary>
+    /// The request's Idempotency-Key as stored, or null without one; a malformed or repeated header is a 400. Keys belong
+    /// to the API key that sent them: a client's key must neither replay another client's answer (with its prediction
+    /// ids) nor be blocked by another's use of the same text. They are stored as "API key name, U+001F, key": the
+    /// separator cannot occur in a key, so no two callers' keys meet (without API keys, the key is stored as it is).
+    /// </summary>
+    public static string? Read(HttpContext context)
     {
         // Read by hand: model binding would treat an empty header as no header at all.
-        var header = request.Headers[Header];
+        var header = context.Request.Headers[Header];
         var key = header.Count == 0 ? null : header.ToString();
         if (header.Count > 1 || key is not null && !IsValid(key))
         {
@@ -32,7 +38,7 @@ public static class IdempotencyKeys
                 $"The {Header} header must be 1 to 255 printable ASCII characters, such as a UUID.");
         }
 
-        return key;
+        return key is not null && CallerKey.NameOf(context) is { } caller ? $"{caller}\u001f{key}" : key;
     }
 
     /// <summary>

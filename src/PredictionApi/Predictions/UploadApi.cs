@@ -48,7 +48,7 @@ public static class UploadApi
             return badLabels;
         }
 
-        var key = IdempotencyKeys.Read(context.Request);
+        var key = IdempotencyKeys.Read(context);
         var maxBytes = uploadOptions.Value.MaxBytes;
         var upload = await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
         var file = upload.Files[0];

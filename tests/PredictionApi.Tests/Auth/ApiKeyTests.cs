@@ -324,6 +324,36 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
     }
 
     [Fact]
+    public async Task IdempotencyKeysBelongToTheApiKeyThatSentThem()
+    {
+        using var alice = service.Client(await service.CreateAsync("idem-alice", "predict"));
+        using var bob = service.Client(await service.CreateAsync("idem-bob", "predict"));
+        var key = Guid.NewGuid().ToString();
+
+        async Task<(HttpResponseMessage Response, long Id)> PostAsync(HttpClient client, int digit)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/prediction") { Content = TestImages.Form(Mnist.Png(digit)) };
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64());
+        }
+
+        var (first, aliceId) = await PostAsync(alice, 1);
+        // The same text from another client is that client's own key: a new upload, not alice's answer, and no 422
+        // for other files.
+        var (second, bobId) = await PostAsync(bob, 2);
+        Assert.NotEqual(aliceId, bobId);
+        Assert.False(second.Headers.Contains("Idempotent-Replayed"));
+        var (replay, replayedId) = await PostAsync(alice, 1);
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(aliceId, replayedId);
+        first.Dispose();
+        second.Dispose();
+        replay.Dispose();
+    }
+
+    [Fact]
     public async Task EachRequestIsOneInformationLineWithRouteStatusDurationModelAndKey()
     {
         var (row, key) = await service.CreateKeyAsync("logged", ["predict", "read"]);
