@@ -62,6 +62,8 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 
 var app = builder.Build();
 
+// HEAD is answered wherever GET is (routed as a GET; Kestrel leaves the body out).
+app.UseHeadAsGet();
 // One log line per request: method, route, status, duration, model, key.
 app.UseRequestLog();
 // nosniff and no framing on every response, and the web page's Content-Security-Policy.
