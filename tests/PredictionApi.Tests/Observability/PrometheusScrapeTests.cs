@@ -43,6 +43,15 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output) : IAsyncLife
         var service = new Uri($"http://127.0.0.1:{servicePort}");
         await using var process = ServiceProcess.Start($"--ConnectionStrings:Predictions={_database}", "--urls", service.ToString());
         await process.WaitForReadyAsync(service);
+        using (var direct = new HttpClient { BaseAddress = service })
+        {
+            // Public by default, so the pools are labelled by name: a connection string there shows host, port, user, database.
+            var text = await direct.GetStringAsync("/metrics");
+            Assert.Contains("pool_name=\"predictions\"", text);
+            Assert.DoesNotContain("Host=", text);
+            Assert.DoesNotContain("Username=", text);
+        }
+
         Directory.CreateDirectory(_root);
         var config = Path.Combine(_root, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
