@@ -32,6 +32,13 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// </summary>
     public ModelLease Acquire(string? name, string? version = null)
     {
+        // An empty or repeated ?model= (bound as "a,b") is a malformed request, not an unknown model.
+        if (name is not null && !Predictions.QueryValues.IsModelName(name) || version is not null && !Predictions.QueryValues.IsText(version))
+        {
+            throw new ModelUnavailableException(StatusCodes.Status400BadRequest, "Invalid model",
+                "model must be one model name, such as 'mnist', and version one version, such as '2.0.0' (GET /models lists them); leave either out for the default.");
+        }
+
         name ??= DefaultName;
         while (true)
         {

@@ -377,7 +377,7 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
         Assert.Equal(5, lines.Count);
         Assert.All(lines, l => Assert.Equal(LogLevel.Information, l.Level));
         Assert.Equal(["POST /prediction/ 200 mnist", $"GET /prediction/{{id}} 200 -", "DELETE /prediction/{id} 403 -",
-                "POST /prediction/ 404 nosuch", "POST /prediction/ 404 (invalid)"],
+                "POST /prediction/ 404 nosuch", "POST /prediction/ 400 (invalid)"],
             lines.Select(l => $"{l["Method"]} {l["Route"]} {l["Status"]} {l["Model"]}"));
         Assert.DoesNotContain(lines, l => l.Message.Contains('\n'));
         Assert.All(lines, l => Assert.IsType<double>(l["DurationMs"]));

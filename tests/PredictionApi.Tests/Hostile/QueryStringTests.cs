@@ -64,6 +64,11 @@ public sealed class QueryStringTests(HostileService service) : IClassFixture<Hos
         { "DELETE", "/predictions?before=" + new string('2', 3000), 400 },
         { "POST", "/prediction?include=tensor,tensor2", 400 },
         { "POST", "/prediction?max_labels=99999999999", 400 },
+        { "POST", "/prediction?model=", 400 },
+        { "POST", "/prediction?model=mnist&model=fashion", 400 },
+        { "POST", "/prediction?model=mnist&version=", 400 },
+        { "POST", "/prediction?model=nosuch", 404 },
+        { "POST", "/predictions/batch?model=", 400 },
         { "GET", "/models/..%2F..%2Fetc%2Fpasswd", 404 },
         { "GET", "/models/" + new string('a', 3000), 404 },
     };
