@@ -128,7 +128,12 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
 
     private ImageRejectedException TooManyPixels(int width, int height) =>
         new(StatusCodes.Status400BadRequest, "Image too large",
-            $"The image declares {width}x{height} pixels ({(double)width * height / 1e6:0.#} megapixels); the limit is {_maxPixels / 1e6:0.#} megapixels. Scale it down and retry.");
+            $"The image declares {width}x{height} pixels ({Amount((double)width * height)}); the limit is {Amount(_maxPixels)}. Scale it down and retry.");
+
+    /// <summary>Megapixels to one decimal, or the exact count when that would read "0 megapixels" (a small configured limit).</summary>
+    private static string Amount(double pixels) => pixels >= 100_000
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{pixels / 1e6:0.#} megapixels")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{pixels:0} pixels");
 
     private static ImageRejectedException Corrupt(ImageFormat format, string why) => ImageRejectedException.Corrupt(format, why);
 

@@ -7,7 +7,7 @@ namespace PredictionApi.Observability;
 
 /// <summary>
 /// One line per request at Information: method, route template (never the raw path, which carries ids),
-/// status, duration, model and key name. Probes and scrapes (/health/*, /metrics) log at Debug: an
+/// status, duration, model and key name. Probes and scrapes (/health/*, /v2/health/*, /metrics) log at Debug: an
 /// orchestrator's every few seconds would drown the rest. ASP.NET Core's own request lines stay at
 /// Warning in appsettings.json, so each request is logged once.
 /// </summary>
@@ -25,7 +25,9 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
         finally
         {
             var path = context.Request.Path;
-            var level = path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") ? LogLevel.Debug : LogLevel.Information;
+            var level = path.StartsWithSegments("/health") || path.StartsWithSegments("/v2/health") || path.StartsWithSegments("/metrics")
+                ? LogLevel.Debug
+                : LogLevel.Information;
             if (logger.IsEnabled(level))
             {
                 var endpoint = context.GetEndpoint() ?? matched;

@@ -167,7 +167,8 @@ public sealed class PreprocessingTests
         var small = new ImagePreprocessor(Options.Create(new ImagingOptions { MaxPixels = 100 }));
         var e = Assert.Throws<ImageRejectedException>(() => small.Preprocess(TestImages.PngGray8(11, 10, new byte[110]), MnistSpec, new float[784]));
         Assert.Equal(400, e.Status);
-        Assert.Contains("megapixels", e.Message);
+        // A limit this small is said in pixels, not as "0 megapixels".
+        Assert.Contains("11x10 pixels (110 pixels); the limit is 100 pixels", e.Message);
         small.Preprocess(TestImages.PngGray8(10, 10, new byte[100]), MnistSpec, new float[784]);
     }
 
