@@ -186,6 +186,12 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
                 logger.LogError("Model {Model} version {Version} failed to load; what served before still serves: {Reason}", name, label, e.Message);
                 throw new ModelUnavailableException(StatusCodes.Status422UnprocessableEntity, "Model failed to load", e.Message);
             }
+            catch (Exception e)
+            {
+                // Never left "loading": a load cut short (cancelled, or an error of the service's own) is a failed one.
+                entry.MarkFailed(label, $"the load did not finish: {e.Message}");
+                throw;
+            }
 
             _labels[(name, model.Spec.Version)] = model.Spec.Labels;
             foreach (var old in entry.Add(model, serve))
@@ -313,10 +319,13 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             // Warm-up: the first request must not pay for ONNX Runtime's first run.
             classifier.Classify(new float[classifier.Spec.Input.TensorLength], new float[classifier.Spec.Output.Classes]);
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidOperationException)
         {
+            // An ONNX Runtime error, or an output the service cannot use (a non-finite value; logits declared as
+            // probabilities): every request would fail the same way, so the version fails to load instead.
             classifier.Dispose();
-            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run: {e.Message}");
+            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}" +
+                (e is NonFiniteOutputException ? "" : " If its output is not probabilities, set output.kind in model.json (see models/README.md)."));
         }
 
         logger.LogDebug("Opened {Model} in {Ms} ms", folder.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

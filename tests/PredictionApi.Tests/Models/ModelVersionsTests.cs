@@ -78,6 +78,25 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AVersionWhoseOutputCannotBeUsedFailsToLoadInsteadOfStayingLoading()
+    {
+        using var client = _service.Factory.CreateClient();
+        // Logits declared as probabilities: the warm-up's all-zero input gives an all-zero row, which no request could use.
+        SyntheticModels.WriteLinear(Path.Combine(_service.Folder, "grey"), "12", ["batch", 1, 4, 4], classes: 3, probabilities: false,
+            manifestJson: """{ "name": "grey", "labels": ["low", "middle", "high"], "output": { "kind": "probabilities" } }""");
+
+        using var load = await client.PostAsync("/models/grey/load?version=12", null);
+
+        await ProblemAssert.AssertProblemAsync(load, HttpStatusCode.UnprocessableEntity, "output.kind");
+        var grey = await client.GetFromJsonAsync<JsonElement>("/models/grey");
+        Assert.Equal(("ready", "10"), (grey.GetProperty("state").GetString(), grey.GetProperty("version").GetString()));
+        var failed = grey.GetProperty("versions").EnumerateArray().Single(v => v.GetProperty("version").GetString() == "12");
+        Assert.Equal("failed", failed.GetProperty("state").GetString());
+        Assert.Contains("warm-up", failed.GetProperty("reason").GetString());
+        AssertAnsweredBy(await PostAsync(client, "grey", 7), "10", 7);
+    }
+
+    [Fact]
     public async Task AnUnloadedModelIsUnavailableUntilLoadedAgain()
     {
         using var client = _service.Factory.CreateClient();
