@@ -9,20 +9,44 @@ public sealed class FolderSource(string root) : IImageSource
 
     public int Ignored { get; private set; }
 
+    public IReadOnlyList<PredictFailure> Unlisted { get; private set; } = [];
+
     public Task<IReadOnlyList<SourceImage>> ListAsync(CancellationToken cancellationToken)
     {
-        var all = Directory.EnumerateFiles(_root, "*", new EnumerationOptions
+        var options = new EnumerationOptions
         {
             RecurseSubdirectories = true,
             IgnoreInaccessible = true,
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
-        }).ToList();
+        };
+        var all = Directory.EnumerateFiles(_root, "*", options).ToList();
+        // The walk passes over folders it may not open; each is reported, or its images would vanish from the count unseen.
+        Unlisted = Directory.EnumerateDirectories(_root, "*", options)
+            .Select(d => (Folder: d, Error: ListingError(d)))
+            .Where(d => d.Error is not null)
+            .Select(d => new PredictFailure(Path.GetRelativePath(_root, d.Folder).Replace('\\', '/') + "/", $"folder cannot be read: {d.Error}"))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ToList();
         var images = all.Where(IImageSource.IsImageName)
             .Select(path => new SourceImage(Path.GetRelativePath(_root, path).Replace('\\', '/'), path))
             .OrderBy(i => i.Name, StringComparer.Ordinal)
             .ToList();
         Ignored = all.Count - images.Count;
         return Task.FromResult<IReadOnlyList<SourceImage>>(images);
+    }
+
+    private static string? ListingError(string folder)
+    {
+        try
+        {
+            using var entries = Directory.EnumerateFileSystemEntries(folder).GetEnumerator();
+            entries.MoveNext();
+            return null;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return e.Message;
+        }
     }
 
     public Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken) => File.ReadAllBytesAsync(image.Location, cancellationToken);

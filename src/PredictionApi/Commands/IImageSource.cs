@@ -14,6 +14,9 @@ public interface IImageSource
     /// <summary>Files <see cref="ListAsync"/> passed over because their names are not image file names.</summary>
     int Ignored { get; }
 
+    /// <summary>Parts of the source <see cref="ListAsync"/> could not list (a folder it may not open): failures of the run.</summary>
+    IReadOnlyList<PredictFailure> Unlisted => [];
+
     /// <summary>Image file names end with one of these; other files are counted as ignored, not failed.</summary>
     static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"];
 

@@ -117,6 +117,8 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
         }
 
         progress.Report(predicted, skipped, failures.Count, final: true);
+        // Folders that could not be listed are failures of the run, though no image of theirs was counted in the progress.
+        failures.AddRange(source.Unlisted);
         return new PredictSummary(images.Count, predicted, skipped, source.Ignored, failures, perClass, progress.Elapsed);
     }
 
