@@ -23,6 +23,9 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
 
     public string Directory => _options.Directory;
 
+    /// <summary>The one name a model cannot have: its GET /models/{name} would be the comparison's route.</summary>
+    public const string ReservedName = "compare";
+
     /// <summary>Every model that has been looked at: the default first, then by name.</summary>
     public IReadOnlyList<string> Names => _models.Keys.OrderBy(n => n != DefaultName).ThenBy(n => n, StringComparer.Ordinal).ToList();
 
@@ -312,6 +315,12 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
 
     private LoadedModel Open(ModelFolder folder, string? version)
     {
+        if (folder.Name == ReservedName)
+        {
+            throw new ModelConfigurationException(
+                $"{folder.Name}: a model cannot be named '{ReservedName}': GET /models/{ReservedName} compares two models. Rename its folder.");
+        }
+
         var started = Stopwatch.GetTimestamp();
         var classifier = ModelLoader.Load(folder, version, _options.IntraOpThreads, logger);
         try

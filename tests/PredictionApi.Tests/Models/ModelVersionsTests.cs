@@ -97,6 +97,19 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AModelCannotTakeTheNameOfTheComparisonRoute()
+    {
+        using var client = _service.Factory.CreateClient();
+        ModelFolder.WriteLinearVersion(_service.Folder, "compare", "1", seed: 3);
+
+        using var load = await client.PostAsync("/models/compare/load", null);
+
+        await ProblemAssert.AssertProblemAsync(load, HttpStatusCode.UnprocessableEntity, "cannot be named 'compare'");
+        var models = await client.GetFromJsonAsync<JsonElement>("/models");
+        Assert.Contains(models.EnumerateArray(), m => m.GetProperty("name").GetString() == "compare" && m.GetProperty("state").GetString() == "failed");
+    }
+
+    [Fact]
     public async Task AnUnloadedModelIsUnavailableUntilLoadedAgain()
     {
         using var client = _service.Factory.CreateClient();
