@@ -46,7 +46,7 @@ public static class InferenceApi
         using var lease = services.Models.Acquire(model, version);
         var spec = lease.Spec;
         var request = await ReadAsync(context, 2 * batch.MaxTotalBytes, cancellationToken);
-        var outputs = InferenceOutputs.Select(request.Outputs);
+        var outputs = InferenceOutputs.Select(request.Outputs, request.Parameters);
         var input = ModelInput.Read(request, spec, batch.MaxFiles, services.Upload.Value.MaxBytes);
 
         var rows = new List<(RecordedUpload Upload, NewPrediction Prediction)>(input.Count);
@@ -85,12 +85,22 @@ public static class InferenceApi
         return TypedResults.Ok(new InferenceResponse(spec.Name, spec.Version, request.Id, parameters, InferenceOutputs.Build(outputs, answers, spec)));
     }
 
+    /// <summary>The header of the protocol's binary data extension: the length of the JSON part before raw tensor bytes.</summary>
+    private const string BinaryHeader = "Inference-Header-Content-Length";
+
     private static async Task<InferenceRequest> ReadAsync(HttpContext context, long maxBytes, CancellationToken cancellationToken)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             // Room for a full batch of images in base64, or of tensors written out as JSON numbers.
             limit.MaxRequestBodySize = maxBytes;
+        }
+
+        if (context.Request.Headers.ContainsKey(BinaryHeader))
+        {
+            // A binary body would otherwise be read as malformed JSON, which does not say what to change.
+            throw new InvalidInferenceRequestException($"The binary data extension ({BinaryHeader}) is not supported here: send a tensor's " +
+                "elements as JSON numbers in \"data\", or an encoded image as base64 in a BYTES input.");
         }
 
         try

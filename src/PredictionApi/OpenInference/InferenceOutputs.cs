@@ -20,9 +20,18 @@ public static class InferenceOutputs
         new(Label, "BYTES", [-1]),
     ];
 
-    /// <summary>The outputs a request asks for, in its order; all of them when it names none.</summary>
-    public static string[] Select(List<RequestOutput?>? requested)
+    /// <summary>
+    /// The outputs a request asks for, in its order; all of them when it names none. Outputs are always JSON: asking for
+    /// them as binary data (the protocol's binary extension) is refused rather than ignored.
+    /// </summary>
+    public static string[] Select(List<RequestOutput?>? requested, Dictionary<string, System.Text.Json.JsonElement>? parameters)
     {
+        if (AsksForBinary(parameters, "binary_data_output") || requested?.FindIndex(o => AsksForBinary(o?.Parameters, "binary_data")) is >= 0)
+        {
+            throw new InvalidInferenceRequestException("Binary output data (the binary data extension) is not supported here; outputs come as JSON. " +
+                "Leave out binary_data and binary_data_output.");
+        }
+
         if (requested is null || requested.Count == 0)
         {
             return All;
@@ -52,6 +61,9 @@ public static class InferenceOutputs
 
         return names.ToArray();
     }
+
+    private static bool AsksForBinary(Dictionary<string, System.Text.Json.JsonElement>? parameters, string name) =>
+        parameters?.TryGetValue(name, out var value) == true && value.ValueKind == System.Text.Json.JsonValueKind.True;
 
     /// <summary>The named outputs of <paramref name="predictions"/>, one row per batch item.</summary>
     public static ResponseOutput[] Build(string[] names, IReadOnlyList<(float[] Probabilities, int LikelyClass)> predictions, ModelSpec spec) =>

@@ -37,6 +37,8 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, name: "image"), HttpStatusCode.BadRequest, "is named 'image' but the model's input is 'input'" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "logits"}]"""), HttpStatusCode.BadRequest, "names 'logits', which this model does not produce" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label"}, {"name": "label"}]"""), HttpStatusCode.BadRequest, "a second time" },
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label", "parameters": {"binary_data": true}}]"""), HttpStatusCode.BadRequest, "Binary output data" },
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "parameters": {"binary_data_output": true}"""), HttpStatusCode.BadRequest, "Binary output data" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1, 2, "3"{{string.Concat(Enumerable.Repeat(", 0", 781))}}]}]}""", HttpStatusCode.BadRequest, "element 2 is a string" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1e39{{string.Concat(Enumerable.Repeat(", 0", 783))}}]}]}""", HttpStatusCode.BadRequest, "within float32's range" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1, 1, 2, 2], "datatype": "FP32", "data": [[[1, 2], [3, 4]]]}]}""", HttpStatusCode.BadRequest, "has shape [1, 1, 2, 2]" },
@@ -90,6 +92,22 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
     {
         using var response = await _client.PostAsync("/v2/models/mnist/infer", new StringContent("inputs", Encoding.UTF8, "text/plain"));
         await V2Assert.ErrorAsync(response, HttpStatusCode.UnsupportedMediaType, "takes application/json");
+    }
+
+    [Fact]
+    public async Task ABinaryExtensionBodyIsRefusedNamingTheExtension()
+    {
+        // The JSON part, then raw little-endian floats, as the binary data extension sends them.
+        var json = """{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "parameters": {"binary_data_size": 3136}}]}""";
+        var body = Encoding.UTF8.GetBytes(json).Concat(new byte[3136]).ToArray();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/mnist/infer") { Content = content };
+        request.Headers.Add("Inference-Header-Content-Length", json.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var response = await _client.SendAsync(request);
+
+        await V2Assert.ErrorAsync(response, HttpStatusCode.BadRequest, "binary data extension (Inference-Header-Content-Length) is not supported");
     }
 
     [Fact]
