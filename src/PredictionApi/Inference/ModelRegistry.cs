@@ -26,6 +26,9 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// <summary>The one name a model cannot have: its GET /models/{name} would be the comparison's route.</summary>
     public const string ReservedName = "compare";
 
+    /// <summary>The models with a serving version, for messages that list what a request could name ("none" when none).</summary>
+    public string ServedList => string.Join(", ", Names.Where(n => _models.TryGetValue(n, out var e) && e.Serving is not null).DefaultIfEmpty("none"));
+
     /// <summary>Every model that has been looked at: the default first, then by name.</summary>
     public IReadOnlyList<string> Names => _models.Keys.OrderBy(n => n != DefaultName).ThenBy(n => n, StringComparer.Ordinal).ToList();
 
@@ -48,7 +51,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             if (!_models.TryGetValue(name, out var entry))
             {
                 throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model",
-                    $"There is no model '{name}'. Served: {string.Join(", ", Names.DefaultIfEmpty("none"))} (GET /models).");
+                    $"There is no model '{name}'. Served: {ServedList} (GET /models).");
             }
 
             LoadedModel? model;
@@ -216,7 +219,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     {
         if (!_models.TryGetValue(name, out var entry))
         {
-            throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model", $"There is no model '{name}'. Served: {string.Join(", ", Names.DefaultIfEmpty("none"))}.");
+            throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model", $"There is no model '{name}'. Served: {ServedList}.");
         }
 
         await entry.Gate.WaitAsync(cancellationToken);

@@ -95,6 +95,18 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
     }
 
     [Fact]
+    public async Task AnUnknownModelsErrorListsOnlyTheModelsThatServe()
+    {
+        using var response = await _client.PostAsync("/v2/models/nope/infer", new StringContent(Tensor("[1, 1, 28, 28]", 784), Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Served: mnist", text);
+        // "broken" failed to load: naming it would send the caller to a model that cannot answer.
+        Assert.DoesNotContain("broken", text);
+    }
+
+    [Fact]
     public async Task ABinaryExtensionBodyIsRefusedNamingTheExtension()
     {
         // The JSON part, then raw little-endian floats, as the binary data extension sends them.
