@@ -101,7 +101,7 @@ public static class ModelLoader
             }
 
             logger.LogInformation(
-                "Serving model {Name} {Version} ({File}, sha256 {Sha256}): input {Input} {Layout} {Channels}x{Height}x{Width}, profile {Profile}, {Classes} classes",
+                "Opened model {Name} {Version} ({File}, sha256 {Sha256}): input {Input} {Layout} {Channels}x{Height}x{Width}, profile {Profile}, {Classes} classes",
                 spec.Name, spec.Version, fileName, sha256, spec.Input.Name, spec.Input.Layout, spec.Input.Channels, spec.Input.Height, spec.Input.Width,
                 spec.Input.Profile, spec.Output.Classes);
             return new ImageClassifier(spec, session);
