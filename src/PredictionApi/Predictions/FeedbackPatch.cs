@@ -114,10 +114,12 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
                 return (null, ApiProblems.BadRequest($"'{trueLabel}' is not a label of the model '{modelName}'. {DescribeLabels(modelName, modelLabels)}", "Unknown label"));
             }
 
-            if (note is not null && (note.Length > FeedbackApi.MaxNoteLength || note.Contains('\0')))
+            // Characters as people count them: an emoji is one, not the two UTF-16 units it takes.
+            var noteLength = note?.EnumerateRunes().Count() ?? 0;
+            if (note is not null && (noteLength > FeedbackApi.MaxNoteLength || note.Contains('\0')))
             {
-                return (null, ApiProblems.BadRequest(note.Length > FeedbackApi.MaxNoteLength
-                    ? $"note is {note.Length} characters long; at most {FeedbackApi.MaxNoteLength} are kept."
+                return (null, ApiProblems.BadRequest(noteLength > FeedbackApi.MaxNoteLength
+                    ? $"note is {noteLength} characters long; at most {FeedbackApi.MaxNoteLength} are kept."
                     : "note contains a NUL character, which cannot be stored."));
             }
 

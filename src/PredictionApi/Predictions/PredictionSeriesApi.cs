@@ -40,7 +40,20 @@ public static class PredictionSeriesApi
 
         // Every bucket that overlaps [from, to): from rounds down to its bucket's start, to up to its bucket's end.
         var step = unit.Step.Ticks;
-        var end = Ceiling(filter.To ?? DateTime.UtcNow, step);
+        var until = filter.To ?? DateTime.UtcNow;
+        if (filter.From >= until)
+        {
+            // Only reachable with to left out (the filter refuses from >= to when both are given): to is now.
+            return ApiProblems.BadRequest($"from ({filter.From:O}) is not before to, which is now when left out; give a from in the past, or a later to.");
+        }
+
+        // A bucket's end past the calendar's last day, or a default start before its first, cannot be written as a time.
+        if (until.Ticks > DateTime.MaxValue.Ticks - step || filter.From is null && until.Ticks < step * (unit.DefaultBuckets + 1))
+        {
+            return ApiProblems.BadRequest($"The {span}s around {until:O} reach past the first or last day a time can have; give a narrower from and to.");
+        }
+
+        var end = Ceiling(until, step);
         var start = filter.From is { } f ? Floor(f, step) : end.AddTicks(-step * unit.DefaultBuckets);
         var buckets = (end - start).Ticks / step;
         if (buckets > MaxBuckets)

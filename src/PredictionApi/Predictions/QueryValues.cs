@@ -17,6 +17,9 @@ internal static partial class QueryValues
     /// <summary>
     /// An ISO 8601 date (midnight UTC) or date and time, as UTC, or null. Without an offset the time is
     /// UTC. A space where the offset sign belongs is read as '+', which an unescaped URL turns into a space.
+    /// A seventh fractional digit rounds up to the next microsecond, PostgreSQL's resolution: every bound
+    /// (from, to, before) compares as "at or after" or "before", and rounding up keeps both exact, where the
+    /// driver's truncation moved a row stored at the same microsecond to the wrong side.
     /// </summary>
     public static DateTime? Timestamp(string text)
     {
@@ -27,10 +30,18 @@ internal static partial class QueryValues
         }
 
         var normalized = match.Groups["offset"].Value.StartsWith(' ') ? text.Replace(' ', '+') : text;
-        return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-            ? value.UtcDateTime
-            : null;
+        if (!DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return null;
+        }
+
+        var time = value.UtcDateTime;
+        var partial = time.Ticks % TicksPerMicrosecond;
+        // The calendar's last instant cannot round up; nothing is stored that late either way.
+        return partial == 0 || time.Ticks > DateTime.MaxValue.Ticks - TicksPerMicrosecond ? time : time.AddTicks(TicksPerMicrosecond - partial);
     }
+
+    private const long TicksPerMicrosecond = TimeSpan.TicksPerMicrosecond;
 
     public static bool IsModelName(string text) => text.Length <= MaxNameLength && ModelName().IsMatch(text);
 

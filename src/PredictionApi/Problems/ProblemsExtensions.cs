@@ -19,8 +19,10 @@ internal static class ProblemsExtensions
                 // Routing refuses a body of the wrong media type before the endpoint runs; say what that endpoint takes.
                 StatusCodes.Status415UnsupportedMediaType => RequestBodies.UnsupportedMediaTypeDetail(context.HttpContext),
                 // An unexpected failure may come after a commit, so it claims nothing about what was stored.
-                StatusCodes.Status500InternalServerError => "The server failed to process the request; the error has been logged. " +
-                    "An upload may or may not have been stored: retry with the same Idempotency-Key, or look for it first.",
+                StatusCodes.Status500InternalServerError => HttpMethods.IsGet(context.HttpContext.Request.Method)
+                    ? "The server failed to process the request; the error has been logged."
+                    : "The server failed to process the request; the error has been logged. A change it made may or may not have been " +
+                      "stored: retry an upload with the same Idempotency-Key, or look for it first.",
                 _ => null,
             };
             // The statuses ASP.NET Core gives no type of its own.

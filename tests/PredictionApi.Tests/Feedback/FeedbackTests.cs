@@ -106,6 +106,7 @@ public sealed class FeedbackTests(ServiceFixture service) : IClassFixture<Servic
         { """{"label": "7"}""", "'label' is not a field" },
         { """{"true_label": "7", "true_label": "8"}""", "more than once" },
         { $$"""{"note": "{{new string('x', 1001)}}"}""", "1001 characters" },
+        { $$"""{"note": "{{string.Concat(Enumerable.Repeat("\ud83d\ude00", 1001))}}"}""", "1001 characters" },
         { """{"note": "a\u0000b"}""", "NUL" },
         { """{"note": "\ud800"}""", "not valid Unicode" },
     };
@@ -133,6 +134,10 @@ public sealed class FeedbackTests(ServiceFixture service) : IClassFixture<Servic
         (await PatchAsync(id, JsonSerializer.Serialize(new { note }))).EnsureSuccessStatusCode();
 
         Assert.Equal(note, (await ReadRowAsync(id)).Note);
+        // Characters, not UTF-16 units: a thousand emoji are a thousand characters.
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F600", 1000));
+        (await PatchAsync(id, JsonSerializer.Serialize(new { note = emoji }))).EnsureSuccessStatusCode();
+        Assert.Equal(emoji, (await ReadRowAsync(id)).Note);
     }
 
     [Fact]

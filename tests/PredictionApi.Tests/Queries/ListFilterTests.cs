@@ -119,6 +119,18 @@ public sealed class ListFilterTests(FilterFixture data) : IClassFixture<FilterFi
     }
 
     [Fact]
+    public async Task ASeventhFractionalDigitKeepsTheBoundsExact()
+    {
+        // PostgreSQL keeps microseconds: a bound 100 ns after a row's time must still leave it out (from) or take it in (to).
+        var from = data.Start.AddSeconds(50).AddTicks(1);
+        var to = data.Start.AddSeconds(150).AddTicks(1);
+        static string Iso7(DateTime t) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        await AssertListsExactlyAsync($"model={data.Model}&from={Iso7(from)}&to={Iso7(to)}", r => r.Model == data.Model && r.CreatedAt >= from && r.CreatedAt < to);
+        Assert.Contains(data.Rows, r => r.Model == data.Model && r.CreatedAt == data.Start.AddSeconds(50));
+        Assert.Contains(data.Rows, r => r.Model == data.Model && r.CreatedAt == data.Start.AddSeconds(150));
+    }
+
+    [Fact]
     public async Task FiltersCombine()
     {
         await AssertListsExactlyAsync($"label=0&min_confidence=0.9&{Window}", r => r.TrueLabel == "0" && r.Confidence >= 0.9f);

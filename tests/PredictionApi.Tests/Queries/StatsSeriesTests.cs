@@ -101,6 +101,13 @@ public sealed class StatsSeriesTests(ServiceFixture service) : IClassFixture<Ser
     [InlineData("bucket=week", "bucket must be hour or day")]
     [InlineData("bucket=hour&from=2020-01-01&to=2021-01-01", "at most 2000 buckets")]
     [InlineData("from=2021-01-02&to=2021-01-01", "must be earlier than to")]
+    // to left out is now: a from in the future has no range.
+    [InlineData("from=2999-01-01", "is not before to, which is now when left out")]
+    [InlineData("bucket=day&from=2999-01-01", "is not before to")]
+    // The calendar's ends: a bucket past the last day, a default start before the first.
+    [InlineData("from=9999-12-31&to=9999-12-31T23:59:59", "reach past the first or last day")]
+    [InlineData("to=9999-12-31T23:30:00&from=9999-12-31T20:00:00", "reach past the first or last day")]
+    [InlineData("to=0001-01-02T00:00:00", "reach past the first or last day")]
     public async Task ABadRangeOrBucketIsAProblemSayingWhatToSend(string query, string detail)
     {
         using var response = await _client.GetAsync("/predictions/stats/series?" + query);
