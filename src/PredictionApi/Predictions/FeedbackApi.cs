@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PredictionApi.Inference;
+using PredictionApi.Problems;
 
 namespace PredictionApi.Predictions;
 
@@ -52,8 +53,20 @@ public static class FeedbackApi
 
         var updated = await writer.RecordFeedbackAsync(predictionId, feedback, cancellationToken);
         var row = !updated ? null : await reader.GetAsync(predictionId, cancellationToken);
-        return row is null
-            ? PredictionIds.NotFound(id)
-            : TypedResults.Ok(await images.WithImageAsync(row, models, labels, cancellationToken));
+        if (row is null)
+        {
+            return PredictionIds.NotFound(id);
+        }
+
+        try
+        {
+            return TypedResults.Ok(await images.WithImageAsync(row, models, labels, cancellationToken));
+        }
+        catch (ProblemException e) when (e.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // Committed already: the answer must say the change was stored, not that the request failed.
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Stored, image unavailable",
+                $"The change was stored, but the answer could not include the image: {e.Message} GET /prediction/{predictionId} shows it.", e);
+        }
     }
 }

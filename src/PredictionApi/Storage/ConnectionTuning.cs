@@ -43,11 +43,20 @@ internal static class ConnectionTuning
             else
             {
                 logger.LogInformation("Statements are not prepared ({Reason}); set Max Auto Prepare in the connection string to decide", pooler);
+                if (pooler.StartsWith(OtherPort, StringComparison.Ordinal))
+                {
+                    // The periodic jobs' lock is a session's: through a transaction pooler every instance may take it, and it
+                    // may outlive them on a pooled server connection (JobLeader).
+                    logger.LogWarning("The database connection seems to go through a pooler and ConnectionStrings:Jobs is not set: the " +
+                        "periodic jobs' lock needs a session of its own, so set ConnectionStrings:Jobs to a direct connection to PostgreSQL");
+                }
             }
         }
 
         return builder.ConnectionString;
     }
+
+    private const string OtherPort = "the server listens on port";
 
     /// <summary>Why a transaction pooler may sit between the service and PostgreSQL, or null when it is reached directly.</summary>
     private static string? PoolerReason(NpgsqlConnectionStringBuilder builder, IConfiguration configuration)
@@ -72,7 +81,7 @@ internal static class ConnectionTuning
             using var command = new NpgsqlCommand("SELECT inet_server_port()", connection);
             var port = command.ExecuteScalar();
             return port is int serverPort && serverPort != builder.Port
-                ? $"the server listens on port {serverPort}, the connection goes to {builder.Port}"
+                ? $"{OtherPort} {serverPort}, the connection goes to {builder.Port}"
                 : null;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)

@@ -86,6 +86,42 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStoreThatHangsIsReportedAsTheStoreAndNeverTurnsACommittedChangeIntoAFailure()
+    {
+        var (deleted, labelled) = (await _client.PostPredictionAsync(UniqueImages.Png()), await _client.PostPredictionAsync(UniqueImages.Png()));
+        var deletedId = deleted.GetProperty("prediction_id").GetInt64();
+        var labelledId = labelled.GetProperty("prediction_id").GetInt64();
+        await _s3.SignalAsync("STOP");
+        try
+        {
+            // The rows are gone and committed: the object's delete waits a moment, then stays queued for the worker.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using (var delete = await _client.DeleteAsync($"/prediction/{deletedId}"))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"the delete waited {clock.Elapsed} for the store");
+            // The label is committed before the answer reads the image: the 503 says the change was stored.
+            using (var patch = await _client.PatchAsync($"/prediction/{labelledId}", new StringContent("""{"true_label": "4"}""", System.Text.Encoding.UTF8, "application/json")))
+            {
+                var problem = await ProblemAssert.AssertProblemAsync(patch, HttpStatusCode.ServiceUnavailable, "The change was stored");
+                Assert.Equal("Stored, image unavailable", problem.GetProperty("title").GetString());
+            }
+
+            Assert.Equal("4", await ScalarAsync<string>("SELECT true_label FROM predictions WHERE id = @labelledId", new { labelledId }));
+            // An upload names the store, not the database.
+            using var posted = await _client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+            var upload = await ProblemAssert.AssertProblemAsync(posted, HttpStatusCode.ServiceUnavailable, "object storage");
+            Assert.Equal("Object storage unavailable", upload.GetProperty("title").GetString());
+        }
+        finally
+        {
+            await _s3.SignalAsync("CONT");
+        }
+    }
+
+    [Fact]
     public async Task AnUploadWhileTheStoreIsDownIs503AndStoresNothingAndTheServiceIsNotReady()
     {
         var before = await ScalarAsync<long>("SELECT count(*) FROM inputs");

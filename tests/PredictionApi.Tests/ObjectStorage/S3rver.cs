@@ -89,6 +89,13 @@ public sealed class S3rver : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the server: connections stay open and nothing answers, as with a hung store.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>Kills the server process; its data folder stays for a restart.</summary>
     public async Task StopAsync()
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PredictionApi.Storage;
@@ -13,12 +14,12 @@ namespace PredictionApi.Tests.Storage;
 /// </summary>
 public sealed class ConnectionTuningTests
 {
-    private static NpgsqlConnectionStringBuilder Tuned(string connectionString, string? jobs = null)
+    private static NpgsqlConnectionStringBuilder Tuned(string connectionString, string? jobs = null, ILogger? logger = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Jobs"] = jobs })
             .Build();
-        return new NpgsqlConnectionStringBuilder(ConnectionTuning.Apply(new DatabaseEndpoint(connectionString, null), configuration, NullLogger.Instance));
+        return new NpgsqlConnectionStringBuilder(ConnectionTuning.Apply(new DatabaseEndpoint(connectionString, null), configuration, logger ?? NullLogger.Instance));
     }
 
     [Fact]
@@ -47,9 +48,15 @@ public sealed class ConnectionTuningTests
         await using var proxy = new PostgresProxy(connectionString);
         try
         {
-            var tuned = Tuned(proxy.ConnectionString);
+            var logs = new LogCapture();
+            var tuned = Tuned(proxy.ConnectionString, logger: logs.CreateLogger("tuning"));
             Assert.Equal(0, tuned.MaxAutoPrepare);
             Assert.True(tuned.NoResetOnClose);
+            // Without ConnectionStrings:Jobs the periodic jobs' lock would sit on pooled sessions: the operator is warned.
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("ConnectionStrings:Jobs is not set"));
+            var withJobs = new LogCapture();
+            Tuned(proxy.ConnectionString, jobs: connectionString, logger: withJobs.CreateLogger("tuning"));
+            Assert.DoesNotContain(withJobs.Entries, e => e.Level == LogLevel.Warning);
         }
         finally
         {

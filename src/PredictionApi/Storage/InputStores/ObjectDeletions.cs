@@ -45,6 +45,9 @@ public sealed class ObjectDeletions(
     }
 
     /// <summary>Tries to delete freshly queued objects now; whatever fails stays queued for the worker.</summary>
+    /// <summary>How long a request waits for its objects' deletion after its commit; the worker retries the rest.</summary>
+    private static readonly TimeSpan ImmediateDeleteBound = TimeSpan.FromSeconds(3);
+
     public async Task TryDeleteNowAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
     {
         if (!Active)
@@ -52,10 +55,22 @@ public sealed class ObjectDeletions(
             return;
         }
 
+        // The caller's change is committed: a store or database that does not answer now must neither fail it nor hold
+        // it up. What is not deleted within the bound stays queued for the worker.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(ImmediateDeleteBound);
         var failed = false;
         foreach (var key in keys)
         {
-            failed |= !await DeleteQueuedAsync(key, cancellationToken);
+            try
+            {
+                failed |= !await DeleteQueuedAsync(key, bound.Token);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Deleting object {Key} now failed ({Reason}); it stays queued for a retry", key, e.GetBaseException().Message);
+                failed = true;
+            }
         }
 
         if (failed)

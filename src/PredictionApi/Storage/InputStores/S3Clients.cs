@@ -41,7 +41,8 @@ public static class S3Clients
     /// <summary>True for the failures of talking to the store: error answers, refused connections, timeouts.</summary>
     public static bool IsStoreFailure(Exception e) =>
         e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException
-        || e is TaskCanceledException { InnerException: TimeoutException };
+        // A store that does not answer: the SDK's own timeout surfaces as either (callers rule out their own cancellation).
+        || e is TimeoutException or TaskCanceledException;
 
     /// <summary>What went wrong, for logs and the deletion outbox: the S3 error code or the exception message, never credentials.</summary>
     public static string Describe(Exception e) => e switch
