@@ -122,6 +122,21 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABucketThatDoesNotExistIsNamedAsSuchNotAsAnOutageToWaitOut()
+    {
+        var settings = _s3.Settings("no-such-bucket", ObjectStorageFixture.Prefix);
+        await using var factory = new PredictionApiFactory(_database, settings);
+        using var client = factory.CreateClient();
+
+        using var posted = await client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+
+        await ProblemAssert.AssertProblemAsync(posted, HttpStatusCode.ServiceUnavailable, "The bucket 'no-such-bucket' does not exist");
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("bucket no-such-bucket does not exist", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task AnUploadWhileTheStoreIsDownIs503AndStoresNothingAndTheServiceIsNotReady()
     {
         var before = await ScalarAsync<long>("SELECT count(*) FROM inputs");

@@ -25,7 +25,9 @@ internal sealed class ObjectStorageHealthCheck(IServiceProvider services, IOptio
         catch (Exception e) when (S3Clients.IsStoreFailure(e) || e is OperationCanceledException)
         {
             // The reason goes to the log with the exception; the probe answer only names the bucket.
-            return HealthCheckResult.Unhealthy($"bucket {options.Value.Bucket} does not answer", e);
+            return HealthCheckResult.Unhealthy(S3Clients.IsMissingBucket(e)
+                ? $"bucket {options.Value.Bucket} does not exist"
+                : $"bucket {options.Value.Bucket} does not answer", e);
         }
     }
 }

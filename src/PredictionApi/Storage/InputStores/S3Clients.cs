@@ -44,6 +44,13 @@ public static class S3Clients
         // A store that does not answer: the SDK's own timeout surfaces as either (callers rule out their own cancellation).
         || e is TimeoutException or TaskCanceledException;
 
+    /// <summary>
+    /// The bucket itself is missing: a configuration to fix, not an outage to wait out. A HEAD of a bucket answers a bare
+    /// 404 (no body to carry the NoSuchBucket code); a missing object is NoSuchKey, which this is not.
+    /// </summary>
+    public static bool IsMissingBucket(Exception e) =>
+        e is AmazonS3Exception { ErrorCode: "NoSuchBucket" } or AmazonS3Exception { StatusCode: System.Net.HttpStatusCode.NotFound, ErrorCode: not "NoSuchKey" };
+
     /// <summary>What went wrong, for logs and the deletion outbox: the S3 error code or the exception message, never credentials.</summary>
     public static string Describe(Exception e) => e switch
     {

@@ -42,8 +42,9 @@ public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> op
         catch (Exception e) when (S3Clients.IsStoreFailure(e) && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Putting {Key} into bucket {Bucket} failed: {Reason}", key, Bucket, S3Clients.Describe(e));
-            throw new InputStorageException(StatusCodes.Status503ServiceUnavailable, "Object storage unavailable",
-                "The image could not be written to object storage, so nothing was stored. Retry later.", e);
+            throw new InputStorageException(StatusCodes.Status503ServiceUnavailable, "Object storage unavailable", S3Clients.IsMissingBucket(e)
+                ? $"The bucket '{Bucket}' does not exist in object storage, so nothing was stored. Retrying will not help until it is created (or ObjectStorage:Bucket names one that exists)."
+                : "The image could not be written to object storage, so nothing was stored. Retry later.", e);
         }
 
         return new InputPayload(Kind, null, key);
