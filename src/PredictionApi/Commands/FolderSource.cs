@@ -24,16 +24,19 @@ public sealed class FolderSource(string root) : IImageSource
         Unlisted = Directory.EnumerateDirectories(_root, "*", options)
             .Select(d => (Folder: d, Error: ListingError(d)))
             .Where(d => d.Error is not null)
-            .Select(d => new PredictFailure(Path.GetRelativePath(_root, d.Folder).Replace('\\', '/') + "/", $"folder cannot be read: {d.Error}"))
+            .Select(d => new PredictFailure(Relative(d.Folder) + "/", $"folder cannot be read: {d.Error}"))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .ToList();
         var images = all.Where(IImageSource.IsImageName)
-            .Select(path => new SourceImage(Path.GetRelativePath(_root, path).Replace('\\', '/'), path))
+            .Select(path => new SourceImage(Relative(path), path))
             .OrderBy(i => i.Name, StringComparer.Ordinal)
             .ToList();
         Ignored = all.Count - images.Count;
         return Task.FromResult<IReadOnlyList<SourceImage>>(images);
     }
+
+    /// <summary>A path below the root as the run names it: relative, with forward slashes.</summary>
+    private string Relative(string path) => Path.GetRelativePath(_root, path).Replace('\\', '/');
 
     private static string? ListingError(string folder)
     {

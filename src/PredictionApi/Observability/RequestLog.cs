@@ -16,8 +16,8 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        // Taken now: the exception handler clears the endpoint before it writes a failed request's problem.
-        var matched = context.GetEndpoint();
+        // Taken now (routing ran before this): the exception handler clears the endpoint before it writes a failed request's problem.
+        var endpoint = context.GetEndpoint();
         try
         {
             await next(context);
@@ -30,7 +30,6 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
                 : LogLevel.Information;
             if (logger.IsEnabled(level))
             {
-                var endpoint = context.GetEndpoint() ?? matched;
                 var status = context.Response.StatusCode;
                 // No endpoint: the web page's static files, or a path nothing serves. Both are bounded labels.
                 var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? (status < 400 ? "(static file)" : "(no route)");

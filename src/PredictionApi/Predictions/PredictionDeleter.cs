@@ -125,8 +125,10 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
                 }
             }
         }
-        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested
+                                  && (deleted > 0 || committing))
         {
+            // Nothing committed and no commit cut off: the exception handler's "nothing was changed" is the whole truth then.
             throw Interrupted(deleted, inputsDeleted, committing && e is NpgsqlException npgsql && CommitStep.IsBrokenConnection(npgsql), e);
         }
     }
@@ -140,12 +142,6 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
         var inProgress = duringCommit
             ? "the connection broke while the last chunk's commit was awaited, so its predictions may or may not have been deleted"
             : "the chunk in progress was rolled back";
-        if (deleted == 0 && !duringCommit)
-        {
-            return new ProblemException(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
-                "The prediction database is unavailable, so nothing was deleted. Retry later.", cause);
-        }
-
         return new ProblemException(StatusCodes.Status503ServiceUnavailable, "Partly deleted",
             $"The prediction database failed during the delete. {deleted} predictions ({inputsDeleted} inputs) had been deleted " +
             $"in the chunks committed before; {inProgress}; the rest are still stored. Repeat the request to delete the rest.", cause);

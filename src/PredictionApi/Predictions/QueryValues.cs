@@ -36,12 +36,10 @@ internal static partial class QueryValues
         }
 
         var time = value.UtcDateTime;
-        var partial = time.Ticks % TicksPerMicrosecond;
+        var partial = time.Ticks % TimeSpan.TicksPerMicrosecond;
         // The calendar's last instant cannot round up; nothing is stored that late either way.
-        return partial == 0 || time.Ticks > DateTime.MaxValue.Ticks - TicksPerMicrosecond ? time : time.AddTicks(TicksPerMicrosecond - partial);
+        return partial == 0 || time.Ticks > DateTime.MaxValue.Ticks - TimeSpan.TicksPerMicrosecond ? time : time.AddTicks(TimeSpan.TicksPerMicrosecond - partial);
     }
-
-    private const long TicksPerMicrosecond = TimeSpan.TicksPerMicrosecond;
 
     public static bool IsModelName(string text) => text.Length <= MaxNameLength && ModelName().IsMatch(text);
 

@@ -35,7 +35,7 @@ internal static class ConnectionTuning
 
         if (!given.Contains("maxautoprepare"))
         {
-            var pooler = endpoint.Local is not null ? null : PoolerReason(builder, configuration);
+            var pooler = endpoint.Local is not null ? null : PoolerReason(builder, configuration, logger);
             if (pooler is null)
             {
                 builder.MaxAutoPrepare = AutoPrepared;
@@ -43,23 +43,14 @@ internal static class ConnectionTuning
             else
             {
                 logger.LogInformation("Statements are not prepared ({Reason}); set Max Auto Prepare in the connection string to decide", pooler);
-                if (pooler.StartsWith(OtherPort, StringComparison.Ordinal))
-                {
-                    // The periodic jobs' lock is a session's: through a transaction pooler every instance may take it, and it
-                    // may outlive them on a pooled server connection (JobLeader).
-                    logger.LogWarning("The database connection seems to go through a pooler and ConnectionStrings:Jobs is not set: the " +
-                        "periodic jobs' lock needs a session of its own, so set ConnectionStrings:Jobs to a direct connection to PostgreSQL");
-                }
             }
         }
 
         return builder.ConnectionString;
     }
 
-    private const string OtherPort = "the server listens on port";
-
     /// <summary>Why a transaction pooler may sit between the service and PostgreSQL, or null when it is reached directly.</summary>
-    private static string? PoolerReason(NpgsqlConnectionStringBuilder builder, IConfiguration configuration)
+    private static string? PoolerReason(NpgsqlConnectionStringBuilder builder, IConfiguration configuration, ILogger logger)
     {
         if (configuration.GetConnectionString(JobLeader.ConnectionStringName) is { Length: > 0 })
         {
@@ -79,10 +70,16 @@ internal static class ConnectionTuning
             using var source = new NpgsqlDataSourceBuilder(probe.ConnectionString) { Name = "startup-probe" }.Build();
             using var connection = source.OpenConnection();
             using var command = new NpgsqlCommand("SELECT inet_server_port()", connection);
-            var port = command.ExecuteScalar();
-            return port is int serverPort && serverPort != builder.Port
-                ? $"{OtherPort} {serverPort}, the connection goes to {builder.Port}"
-                : null;
+            if (command.ExecuteScalar() is not int serverPort || serverPort == builder.Port)
+            {
+                return null;
+            }
+
+            // The periodic jobs' lock is a session's: through a transaction pooler every instance may take it, and it may
+            // outlive them on a pooled server connection (JobLeader). Not reached when ConnectionStrings:Jobs is set.
+            logger.LogWarning("The database connection seems to go through a pooler and ConnectionStrings:Jobs is not set: the " +
+                "periodic jobs' lock needs a session of its own, so set ConnectionStrings:Jobs to a direct connection to PostgreSQL");
+            return $"the server listens on port {serverPort}, the connection goes to {builder.Port}";
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {

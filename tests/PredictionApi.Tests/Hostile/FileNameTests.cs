@@ -90,9 +90,7 @@ public sealed class FileNameTests(HostileService service) : IClassFixture<Hostil
     [InlineData("filename=plain.png", "plain.png")]
     public async Task QuotedNamesAreReadWithTheirEscapesUndone(string disposition, string stored)
     {
-        var headers = Encoding.Latin1.GetBytes($"Content-Disposition: form-data; name=\"file\"; {disposition}\r\nContent-Type: image/png");
-        var body = RawHttp.Part("b0undary", headers, Mnist.Png(0));
-        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", "multipart/form-data; boundary=b0undary", body));
+        using var response = await PostWithDispositionAsync(disposition);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
@@ -109,10 +107,7 @@ public sealed class FileNameTests(HostileService service) : IClassFixture<Hostil
     public async Task NamesThatAreNotUtf8OrNotEncodedProperlyNeverBreakTheUpload(string disposition)
     {
         var before = await service.CountRowsAsync();
-        // Latin-1 keeps each char of the header as one byte, so \xFF goes out as the raw byte 0xFF.
-        var headers = Encoding.Latin1.GetBytes($"Content-Disposition: form-data; name=\"file\"; {disposition}\r\nContent-Type: image/png");
-        var body = RawHttp.Part("b0undary", headers, Mnist.Png(0));
-        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", "multipart/form-data; boundary=b0undary", body));
+        using var response = await PostWithDispositionAsync(disposition);
 
         var status = await HostileAssert.OkOrClientProblemAsync(response, disposition);
         var after = await service.CountRowsAsync();
@@ -125,6 +120,15 @@ public sealed class FileNameTests(HostileService service) : IClassFixture<Hostil
         var name = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("filename").GetString()!;
         Assert.True(IsPlain(name), $"{disposition}: stored as {Escape(name)}");
         Assert.Equal((before.Inputs + 1, before.Predictions + 1), after);
+    }
+
+    /// <summary>One upload whose part has exactly <paramref name="disposition"/> after its name, as raw bytes on the wire.</summary>
+    private Task<HttpResponseMessage> PostWithDispositionAsync(string disposition)
+    {
+        // Latin-1 keeps each char of the header as one byte, so \xFF goes out as the raw byte 0xFF.
+        var headers = Encoding.Latin1.GetBytes($"Content-Disposition: form-data; name=\"file\"; {disposition}\r\nContent-Type: image/png");
+        var body = RawHttp.Part("b0undary", headers, Mnist.Png(0));
+        return RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", "multipart/form-data; boundary=b0undary", body));
     }
 
     private static MultipartFormDataContent FormWithName(byte[] bytes, string name)
