@@ -34,7 +34,9 @@ if (args is ["healthcheck", ..])
     return;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings and the web page are read beside the program, wherever it is started from: the default content root, the
+// working directory, holds neither appsettings.json (its log levels) nor wwwroot when the built program is run elsewhere.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // From an upload to its stored rows: problem details, PostgreSQL, the input store, the model, preprocessing
 // and the prediction store (PredictionPipelineExtensions.cs; the predict command registers the same).

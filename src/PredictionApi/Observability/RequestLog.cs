@@ -40,13 +40,14 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
     }
 
     /// <summary>
-    /// The model a request named (?model=, /models/{name}), or the default model for uploads that name none, which it
+    /// The model a request named (?model=, /models/{name}, /v2/models/{model}), or the default model for uploads that name none, which it
     /// classifies. Anything that is not a possible model name is logged as "(invalid)": the value comes from whoever
     /// sent the request, before any key is checked, and a line break in it would forge log lines.
     /// </summary>
     private static string? ModelOf(HttpContext context, Endpoint? endpoint)
     {
-        var named = context.Request.Query["model"] is [{ Length: > 0 } model] ? model : context.Request.RouteValues["name"] as string;
+        var route = context.Request.RouteValues;
+        var named = context.Request.Query["model"] is [{ Length: > 0 } model] ? model : (route["name"] ?? route["model"]) as string;
         if (named is not null)
         {
             return QueryValues.IsModelName(named) ? named : "(invalid)";

@@ -220,9 +220,10 @@ export async function showImage(image, id) {
   }
 }
 
+// The note is always sent: the form shows the stored one, so an emptied field means "clear it" (null), and a
+// field left out of the merge patch would keep the old note.
 export function recordTrueLabel(id, trueLabel, note, signal) {
-  const body = { true_label: trueLabel };
-  if (note) body.note = note;
+  const body = { true_label: trueLabel, note: note || null };
   return requestJson(`prediction/${encodeURIComponent(id)}`, {
     method: "PATCH",
     headers: { "Content-Type": "application/json" },

@@ -127,7 +127,7 @@ export class DetailDialog {
     say(parts.formMessage, "Saving…");
     try {
       const saved = await recordTrueLabel(prediction.prediction_id, label, note, this.#abort?.signal);
-      const merged = { ...prediction, ...saved, true_label: saved?.true_label ?? label, note: saved?.note ?? (note || null) };
+      const merged = { ...prediction, ...saved, true_label: saved?.true_label ?? label, note: saved ? saved.note ?? null : note || null };
       this.#current = merged;
       this.#renderTruth(merged);
       say(parts.formMessage, `Saved: the true label is ${merged.true_label}. Thank you.`, false, true);

@@ -63,7 +63,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static ServiceProcess Start(params string[] args)
+    public static ServiceProcess Start(params string[] args) => StartIn(AppContext.BaseDirectory, args);
+
+    /// <summary>Starts the built service with <paramref name="workingDirectory"/> as its working directory.</summary>
+    public static ServiceProcess StartIn(string workingDirectory, params string[] args)
     {
         // Through env, which gives the service Ctrl+C's default handling back: a test run started in the background
         // (nohup, "&" in a script) passes SIGINT down as ignored, and the runtime then keeps ignoring it, as a program
@@ -73,7 +76,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add("--default-signal=INT");
         start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");

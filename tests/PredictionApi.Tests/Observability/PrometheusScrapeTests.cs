@@ -98,7 +98,7 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output) : IAsyncLife
     }
 
     /// <summary>The value of an instant PromQL query with one result, or null while there is none yet.</summary>
-    private static async Task<double?> QueryAsync(HttpClient api, string promql)
+    internal static async Task<double?> QueryAsync(HttpClient api, string promql)
     {
         try
         {
