@@ -1,5 +1,6 @@
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using PredictionApi.Auth;
 using PredictionApi.Inference;
@@ -8,6 +9,9 @@ namespace PredictionApi.Observability;
 
 internal static class ObservabilityExtensions
 {
+    /// <summary>The service.name of traces and metrics unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES gives one.</summary>
+    public const string ServiceName = "predictionapi";
+
     /// <summary>
     /// Metrics for Prometheus at /metrics (ASP.NET Core's request durations, Kestrel's connections, Npgsql's
     /// pool, the service's own) and traces of each request with its stages and Npgsql's commands, exported
@@ -17,6 +21,15 @@ internal static class ObservabilityExtensions
     {
         builder.Services.AddSingleton<ServiceMetrics>();
         var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // Traces and target_info name the service, not "unknown_service:dotnet"; the standard variables still rename it.
+                if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"])
+                    && builder.Configuration["OTEL_RESOURCE_ATTRIBUTES"]?.Contains("service.name=", StringComparison.Ordinal) != true)
+                {
+                    resource.AddService(ServiceName, serviceVersion: typeof(ObservabilityExtensions).Assembly.GetName().Version?.ToString());
+                }
+            })
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", ServiceMetrics.Name)

@@ -32,6 +32,8 @@ public sealed class MetricsTests(ServiceFixture service) : IClassFixture<Service
         Assert.Matches("""predictionapi_refusals_total\{[^}]*status="415"[^}]*\} [1-9]""", text);
         Assert.Matches("""predictionapi_model_info\{[^}]*sha256="[0-9a-f]{64}"[^}]*\} 1""", text);
         Assert.DoesNotContain("a-unique-file-name-41", text);
+        // Traces and metrics name the service (not the SDK's "unknown_service:dotnet").
+        Assert.Matches("""target_info\{[^}]*service_name="predictionapi"[^}]*\} 1""", text);
         // The pool is labelled by its name (that no connection string shows is checked in a process of its own,
         // PrometheusScrapeTests: here the tests' own pools share the process's meters).
         Assert.Matches("""db_client_connection_[a-z_]*\{[^}]*pool_name="predictions"[^}]*\}""", text);
