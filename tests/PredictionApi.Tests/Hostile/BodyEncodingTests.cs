@@ -1,0 +1,102 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using PredictionApi.Tests.OpenInference;
+
+namespace PredictionApi.Tests.Hostile;
+
+/// <summary>
+/// Bodies that are fine but sent in a form other than plain bytes: compressed with a Content-Encoding (which the
+/// service does not decode, and must say so instead of calling the body malformed), or JSON led by a byte order mark.
+/// </summary>
+public sealed class BodyEncodingTests(HostileService service) : IClassFixture<HostileService>
+{
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            gzip.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static async Task<HttpRequestMessage> CompressedAsync(HttpMethod method, string path, HttpContent plain, string coding)
+    {
+        var content = new ByteArrayContent(Gzip(await plain.ReadAsByteArrayAsync()));
+        content.Headers.ContentType = plain.Headers.ContentType;
+        content.Headers.ContentEncoding.Add(coding);
+        return new HttpRequestMessage(method, path) { Content = content };
+    }
+
+    [Theory]
+    [InlineData("/prediction", "gzip")]
+    [InlineData("/predictions/batch", "gzip")]
+    [InlineData("/prediction", "br")]
+    public async Task ACompressedUploadIs415NamingTheCodingAndStoresNothing(string path, string coding)
+    {
+        var before = await service.CountRowsAsync();
+        using var request = await CompressedAsync(HttpMethod.Post, path, TestImages.Form(Mnist.Png(0), "digit.png", "image/png"), coding);
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, $"a {coding} upload to {path}");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains($"Content-Encoding '{coding}'", problem.GetProperty("detail").GetString());
+        Assert.Contains("uncompressed", problem.GetProperty("detail").GetString());
+        Assert.Equal("identity", Assert.Single(response.Headers.GetValues("Accept-Encoding")));
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync($"a {coding} upload");
+    }
+
+    [Fact]
+    public async Task ACompressedLabelChangeIs415AndChangesNothing()
+    {
+        var id = await PostAsync();
+        using var request = await CompressedAsync(HttpMethod.Patch, $"/prediction/{id}", JsonContent.Create(new { true_label = "3" }), "gzip");
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, "a gzip PATCH");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("Content-Encoding 'gzip'", problem.GetProperty("detail").GetString());
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
+    }
+
+    [Fact]
+    public async Task ACompressedInferenceIs415InTheProtocolsShape()
+    {
+        var before = await service.CountRowsAsync();
+        var json = JsonSerializer.Serialize(new { inputs = new[] { new { name = "input", shape = new[] { 1 }, datatype = "BYTES", data = new[] { Convert.ToBase64String(Mnist.Png(0)) } } } });
+        using var request = await CompressedAsync(HttpMethod.Post, "/v2/models/mnist/infer", new StringContent(json, Encoding.UTF8, "application/json"), "gzip");
+        using var response = await service.Client.SendAsync(request);
+
+        await V2Assert.ErrorAsync(response, HttpStatusCode.UnsupportedMediaType, "Content-Encoding 'gzip'");
+        Assert.Equal(before, await service.CountRowsAsync());
+    }
+
+    [Fact]
+    public async Task IdentityIsNoCodingAndABodylessReadIgnoresTheHeader()
+    {
+        using var form = TestImages.Form(Mnist.Png(0), "digit.png", "image/png");
+        form.Headers.ContentEncoding.Add("identity");
+        using (var upload = await service.Client.PostAsync("/prediction", form))
+        {
+            Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        }
+
+        using var read = new HttpRequestMessage(HttpMethod.Get, "/predictions?limit=1");
+        read.Headers.TryAddWithoutValidation("Content-Encoding", "gzip");
+        using var response = await service.Client.SendAsync(read);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private async Task<long> PostAsync()
+    {
+        using var response = await service.PostFileAsync(Mnist.Png(0));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+    }
+}
