@@ -11,6 +11,8 @@ namespace PredictionApi.Predictions;
 /// </summary>
 public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNote, string? Note)
 {
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
     /// Reads and checks the JSON body. The service knows the labels of the model it serves, so a true
     /// label is checked against those, also for a prediction an earlier version of the model made.
@@ -48,7 +50,9 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray());
+            // A UTF-8 byte order mark, as Windows tools write it, is skipped (RFC 8259 §8.1 allows it), as the V2 reader does.
+            var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+            document = JsonDocument.Parse(body.Span.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body);
         }
         catch (JsonException e)
         {

@@ -93,6 +93,22 @@ public sealed class BodyEncodingTests(HostileService service) : IClassFixture<Ho
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task ALabelChangeLedByAUtf8ByteOrderMarkIsReadAsTheV2ReaderReadsIt()
+    {
+        // What Windows PowerShell's Out-File -Encoding utf8 and Notepad write, then curl -d @file sends.
+        var id = await PostAsync();
+        using var content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. """{"true_label": "7", "note": "saved by Notepad"}"""u8.ToArray()]);
+        content.Headers.ContentType = new("application/json");
+        using var response = await service.Client.PatchAsync($"/prediction/{id}", content);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal("7", stored.GetProperty("true_label").GetString());
+        Assert.Equal("saved by Notepad", stored.GetProperty("note").GetString());
+    }
+
     private async Task<long> PostAsync()
     {
         using var response = await service.PostFileAsync(Mnist.Png(0));
