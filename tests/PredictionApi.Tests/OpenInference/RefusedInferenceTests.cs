@@ -47,7 +47,11 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
         { "/v2/models/mnist/infer", """{"inputs": []}""", HttpStatusCode.BadRequest, "The request has no inputs" },
         { "/v2/models/mnist/infer", """{"id": "x"}""", HttpStatusCode.BadRequest, "The request has no inputs" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["AA=="]}, {"name": "input", "shape": [1], "datatype": "BYTES", "data": ["AA=="]}]}""", HttpStatusCode.BadRequest, "has 2 inputs but the model takes one" },
-        { "/v2/models/mnist/infer", """{"id": 42, "inputs": []}""", HttpStatusCode.BadRequest, "malformed JSON, or a field of the wrong type, at $.id" },
+        { "/v2/models/mnist/infer", """{"id": 42, "inputs": []}""", HttpStatusCode.BadRequest, "malformed JSON, a field of the wrong type, or a field named twice, at $.id" },
+        // A name given twice is refused, not read as its last value: a proxy that checked the first must not be overruled.
+        { "/v2/models/mnist/infer", $$"""{"inputs": [], "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.inputs" },
+        { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "datatype": "FP32", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.inputs[0].datatype" },
+        { "/v2/models/mnist/infer", $$"""{"id": "a", "id": "b", "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.id" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [0, 0""", HttpStatusCode.BadRequest, "malformed JSON" },
         { "/v2/models/mnist/infer", "[]", HttpStatusCode.BadRequest, "malformed JSON" },
         { "/v2/models/mnist/infer", "", HttpStatusCode.BadRequest, "malformed JSON" },
