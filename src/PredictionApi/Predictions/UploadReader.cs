@@ -66,7 +66,7 @@ public static class UploadReader
         var textInField = false;
         long total = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Path}\u001f{request.QueryString.Value}"));
+        hash.AppendData(Encoding.UTF8.GetBytes(Parameters(request)));
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         try
         {
@@ -143,6 +143,21 @@ public static class UploadReader
         }
 
         return new UploadedFiles(files, hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The endpoint and parameters as the handler reads them, for the request's hash: routing ignores the case and a
+    /// trailing '/' of the path, and the query's order, encoding and the case of its names do not change what is done.
+    /// Hashing the raw text made a retry that wrote the same parameters another way a 422 "Idempotency key reused".
+    /// </summary>
+    private static string Parameters(HttpRequest request)
+    {
+        var path = (request.Path.Value ?? "").TrimEnd('/').ToLowerInvariant();
+        var query = request.Query
+            .Select(p => (Name: p.Key.ToLowerInvariant(), Values: string.Join('\u001e', p.Value.ToArray())))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name}={p.Values}");
+        return $"{path}\u001f{string.Join('\u001f', query)}";
     }
 
     /// <summary>Reads a part up to <paramref name="max"/> bytes; beyond that drains it and returns null bytes with the full length.</summary>
