@@ -8,6 +8,7 @@ using PredictionApi.Auth;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 
 namespace PredictionApi.OpenInference;
 
@@ -103,6 +104,11 @@ public static class InferenceApi
             // A binary body would otherwise be read as malformed JSON, which does not say what to change.
             throw new InvalidInferenceRequestException($"The binary data extension ({BinaryHeader}) is not supported here: send a tensor's " +
                 "elements as JSON numbers in \"data\", or an encoded image as base64 in a BYTES input.");
+        }
+
+        if (RequestBodies.NonUtf8JsonDetail(context.Request) is { } charset)
+        {
+            throw new InvalidInferenceRequestException(charset, StatusCodes.Status415UnsupportedMediaType);
         }
 
         try

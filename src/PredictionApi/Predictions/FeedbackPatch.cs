@@ -25,6 +25,11 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
             return (null, ApiProblems.UnsupportedMediaType(RequestBodies.UnsupportedMediaTypeDetail(request.HttpContext)));
         }
 
+        if (RequestBodies.NonUtf8JsonDetail(request) is { } charset)
+        {
+            return (null, ApiProblems.UnsupportedMediaType(charset));
+        }
+
         if (request.ContentLength > FeedbackApi.MaxBodyBytes)
         {
             return (null, ApiProblems.PayloadTooLarge($"The body is larger than {FeedbackApi.MaxBodyBytes} bytes; a true label and a note of at most {FeedbackApi.MaxNoteLength} characters are far smaller."));
@@ -93,8 +98,8 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
                 }
                 catch (InvalidOperationException)
                 {
-                    // An escaped lone surrogate is valid JSON but not text.
-                    return (null, ApiProblems.BadRequest($"{property.Name} is not valid Unicode text."));
+                    // An escaped lone surrogate is valid JSON but not text; so are bytes that are not UTF-8 (Latin-1, as Windows PowerShell 5 sends).
+                    return (null, ApiProblems.BadRequest($"{property.Name} is not valid Unicode text: it holds an unpaired surrogate escape or bytes that are not UTF-8. Send the body encoded as UTF-8."));
                 }
 
                 if (isLabel)

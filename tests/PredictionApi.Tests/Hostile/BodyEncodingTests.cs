@@ -109,6 +109,68 @@ public sealed class BodyEncodingTests(HostileService service) : IClassFixture<Ho
         Assert.Equal("saved by Notepad", stored.GetProperty("note").GetString());
     }
 
+    [Theory]
+    [InlineData("iso-8859-1")]
+    [InlineData("utf-16")]
+    [InlineData("\"windows-1252\"")]
+    public async Task ALabelChangeDeclaringACharsetOtherThanUtf8Is415SayingToSendUtf8(string charset)
+    {
+        var id = await PostAsync();
+        var encoding = charset == "utf-16" ? Encoding.Unicode : Encoding.Latin1;
+        using var content = new ByteArrayContent(encoding.GetBytes("""{"true_label": "3", "note": "café"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+        using var response = await service.Client.PatchAsync($"/prediction/{id}", content);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, $"a PATCH in {charset}");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains($"charset={charset.Trim('"')}", problem.GetProperty("detail").GetString());
+        Assert.Contains("UTF-8", problem.GetProperty("detail").GetString());
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
+    }
+
+    [Fact]
+    public async Task Latin1BytesWithoutACharsetAreRefusedSayingToSendUtf8()
+    {
+        // Windows PowerShell 5's Invoke-RestMethod sends a string body as ISO-8859-1 and declares no charset.
+        var id = await PostAsync();
+        using var content = new ByteArrayContent(Encoding.Latin1.GetBytes("""{"note": "café"}"""));
+        content.Headers.ContentType = new("application/json");
+        using var response = await service.Client.PatchAsync($"/prediction/{id}", content);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, "a Latin-1 PATCH");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Send the body encoded as UTF-8", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=\"UTF-8\"")]
+    [InlineData("application/json; charset=utf8")]
+    public async Task AUtf8CharsetInAnySpellingIsAccepted(string contentType)
+    {
+        var id = await PostAsync();
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"note": "café"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await service.Client.PatchAsync($"/prediction/{id}", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("café", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("note").GetString());
+    }
+
+    [Fact]
+    public async Task AnInferenceDeclaringUtf16Is415InTheProtocolsShapeAndStoresNothing()
+    {
+        var before = await service.CountRowsAsync();
+        var json = JsonSerializer.Serialize(new { id = "utf16", inputs = new[] { new { name = "input", shape = new[] { 1 }, datatype = "BYTES", data = new[] { Convert.ToBase64String(Mnist.Png(0)) } } } });
+        using var content = new ByteArrayContent(Encoding.Unicode.GetBytes(json));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
+        using var response = await service.Client.PostAsync("/v2/models/mnist/infer", content);
+
+        await V2Assert.ErrorAsync(response, HttpStatusCode.UnsupportedMediaType, "charset=utf-16, but JSON is read as UTF-8 only");
+        Assert.Equal(before, await service.CountRowsAsync());
+    }
+
     private async Task<long> PostAsync()
     {
         using var response = await service.PostFileAsync(Mnist.Png(0));
