@@ -39,6 +39,9 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label"}, {"name": "label"}]"""), HttpStatusCode.BadRequest, "a second time" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label", "parameters": {"binary_data": true}}]"""), HttpStatusCode.BadRequest, "Binary output data" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "parameters": {"binary_data_output": true}"""), HttpStatusCode.BadRequest, "Binary output data" },
+        // Triton clients' class_count: the answer would be top-k strings of another shape, not plain labels.
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label", "parameters": {"classification": 3}}]"""), HttpStatusCode.BadRequest, "outputs[0] asks for the classification extension" },
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "probabilities"}, {"name": "label", "parameters": {"classification": "2"}}]"""), HttpStatusCode.BadRequest, "outputs[1] asks for the classification extension" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1, 2, "3"{{string.Concat(Enumerable.Repeat(", 0", 781))}}]}]}""", HttpStatusCode.BadRequest, "element 2 is a string" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1e39{{string.Concat(Enumerable.Repeat(", 0", 783))}}]}]}""", HttpStatusCode.BadRequest, "within float32's range" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1, 1, 2, 2], "datatype": "FP32", "data": [[[1, 2], [3, 4]]]}]}""", HttpStatusCode.BadRequest, "has shape [1, 1, 2, 2]" },
