@@ -75,7 +75,7 @@ public static class UploadReader
                 ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition);
                 var name = HeaderUtilities.RemoveQuotes(disposition?.Name ?? default).Value;
                 var inField = string.Equals(name, Field, StringComparison.OrdinalIgnoreCase);
-                if (disposition is null || !disposition.IsFileDisposition() || !inField)
+                if (disposition is null || !IsFilePart(disposition) || !inField)
                 {
                     // A part without a filename is a text value, which is what curl -F file=digit.png (no @) sends.
                     textInField |= inField;
@@ -144,6 +144,15 @@ public static class UploadReader
 
         return new UploadedFiles(files, hash.GetHashAndReset());
     }
+
+    /// <summary>
+    /// A form-data part with a filename parameter, also an empty one: Go's CreateFormFile(field, "") sends the image so, and
+    /// a browser form whose file input was left empty sends filename="" and no bytes. ASP.NET's own test (a non-empty name)
+    /// called both "text, not a file"; as files, the first is classified (as "upload") and the second is an empty file.
+    /// </summary>
+    private static bool IsFilePart(ContentDispositionHeaderValue disposition) =>
+        disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+        && (disposition.FileName.HasValue || disposition.FileNameStar.HasValue);
 
     /// <summary>
     /// The endpoint and parameters as the handler reads them, for the request's hash: routing ignores the case and a
