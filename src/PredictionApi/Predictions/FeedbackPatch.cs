@@ -25,6 +25,13 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
             return (null, ApiProblems.UnsupportedMediaType(RequestBodies.UnsupportedMediaTypeDetail(request.HttpContext)));
         }
 
+        // Routing takes it for JSON (the +json suffix), but its array of operations is another format; say which one to send.
+        if (request.ContentType?.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return (null, ApiProblems.UnsupportedMediaType(
+                $"JSON Patch (application/json-patch+json, a list of operations) is not taken here; send a JSON merge patch, the fields to change: {FeedbackApi.BodyExample}"));
+        }
+
         if (RequestBodies.NonUtf8JsonDetail(request) is { } charset)
         {
             return (null, ApiProblems.UnsupportedMediaType(charset));

@@ -8,8 +8,9 @@ using PredictionApi.Tests.OpenInference;
 namespace PredictionApi.Tests.Hostile;
 
 /// <summary>
-/// Bodies that are fine but sent in a form other than plain bytes: compressed with a Content-Encoding (which the
-/// service does not decode, and must say so instead of calling the body malformed), or JSON led by a byte order mark.
+/// Bodies that are fine but sent in a form the service does not read as such: compressed with a Content-Encoding, JSON in
+/// another charset than UTF-8, or a JSON Patch instead of a merge patch (each refused with a 415 that names what to change,
+/// instead of being called malformed), or JSON led by a byte order mark (read).
 /// </summary>
 public sealed class BodyEncodingTests(HostileService service) : IClassFixture<HostileService>
 {
@@ -169,6 +170,22 @@ public sealed class BodyEncodingTests(HostileService service) : IClassFixture<Ho
 
         await V2Assert.ErrorAsync(response, HttpStatusCode.UnsupportedMediaType, "charset=utf-16, but JSON is read as UTF-8 only");
         Assert.Equal(before, await service.CountRowsAsync());
+    }
+
+    [Fact]
+    public async Task AJsonPatchDocumentIs415AskingForAMergePatch()
+    {
+        // What .NET's JsonPatchDocument and fast-json-patch send (RFC 6902); it was refused as "a JSON array, not an object".
+        var id = await PostAsync();
+        using var content = new StringContent("""[{"op": "replace", "path": "/true_label", "value": "3"}]""", Encoding.UTF8);
+        content.Headers.ContentType = new("application/json-patch+json");
+        using var response = await service.Client.PatchAsync($"/prediction/{id}", content);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, "a JSON Patch");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("JSON merge patch", problem.GetProperty("detail").GetString());
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("true_label").ValueKind);
     }
 
     private async Task<long> PostAsync()
