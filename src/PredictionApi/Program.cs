@@ -79,6 +79,8 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 // 401/403/429 by API key before any endpoint runs.
 app.UseApiKeys();
+// A compressed body (Content-Encoding) is a 415 that says so, not a "malformed" body.
+app.UseIdentityBodiesOnly();
 
 // /prediction and /predictions: uploads (single and batch), reading, statistics, true labels, deletes and retention.
 app.MapPredictions();

@@ -8,6 +8,7 @@ using PredictionApi.Auth;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
 using PredictionApi.Predictions;
+using PredictionApi.Problems;
 
 namespace PredictionApi.OpenInference;
 
@@ -27,11 +28,13 @@ public static class InferenceApi
         IOptions<BatchOptions> Batch,
         IOptions<UploadOptions> Upload);
 
-    // The protocol's own field names, read strictly: numbers as numbers, names as written.
+    // The protocol's own field names, read strictly: numbers as numbers, names as written, each name once (by default the
+    // last of two "inputs" won, so a proxy that checked the first let through a request the service read differently).
     private static readonly JsonSerializerOptions RequestJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.Strict,
+        AllowDuplicateProperties = false,
     };
 
     public static Task<Ok<InferenceResponse>> InferServing(string model, HttpContext context, [AsParameters] InferenceServices services, CancellationToken cancellationToken) =>
@@ -103,6 +106,11 @@ public static class InferenceApi
                 "elements as JSON numbers in \"data\", or an encoded image as base64 in a BYTES input.");
         }
 
+        if (RequestBodies.NonUtf8JsonDetail(context.Request) is { } charset)
+        {
+            throw new InvalidInferenceRequestException(charset, StatusCodes.Status415UnsupportedMediaType);
+        }
+
         try
         {
             return await JsonSerializer.DeserializeAsync<InferenceRequest>(context.Request.Body, RequestJson, cancellationToken)
@@ -113,7 +121,7 @@ public static class InferenceApi
             // The deserializer's own message names .NET types; say where the body went wrong instead.
             var at = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
             throw new InvalidInferenceRequestException(
-                $"The body is not an inference request: malformed JSON, or a field of the wrong type, at {e.Path ?? "$"}{at}. " +
+                $"The body is not an inference request: malformed JSON, a field of the wrong type, or a field named twice, at {e.Path ?? "$"}{at}. " +
                 "Send {\"id\": \"...\", \"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}], \"outputs\": [{\"name\"}]}.");
         }
     }

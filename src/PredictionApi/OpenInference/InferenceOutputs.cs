@@ -32,6 +32,14 @@ public static class InferenceOutputs
                 "Leave out binary_data and binary_data_output.");
         }
 
+        // Triton's classification extension (class_count in its clients) answers top-k "score:index:label" strings of
+        // another shape; ignoring it handed such a client plain labels it would misread.
+        if (requested?.FindIndex(o => AsksForClassification(o?.Parameters)) is >= 0 and var index)
+        {
+            throw new InvalidInferenceRequestException($"outputs[{index}] asks for the classification extension (top-k \"score:index:label\" strings), " +
+                $"which is not supported here. Leave out classification: '{Label}' gives the most probable label and '{Probabilities}' every class's probability.");
+        }
+
         if (requested is null || requested.Count == 0)
         {
             return All;
@@ -61,6 +69,11 @@ public static class InferenceOutputs
 
         return names.ToArray();
     }
+
+    private static bool AsksForClassification(Dictionary<string, System.Text.Json.JsonElement>? parameters) =>
+        parameters?.TryGetValue("classification", out var value) == true
+        && value.ValueKind is not (System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.False)
+        && !(value.ValueKind == System.Text.Json.JsonValueKind.Number && value.TryGetInt64(out var count) && count == 0);
 
     private static bool AsksForBinary(Dictionary<string, System.Text.Json.JsonElement>? parameters, string name) =>
         parameters?.TryGetValue(name, out var value) == true && value.ValueKind == System.Text.Json.JsonValueKind.True;

@@ -11,6 +11,8 @@ namespace PredictionApi.Predictions;
 /// </summary>
 public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNote, string? Note)
 {
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
     /// Reads and checks the JSON body. The service knows the labels of the model it serves, so a true
     /// label is checked against those, also for a prediction an earlier version of the model made.
@@ -21,6 +23,18 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
         if (!request.HasJsonContentType())
         {
             return (null, ApiProblems.UnsupportedMediaType(RequestBodies.UnsupportedMediaTypeDetail(request.HttpContext)));
+        }
+
+        // Routing takes it for JSON (the +json suffix), but its array of operations is another format; say which one to send.
+        if (request.ContentType?.StartsWith("application/json-patch+json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return (null, ApiProblems.UnsupportedMediaType(
+                $"JSON Patch (application/json-patch+json, a list of operations) is not taken here; send a JSON merge patch, the fields to change: {FeedbackApi.BodyExample}"));
+        }
+
+        if (RequestBodies.NonUtf8JsonDetail(request) is { } charset)
+        {
+            return (null, ApiProblems.UnsupportedMediaType(charset));
         }
 
         if (request.ContentLength > FeedbackApi.MaxBodyBytes)
@@ -48,7 +62,9 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray());
+            // A UTF-8 byte order mark, as Windows tools write it, is skipped (RFC 8259 §8.1 allows it), as the V2 reader does.
+            var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+            document = JsonDocument.Parse(body.Span.StartsWith(Utf8Bom) ? body[Utf8Bom.Length..] : body);
         }
         catch (JsonException e)
         {
@@ -89,8 +105,8 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
                 }
                 catch (InvalidOperationException)
                 {
-                    // An escaped lone surrogate is valid JSON but not text.
-                    return (null, ApiProblems.BadRequest($"{property.Name} is not valid Unicode text."));
+                    // An escaped lone surrogate is valid JSON but not text; so are bytes that are not UTF-8 (Latin-1, as Windows PowerShell 5 sends).
+                    return (null, ApiProblems.BadRequest($"{property.Name} is not valid Unicode text: it holds an unpaired surrogate escape or bytes that are not UTF-8. Send the body encoded as UTF-8."));
                 }
 
                 if (isLabel)

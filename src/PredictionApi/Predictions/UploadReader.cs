@@ -66,7 +66,7 @@ public static class UploadReader
         var textInField = false;
         long total = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Path}\u001f{request.QueryString.Value}"));
+        hash.AppendData(Encoding.UTF8.GetBytes(Parameters(request)));
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         try
         {
@@ -75,7 +75,7 @@ public static class UploadReader
                 ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition);
                 var name = HeaderUtilities.RemoveQuotes(disposition?.Name ?? default).Value;
                 var inField = string.Equals(name, Field, StringComparison.OrdinalIgnoreCase);
-                if (disposition is null || !disposition.IsFileDisposition() || !inField)
+                if (disposition is null || !IsFilePart(disposition) || !inField)
                 {
                     // A part without a filename is a text value, which is what curl -F file=digit.png (no @) sends.
                     textInField |= inField;
@@ -143,6 +143,30 @@ public static class UploadReader
         }
 
         return new UploadedFiles(files, hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// A form-data part with a filename parameter, also an empty one: Go's CreateFormFile(field, "") sends the image so, and
+    /// a browser form whose file input was left empty sends filename="" and no bytes. ASP.NET's own test (a non-empty name)
+    /// called both "text, not a file"; as files, the first is classified (as "upload") and the second is an empty file.
+    /// </summary>
+    private static bool IsFilePart(ContentDispositionHeaderValue disposition) =>
+        disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+        && (disposition.FileName.HasValue || disposition.FileNameStar.HasValue);
+
+    /// <summary>
+    /// The endpoint and parameters as the handler reads them, for the request's hash: routing ignores the case and a
+    /// trailing '/' of the path, and the query's order, encoding and the case of its names do not change what is done.
+    /// Hashing the raw text made a retry that wrote the same parameters another way a 422 "Idempotency key reused".
+    /// </summary>
+    private static string Parameters(HttpRequest request)
+    {
+        var path = (request.Path.Value ?? "").TrimEnd('/').ToLowerInvariant();
+        var query = request.Query
+            .Select(p => (Name: p.Key.ToLowerInvariant(), Values: string.Join('\u001e', p.Value.ToArray())))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name}={p.Values}");
+        return $"{path}\u001f{string.Join('\u001f', query)}";
     }
 
     /// <summary>Reads a part up to <paramref name="max"/> bytes; beyond that drains it and returns null bytes with the full length.</summary>

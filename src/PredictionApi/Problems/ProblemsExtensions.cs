@@ -33,6 +33,8 @@ internal static class ProblemsExtensions
                 _ => null,
             };
         });
+        // After the framework's writer: problem details also for a client whose Accept lists no JSON type.
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemFallbackWriter>();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         // A failed start is reported once, in one line, by StartupFailures.
         builder.Logging.AddFilter(StartupFailures.HostCategory, LogLevel.Critical);

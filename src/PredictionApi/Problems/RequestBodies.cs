@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Net.Http.Headers;
 
 namespace PredictionApi.Problems;
 
@@ -29,6 +30,23 @@ internal static class RequestBodies
         var accepted = endpoint.Metadata.GetMetadata<IAcceptsMetadata>()!.ContentTypes;
         var hint = endpoint.Metadata.GetMetadata<BodyHint>()?.Text;
         return $"{request.Method} {request.Path} takes {string.Join(" or ", accepted)}, not {sent}. {(hint is null ? "" : hint + " ")}{reference}";
+    }
+
+    /// <summary>
+    /// The detail of a 415 for a JSON body that declares a charset other than UTF-8, or null. JSON is UTF-8 (RFC 8259
+    /// §8.1) and the readers read it so; a body declared as Latin-1 or UTF-16 was refused as "malformed JSON" or "not
+    /// valid Unicode text", which does not say that the encoding is what to change.
+    /// </summary>
+    public static string? NonUtf8JsonDetail(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || HeaderUtilities.RemoveQuotes(mediaType.Charset).Value is not { Length: > 0 } charset
+            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return $"The body declares charset={charset}, but JSON is read as UTF-8 only. Send it encoded as UTF-8, with charset=utf-8 or no charset.";
     }
 
     /// <summary>The endpoint with accepted media types whose method and route match the request, if any.</summary>

@@ -38,6 +38,19 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
     }
 
     [Fact]
+    public async Task ARequestWithoutAKeyFromAClientAcceptingOnlyXmlIsStillA401Problem()
+    {
+        // The framework's problem writer declines such a client; the refusal was a bare 500 instead.
+        using var client = service.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/predictions");
+        request.Headers.TryAddWithoutValidation("Accept", "application/xml");
+
+        using var response = await client.SendAsync(request);
+
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "Authorization: Bearer");
+    }
+
+    [Fact]
     public async Task AnUnknownKeyIs401AndAKnownOneWorksAsBearerOrXApiKey()
     {
         using var unknown = service.Client(ApiKeyTokens.New());

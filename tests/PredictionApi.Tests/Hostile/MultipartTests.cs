@@ -37,6 +37,8 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
             { "17 headers on one part", multipart, RawHttp.Part(Boundary, [.. FilePart(), .. Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 16).Select(i => $"\r\nX-H{i}: v")))], png), 400, "multipart" },
             { "a 20 KB part header", multipart, RawHttp.Part(Boundary, [.. FilePart(), .. Encoding.ASCII.GetBytes("\r\nX-Big: " + new string('v', 20_000))], png), 400, "multipart" },
             { "a disposition that is not form-data", multipart, RawHttp.Part(Boundary, "Content-Disposition: attachment; filename=\"a.png\""u8.ToArray(), png), 400, "'file'" },
+            // What a browser form sends for a file input left empty: a file, empty, not "text in the field".
+            { "an empty file input of a browser form", multipart, RawHttp.Part(Boundary, "Content-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream"u8.ToArray(), []), 400, "empty (0 bytes)" },
         };
     }
 
@@ -90,6 +92,8 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
                 .. RawHttp.Part(Boundary, FilePart(), png)] },
             { "the field named FILE", $"multipart/form-data; boundary={Boundary}", RawHttp.Part(Boundary, FilePart(name: "FILE"), png) },
             { "a boundary of 200 characters", $"multipart/form-data; boundary={new string('b', 200)}", RawHttp.Part(new string('b', 200), FilePart(), png) },
+            // Go's mime/multipart CreateFormFile("file", "").
+            { "an empty filename", $"multipart/form-data; boundary={Boundary}", RawHttp.Part(Boundary, "Content-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream"u8.ToArray(), png) },
         };
     }
 
@@ -112,6 +116,18 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
         }
 
         Assert.Equal((before.Inputs + 2, before.Predictions + 2), await service.CountRowsAsync());
+    }
+
+    [Fact]
+    public async Task AFileWithAnEmptyFilenameIsStoredAsUpload()
+    {
+        var body = RawHttp.Part(Boundary, "Content-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: image/png"u8.ToArray(), Mnist.Png(0));
+        using var response = await RawHttp.SendAsync(service.BaseAddress, RawHttp.Post("/prediction", $"multipart/form-data; boundary={Boundary}", body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction_id").GetInt64();
+        var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+        Assert.Equal("upload", stored.GetProperty("filename").GetString());
     }
 
     [Fact]

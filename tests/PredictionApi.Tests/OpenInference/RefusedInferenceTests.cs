@@ -39,6 +39,9 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label"}, {"name": "label"}]"""), HttpStatusCode.BadRequest, "a second time" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label", "parameters": {"binary_data": true}}]"""), HttpStatusCode.BadRequest, "Binary output data" },
         { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "parameters": {"binary_data_output": true}"""), HttpStatusCode.BadRequest, "Binary output data" },
+        // Triton clients' class_count: the answer would be top-k strings of another shape, not plain labels.
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "label", "parameters": {"classification": 3}}]"""), HttpStatusCode.BadRequest, "outputs[0] asks for the classification extension" },
+        { "/v2/models/mnist/infer", Tensor("[1, 1, 28, 28]", 784, extra: """, "outputs": [{"name": "probabilities"}, {"name": "label", "parameters": {"classification": "2"}}]"""), HttpStatusCode.BadRequest, "outputs[1] asks for the classification extension" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1, 2, "3"{{string.Concat(Enumerable.Repeat(", 0", 781))}}]}]}""", HttpStatusCode.BadRequest, "element 2 is a string" },
         { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [1e39{{string.Concat(Enumerable.Repeat(", 0", 783))}}]}]}""", HttpStatusCode.BadRequest, "within float32's range" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1, 1, 2, 2], "datatype": "FP32", "data": [[[1, 2], [3, 4]]]}]}""", HttpStatusCode.BadRequest, "has shape [1, 1, 2, 2]" },
@@ -47,7 +50,11 @@ public sealed class RefusedInferenceTests(OpenInferenceService service) : IClass
         { "/v2/models/mnist/infer", """{"inputs": []}""", HttpStatusCode.BadRequest, "The request has no inputs" },
         { "/v2/models/mnist/infer", """{"id": "x"}""", HttpStatusCode.BadRequest, "The request has no inputs" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["AA=="]}, {"name": "input", "shape": [1], "datatype": "BYTES", "data": ["AA=="]}]}""", HttpStatusCode.BadRequest, "has 2 inputs but the model takes one" },
-        { "/v2/models/mnist/infer", """{"id": 42, "inputs": []}""", HttpStatusCode.BadRequest, "malformed JSON, or a field of the wrong type, at $.id" },
+        { "/v2/models/mnist/infer", """{"id": 42, "inputs": []}""", HttpStatusCode.BadRequest, "malformed JSON, a field of the wrong type, or a field named twice, at $.id" },
+        // A name given twice is refused, not read as its last value: a proxy that checked the first must not be overruled.
+        { "/v2/models/mnist/infer", $$"""{"inputs": [], "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.inputs" },
+        { "/v2/models/mnist/infer", $$"""{"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "datatype": "FP32", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.inputs[0].datatype" },
+        { "/v2/models/mnist/infer", $$"""{"id": "a", "id": "b", "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES", "data": ["{{Convert.ToBase64String(Mnist.Png(0))}}"]}]}""", HttpStatusCode.BadRequest, "a field named twice, at $.id" },
         { "/v2/models/mnist/infer", """{"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32", "data": [0, 0""", HttpStatusCode.BadRequest, "malformed JSON" },
         { "/v2/models/mnist/infer", "[]", HttpStatusCode.BadRequest, "malformed JSON" },
         { "/v2/models/mnist/infer", "", HttpStatusCode.BadRequest, "malformed JSON" },
