@@ -331,13 +331,12 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             // Warm-up: the first request must not pay for ONNX Runtime's first run.
             classifier.Classify(new float[classifier.Spec.Input.TensorLength], new float[classifier.Spec.Output.Classes]);
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidOperationException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or UnusableOutputException)
         {
-            // An ONNX Runtime error, or an output the service cannot use (a non-finite value; logits declared as
-            // probabilities): every request would fail the same way, so the version fails to load instead.
+            // An ONNX Runtime error, or an output the service cannot use: every request would fail the same way, so
+            // the version fails to load instead. The reason says what to change; ONNX Runtime's own message names the node.
             classifier.Dispose();
-            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}" +
-                (e is NonFiniteOutputException ? "" : " If its output is not probabilities, set output.kind in model.json (see models/README.md)."));
+            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}");
         }
 
         logger.LogDebug("Opened {Model} in {Ms} ms", folder.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using PredictionApi.Onnx;
+
+namespace PredictionApi.Tests.Models;
+
+/// <summary>
+/// Models exported by other tools, dropped into the models folder as users do: each is either served exactly as ONNX
+/// Runtime computes it, or refused at load with a reason that says what to change; never served wrongly, never a 500.
+/// </summary>
+public sealed class ForeignModelTests : IAsyncLifetime
+{
+    private readonly ModelsService _service = new();
+    private float[] _sqrtWeights = null!;
+    private float[] _shiftedWeights = null!;
+
+    public async Task InitializeAsync()
+    {
+        var root = _service.Folder;
+        // sqrt(logits + 0.5): finite for most images, NaN for those that drive a logit below -0.5.
+        _sqrtWeights = ModelFolder.WriteLinearWith(root, "sqrt", 3, b => b
+            .AddInitializer("half", [0.5f], 1)
+            .AddNode("Add", ["logits", "half"], ["shifted"])
+            .AddNode("Sqrt", ["shifted"], ["scores"])
+            .AddOutput("scores", OnnxElementType.Float, "batch", 3));
+        // logits + 0.5 declared as probabilities: usable while no value is negative.
+        _shiftedWeights = ModelFolder.WriteLinearWith(root, "shifted", 3, b => b
+            .AddInitializer("half", [0.5f], 1)
+            .AddNode("Add", ["logits", "half"], ["scores"])
+            .AddOutput("scores", OnnxElementType.Float, "batch", 3),
+            manifestJson: """{ "output": { "kind": "probabilities" } }""");
+        await _service.StartAsync("foreign");
+    }
+
+    public async Task DisposeAsync() => await _service.DisposeAsync();
+
+    [Fact]
+    public async Task AnImageWhoseOutputIsNotFiniteIsRefusedWith422StoringNothingAndTheModelKeepsServing()
+    {
+        using var client = _service.Factory.CreateClient();
+        var bad = Swatches().First(n => MinLogit(_sqrtWeights, n) < -0.51);
+        var good = Swatches().First(n => MinLogit(_sqrtWeights, n) > -0.49);
+        var before = await CountRowsAsync();
+
+        using (var refused = await client.PostAsync("/prediction?model=sqrt", TestImages.Form(ModelFolder.Swatch(bad))))
+        {
+            await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "not finite");
+        }
+
+        Assert.Equal(before, await CountRowsAsync());
+
+        // In a batch only that file is refused; the other is stored.
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(ModelFolder.Swatch(good)), "file", "good.png" },
+            { new ByteArrayContent(ModelFolder.Swatch(bad)), "file", "bad.png" },
+        };
+        using (var batch = await client.PostAsync("/predictions/batch?model=sqrt", form))
+        {
+            Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
+            var items = (await batch.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToArray();
+            AssertSqrtAnswer(items[0], good);
+            Assert.Equal(422, items[1].GetProperty("error").GetProperty("status").GetInt32());
+        }
+
+        Assert.Equal((before.Inputs + 1, before.Predictions + 1), await CountRowsAsync());
+        using var answered = await client.PostAsync("/prediction?model=sqrt", TestImages.Form(ModelFolder.Swatch(good)));
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        AssertSqrtAnswer(await answered.Content.ReadFromJsonAsync<JsonElement>(), good);
+    }
+
+    [Fact]
+    public async Task DeclaredProbabilitiesThatComeOutNegativeAreRefusedAsTheCallersInputNotA500()
+    {
+        using var client = _service.Factory.CreateClient();
+        var bad = Swatches().First(n => MinLogit(_shiftedWeights, n) < -0.51);
+        var before = await CountRowsAsync();
+
+        using (var refused = await client.PostAsync("/prediction?model=shifted", TestImages.Form(ModelFolder.Swatch(bad))))
+        {
+            await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "output.kind");
+        }
+
+        // The same tensor sent as it is over the Open Inference Protocol.
+        var request = new { inputs = new[] { new { name = "pixels", shape = new[] { 1, 1, 4, 4 }, datatype = "FP32", data = ModelFolder.SwatchTensor(bad) } } };
+        using (var tensor = await client.PostAsJsonAsync("/v2/models/shifted/infer", request))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, tensor.StatusCode);
+            Assert.Contains("negative", (await tensor.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        }
+
+        Assert.Equal(before, await CountRowsAsync());
+    }
+
+    private static IEnumerable<int> Swatches() => Enumerable.Range(0, 200);
+
+    private static double MinLogit(float[] weights, int swatch) => ModelFolder.Logits(weights, 3, ModelFolder.SwatchTensor(swatch)).Min();
+
+    /// <summary>softmax(sqrt(W · x + 0.5)), computed here from the weights: what ONNX Runtime and the service must give.</summary>
+    private void AssertSqrtAnswer(JsonElement answer, int swatch)
+    {
+        var scores = ModelFolder.Logits(_sqrtWeights, 3, ModelFolder.SwatchTensor(swatch)).Select(l => Math.Sqrt(l + 0.5)).ToArray();
+        var exp = scores.Select(s => Math.Exp(s - scores.Max())).ToArray();
+        var prediction = answer.GetProperty("prediction").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        Assert.Equal(3, prediction.Length);
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Equal(exp[c] / exp.Sum(), prediction[c], 4);
+        }
+    }
+
+    private async Task<(long Inputs, long Predictions)> CountRowsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_service.Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM inputs), (SELECT count(*) FROM predictions)", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+}
