@@ -8,4 +8,7 @@ public enum OnnxElementType
 
     /// <summary>Signed 64-bit integer (shapes, axes, indices).</summary>
     Int64 = 7,
+
+    /// <summary>64-bit IEEE float (declared inputs and outputs only; initializers are float or int64).</summary>
+    Double = 11,
 }

@@ -53,10 +53,22 @@ public sealed record ModelSpec
             throw Error($"input '{input.Name}' is {input.ElementType.Name}; only float32 image inputs are supported");
         }
 
+        // ONNX Runtime lists only the inputs without a default: every one of them must be fed, and the service feeds one.
+        if (inputs.Count > 1)
+        {
+            throw Error($"the ONNX graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(t => t.Name))}) but the service feeds one image input; " +
+                "export the model with a single input, or give the others default values (initializers)");
+        }
+
         var dims = input.Dimensions;
         if (dims.Length != 4)
         {
             throw Error($"input '{input.Name}' has {dims.Length} dimensions [{string.Join(", ", dims)}]; an image input is [batch, channels, height, width] (NCHW) or [batch, height, width, channels] (NHWC)");
+        }
+
+        if (dims[0] > 1)
+        {
+            throw Error($"input '{input.Name}' has a fixed batch size of {dims[0]} but the service runs one image at a time; export the model with a dynamic batch dimension (or 1)");
         }
 
         var layout = m.Layout switch
@@ -140,14 +152,29 @@ public sealed record ModelSpec
 
         var output = Pick(outputs, manifest.Output?.Name, "output", Error);
         var outDims = output.Dimensions;
+        // With several outputs (a label and its probabilities, say), the first need not be the one to read.
+        var others = manifest.Output?.Name is null && outputs.Count > 1
+            ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.ElementType.Name}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
+            : "";
         if (outDims.Length != 2)
         {
-            throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]");
+            throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]{others}");
+        }
+
+        if (output.ElementType != typeof(float))
+        {
+            throw Error($"output '{output.Name}' is {output.ElementType.Name}; only float32 outputs are read: export the model with a float32 output (a Cast at its end){others}");
         }
 
         var classes = outDims[1] > 0 ? outDims[1]
             : manifest.Labels is { Length: > 0 } l ? l.Length
             : throw Error($"output '{output.Name}' leaves the class count dynamic; list the classes in labels");
+        if (classes < 2)
+        {
+            // Softmax over one value is always 1: a binary classifier's single sigmoid would be served as "class 0, certain".
+            throw Error($"output '{output.Name}' has one value per input (a single sigmoid or score), which cannot be read as class probabilities; " +
+                "export the model with one output per class, at least two (for a binary classifier, two logits or [1 - p, p])");
+        }
         var labels = manifest.Labels ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         if (labels.Length != classes)
         {

@@ -15,6 +15,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     private readonly ModelsService _service = new();
     private float[] _sqrtWeights = null!;
     private float[] _shiftedWeights = null!;
+    private float[] _labelFirstWeights = null!;
 
     public async Task InitializeAsync()
     {
@@ -31,6 +32,32 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddNode("Add", ["logits", "half"], ["scores"])
             .AddOutput("scores", OnnxElementType.Float, "batch", 3),
             manifestJson: """{ "output": { "kind": "probabilities" } }""");
+        // Exports the service cannot serve as they are; each must be refused, saying what to change.
+        ModelFolder.WriteLinearWith(root, "single-sigmoid", 1, b => b
+            .AddNode("Sigmoid", ["logits"], ["p"])
+            .AddOutput("p", OnnxElementType.Float, "batch", 1));
+        ModelFolder.WriteLinearWith(root, "double-output", 3, b => b
+            .AddNode("Cast", ["logits"], ["scores"], OnnxAttribute.Int("to", (long)OnnxElementType.Double))
+            .AddOutput("scores", OnnxElementType.Double, "batch", 3));
+        ModelFolder.WriteLinearWith(root, "two-inputs", 3, b => b
+            .AddInput("temperature", OnnxElementType.Float, 1)
+            .AddNode("Div", ["logits", "temperature"], ["scores"])
+            .AddOutput("scores", OnnxElementType.Float, "batch", 3));
+        ModelFolder.WriteLinearWith(root, "batch-of-four", 3, b => b.AddOutput("logits", OnnxElementType.Float, 4, 3), inputShape: [4, 1, 4, 4]);
+        // A label first, then the probabilities, as classifier exporters often lay them out.
+        foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
+        {
+            var weights = ModelFolder.WriteLinearWith(root, name, 3, b => b
+                .AddNode("ArgMax", ["logits"], ["label"], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 0))
+                .AddNode("Softmax", ["logits"], ["probabilities"], OnnxAttribute.Int("axis", 1))
+                .AddOutput("label", OnnxElementType.Int64, "batch")
+                .AddOutput("probabilities", OnnxElementType.Float, "batch", 3), manifestJson: manifest);
+            if (manifest is not null)
+            {
+                _labelFirstWeights = weights;
+            }
+        }
+
         await _service.StartAsync("foreign");
     }
 
@@ -92,6 +119,38 @@ public sealed class ForeignModelTests : IAsyncLifetime
         }
 
         Assert.Equal(before, await CountRowsAsync());
+    }
+
+    [Theory]
+    [InlineData("single-sigmoid", "one output per class")]
+    [InlineData("double-output", "only float32 outputs")]
+    [InlineData("two-inputs", "has 2 inputs (pixels, temperature)")]
+    [InlineData("batch-of-four", "fixed batch size of 4")]
+    [InlineData("label-first", "set output.name to the one with the class scores")]
+    public async Task AModelTheServiceCannotReadIsRefusedAtLoadSayingWhatToChange(string name, string reason)
+    {
+        using var client = _service.Factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonElement>($"/models/{name}");
+        Assert.Equal("failed", model.GetProperty("state").GetString());
+        Assert.Contains(reason, model.GetProperty("reason").GetString());
+
+        using var refused = await client.PostAsync($"/prediction?model={name}", TestImages.Form(ModelFolder.Swatch(1)));
+        await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, reason);
+    }
+
+    [Fact]
+    public async Task TheOutputNamedInTheManifestIsTheOneRead()
+    {
+        using var client = _service.Factory.CreateClient();
+        using var response = await client.PostAsync("/prediction?model=label-first-named", TestImages.Form(ModelFolder.Swatch(4)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var prediction = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction").EnumerateArray().Select(p => p.GetSingle()).ToArray();
+        var expected = SyntheticModels.ExpectedProbabilities(_labelFirstWeights, 3, ModelFolder.SwatchTensor(4));
+        Assert.Equal(3, prediction.Length);
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Equal(expected[c], prediction[c], 4);
+        }
     }
 
     private static IEnumerable<int> Swatches() => Enumerable.Range(0, 200);
