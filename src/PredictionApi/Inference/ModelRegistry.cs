@@ -164,19 +164,27 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             string? folderVersion = null;
             if (folder.Versioned)
             {
-                folderVersion = version ?? _options.Versions.GetValueOrDefault(name) ?? folder.Versions[^1];
+                var pinned = version is null ? _options.Versions.GetValueOrDefault(name) : null;
+                folderVersion = version ?? pinned ?? folder.Versions[^1];
                 if (!folder.Versions.Contains(folderVersion, StringComparer.Ordinal))
                 {
-                    throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version",
-                        $"The model '{name}' has no version folder '{folderVersion}'. Versions: {string.Join(", ", folder.Versions)}.");
+                    var missing = pinned is null
+                        ? $"The model '{name}' has no version folder '{folderVersion}'. Versions: {string.Join(", ", folder.Versions)}."
+                        : $"Model:Versions:{name} pins version '{pinned}', but the model '{name}' has no version folder '{pinned}'. " +
+                          $"Versions: {string.Join(", ", folder.Versions)}. Pin one of them, or remove the pin to serve the highest.";
+                    // Not left "loading" with no reason when nothing serves it (a pin that names no folder, say).
+                    entry.Refuse(missing);
+                    logger.LogError("Model {Model} cannot load: {Reason}", name, missing);
+                    throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version", missing);
                 }
             }
 
             var label = folderVersion ?? ModelLoader.FlatVersion(folder);
             if (version is not null && version != label)
             {
-                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version",
-                    $"The model '{name}' is not versioned; its folder holds version {label}, not '{version}'.");
+                var other = $"The model '{name}' is not versioned; its folder holds version {label}, not '{version}'.";
+                entry.Refuse(other);
+                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version", other);
             }
 
             entry.MarkLoading(label);

@@ -58,7 +58,10 @@ public sealed class ForeignModelTests : IAsyncLifetime
             }
         }
 
-        await _service.StartAsync("foreign");
+        // A versioned model pinned to a version that is not there.
+        ModelFolder.WriteLinearVersion(root, "pinned", "1", seed: 1);
+
+        await _service.StartAsync("foreign", new Dictionary<string, string?> { ["Model:Versions:pinned"] = "9" });
     }
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
@@ -151,6 +154,18 @@ public sealed class ForeignModelTests : IAsyncLifetime
         {
             Assert.Equal(expected[c], prediction[c], 4);
         }
+    }
+
+    [Fact]
+    public async Task APinToAVersionThatIsNotThereIsListedAsFailedWithTheReason()
+    {
+        using var client = _service.Factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonElement>("/models/pinned");
+        Assert.Equal("failed", model.GetProperty("state").GetString());
+        Assert.Contains("Model:Versions:pinned pins version '9'", model.GetProperty("reason").GetString());
+
+        using var refused = await client.PostAsync("/prediction?model=pinned", TestImages.Form(ModelFolder.Swatch(1)));
+        await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "no version folder '9'");
     }
 
     private static IEnumerable<int> Swatches() => Enumerable.Range(0, 200);
