@@ -259,10 +259,17 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// </summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
-        await LoadAsync(DefaultName, null, serve: true, cancellationToken);
+        await LoadServingAsync(DefaultName, cancellationToken);
         foreach (var folder in ToServe().Where(f => f.Name != DefaultName))
         {
-            await TryLoadAsync(folder.Name, null, serve: true, cancellationToken);
+            try
+            {
+                await LoadServingAsync(folder.Name, cancellationToken);
+            }
+            catch (ModelUnavailableException)
+            {
+                // Logged and recorded by LoadAsync; the other models still serve.
+            }
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -287,7 +294,14 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
                 continue;
             }
 
-            await TryLoadAsync(folder.Name, version, serve: true, cancellationToken);
+            try
+            {
+                await LoadServingAsync(folder.Name, cancellationToken);
+            }
+            catch (ModelUnavailableException)
+            {
+                // Logged and recorded by LoadAsync; the other models still serve.
+            }
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -303,6 +317,46 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             {
                 await TryLoadAsync(shadow.Name, shadow.Version, serve: entry?.Serving is null && shadow.Version is null, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// Start-up and polling: loads the pinned or highest version of <paramref name="name"/> to serve. When the highest
+    /// (not pinned) fails and no version serves the model, the next lower version that loads serves instead, so one
+    /// broken copy does not take the model down; the broken one stays listed as failed with its reason. Throws the
+    /// highest version's failure when none loads.
+    /// </summary>
+    private async Task LoadServingAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await LoadAsync(name, null, serve: true, cancellationToken);
+        }
+        catch (ModelUnavailableException failed) when (failed.Status == StatusCodes.Status422UnprocessableEntity)
+        {
+            var folder = ModelFolders.Find(_options.Directory, name);
+            if (folder is not { Versioned: true } || _options.Versions.ContainsKey(name) || _models[name].Serving is not null)
+            {
+                throw;
+            }
+
+            var highest = folder.Versions[^1];
+            foreach (var lower in folder.Versions.Take(folder.Versions.Count - 1).Reverse())
+            {
+                try
+                {
+                    await LoadAsync(name, lower, serve: true, cancellationToken);
+                    logger.LogWarning("Model {Model} serves version {Version}, the highest that loads: version {Highest} failed: {Reason}",
+                        name, lower, highest, failed.Message);
+                    return;
+                }
+                catch (ModelUnavailableException e) when (e.Status == StatusCodes.Status422UnprocessableEntity)
+                {
+                    // Recorded as failed too; try the next one down.
+                }
+            }
+
+            throw;
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     private float[] _sqrtWeights = null!;
     private float[] _shiftedWeights = null!;
     private float[] _labelFirstWeights = null!;
+    private float[] _fallbackWeights = null!;
 
     public async Task InitializeAsync()
     {
@@ -58,7 +59,10 @@ public sealed class ForeignModelTests : IAsyncLifetime
             }
         }
 
-        // A versioned model pinned to a version that is not there.
+        // A versioned model whose newest copy is broken, and one pinned to a version that is not there.
+        _fallbackWeights = ModelFolder.WriteLinearVersion(root, "fallback", "1", seed: 1);
+        Directory.CreateDirectory(Path.Combine(root, "fallback", "2"));
+        File.WriteAllText(Path.Combine(root, "fallback", "2", "model.onnx"), "half-copied");
         ModelFolder.WriteLinearVersion(root, "pinned", "1", seed: 1);
 
         await _service.StartAsync("foreign", new Dictionary<string, string?> { ["Model:Versions:pinned"] = "9" });
@@ -154,6 +158,34 @@ public sealed class ForeignModelTests : IAsyncLifetime
         {
             Assert.Equal(expected[c], prediction[c], 4);
         }
+    }
+
+    [Fact]
+    public async Task ABrokenHighestVersionAtStartIsListedAsFailedAndTheNextVersionDownServes()
+    {
+        using var client = _service.Factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonElement>("/models/fallback");
+        Assert.Equal(("ready", "1"), (model.GetProperty("state").GetString(), model.GetProperty("version").GetString()));
+        var versions = model.GetProperty("versions").EnumerateArray().ToArray();
+        Assert.Equal([("1", "ready", true), ("2", "failed", false)],
+            versions.Select(v => (v.GetProperty("version").GetString(), v.GetProperty("state").GetString(), v.GetProperty("serving").GetBoolean())));
+        Assert.Contains("fallback/2/model.onnx", versions[1].GetProperty("reason").GetString());
+
+        using var response = await client.PostAsync("/prediction?model=fallback", TestImages.Form(ModelFolder.Swatch(2)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("1", answer.GetProperty("model").GetProperty("version").GetString());
+        var expected = SyntheticModels.ExpectedProbabilities(_fallbackWeights, 3, ModelFolder.SwatchTensor(2));
+        var prediction = answer.GetProperty("prediction").EnumerateArray().Select(p => p.GetSingle()).ToArray();
+        for (var c = 0; c < 3; c++)
+        {
+            Assert.Equal(expected[c], prediction[c], 4);
+        }
+
+        // An operator asking for the highest version gets its failure, not a silent fallback; 1 keeps serving.
+        using var load = await client.PostAsync("/models/fallback/load", null);
+        await ProblemAssert.AssertProblemAsync(load, HttpStatusCode.UnprocessableEntity, "fallback/2/model.onnx");
+        Assert.Equal("1", (await client.GetFromJsonAsync<JsonElement>("/models/fallback")).GetProperty("version").GetString());
     }
 
     [Fact]
