@@ -131,6 +131,12 @@ public sealed record ModelSpec
             }
         }
 
+        else if (m.Mean is not null || m.Std is not null)
+        {
+            // Mean and std only apply to standard scaling: without it they would be silently ignored and the model fed 0..1 or 0..255.
+            throw Error($"input.mean and input.std apply only to input.scaling 'standard', but input.scaling is '{scaling.ToString().ToLowerInvariant()}'; set input.scaling to standard, or remove them");
+        }
+
         var profile = ParseEnum(m.Profile, PreprocessProfile.None, "input.profile", "none, mnist or fashion", Error);
         if (profile != PreprocessProfile.None && (channels != 1 || height != MnistProfile.Size || width != MnistProfile.Size))
         {

@@ -45,6 +45,11 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddNode("Div", ["logits", "temperature"], ["scores"])
             .AddOutput("scores", OnnxElementType.Float, "batch", 3));
         ModelFolder.WriteLinearWith(root, "batch-of-four", 3, b => b.AddOutput("logits", OnnxElementType.Float, 4, 3), inputShape: [4, 1, 4, 4]);
+        // Manifests that would silently serve the model with other preprocessing than its author meant.
+        ModelFolder.WriteLinearWith(root, "misspelt", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3),
+            manifestJson: """{ "input": { "scale": "raw" } }""");
+        ModelFolder.WriteLinearWith(root, "mean-without-standard", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3),
+            manifestJson: """{ "input": { "mean": [0.5], "std": [0.25] } }""");
         // A label first, then the probabilities, as classifier exporters often lay them out.
         foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
         {
@@ -134,6 +139,8 @@ public sealed class ForeignModelTests : IAsyncLifetime
     [InlineData("two-inputs", "has 2 inputs (pixels, temperature)")]
     [InlineData("batch-of-four", "fixed batch size of 4")]
     [InlineData("label-first", "set output.name to the one with the class scores")]
+    [InlineData("misspelt", "'input.scale' is not a manifest key")]
+    [InlineData("mean-without-standard", "apply only to input.scaling 'standard'")]
     public async Task AModelTheServiceCannotReadIsRefusedAtLoadSayingWhatToChange(string name, string reason)
     {
         using var client = _service.Factory.CreateClient();
