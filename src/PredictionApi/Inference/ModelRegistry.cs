@@ -262,14 +262,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         await LoadServingAsync(DefaultName, cancellationToken);
         foreach (var folder in ToServe().Where(f => f.Name != DefaultName))
         {
-            try
-            {
-                await LoadServingAsync(folder.Name, cancellationToken);
-            }
-            catch (ModelUnavailableException)
-            {
-                // Logged and recorded by LoadAsync; the other models still serve.
-            }
+            await TryLoadServingAsync(folder.Name, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -294,14 +287,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
                 continue;
             }
 
-            try
-            {
-                await LoadServingAsync(folder.Name, cancellationToken);
-            }
-            catch (ModelUnavailableException)
-            {
-                // Logged and recorded by LoadAsync; the other models still serve.
-            }
+            await TryLoadServingAsync(folder.Name, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -360,15 +346,29 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         }
     }
 
-    private async Task TryLoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken)
+    private async Task TryLoadServingAsync(string name, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadServingAsync(name, cancellationToken));
+
+    private async Task TryLoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadAsync(name, version, serve, cancellationToken));
+
+    /// <summary>
+    /// Runs a load that is not the default model's: whatever it throws (a refusal, or an error nobody foresaw in a
+    /// stranger's files) is recorded as that model's failure, and the start or the poller goes on with the others.
+    /// </summary>
+    private async Task Isolated(string name, Func<Task> load)
     {
         try
         {
-            await LoadAsync(name, version, serve, cancellationToken);
+            await load();
         }
         catch (ModelUnavailableException)
         {
             // Logged and recorded by LoadAsync; the other models still serve.
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Model {Model} failed to load; the other models still serve", name);
         }
     }
 

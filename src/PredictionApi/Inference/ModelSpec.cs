@@ -119,6 +119,10 @@ public sealed record ModelSpec
 
         var height = Dimension(m.Height, hAt, "height");
         var width = Dimension(m.Width, wAt, "width");
+        if ((long)height * width > MaxInputPixels)
+        {
+            throw Error($"the input is {width}x{height} pixels; the service makes inputs of at most {MaxInputPixels} pixels (4096x4096)");
+        }
         var scaling = ParseEnum(m.Scaling, PixelScaling.Unit, "input.scaling", "unit, raw or standard", Error);
         float[] mean = [], std = [];
         if (scaling == PixelScaling.Standard)
@@ -222,6 +226,9 @@ public sealed record ModelSpec
             Training = manifest.Training,
         };
     }
+
+    /// <summary>4096x4096: a tensor of at most 64 MB per channel, and its length always fits an int.</summary>
+    public const int MaxInputPixels = 4096 * 4096;
 
     private static (int Channels, int Height, int Width) Positions(TensorLayout layout) =>
         layout == TensorLayout.NCHW ? (1, 2, 3) : (3, 1, 2);

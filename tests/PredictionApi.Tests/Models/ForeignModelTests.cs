@@ -50,6 +50,14 @@ public sealed class ForeignModelTests : IAsyncLifetime
             manifestJson: """{ "input": { "scale": "raw" } }""");
         ModelFolder.WriteLinearWith(root, "mean-without-standard", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3),
             manifestJson: """{ "input": { "mean": [0.5], "std": [0.25] } }""");
+        // Any size goes in, and the manifest asks for 50000x50000, whose tensor length does not even fit an int.
+        Directory.CreateDirectory(Path.Combine(root, "huge"));
+        new OnnxModelBuilder("huge")
+            .AddInput("pixels", OnnxElementType.Float, "batch", 3, "height", "width")
+            .AddNode("ReduceMean", ["pixels"], ["scores"], OnnxAttribute.Ints("axes", 2, 3), OnnxAttribute.Int("keepdims", 0))
+            .AddOutput("scores", OnnxElementType.Float, "batch", 3)
+            .Save(Path.Combine(root, "huge", "model.onnx"));
+        File.WriteAllText(Path.Combine(root, "huge", "model.json"), """{ "input": { "height": 50000, "width": 50000 } }""");
         // A label first, then the probabilities, as classifier exporters often lay them out.
         foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
         {
@@ -139,6 +147,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     [InlineData("two-inputs", "has 2 inputs (pixels, temperature)")]
     [InlineData("batch-of-four", "fixed batch size of 4")]
     [InlineData("label-first", "set output.name to the one with the class scores")]
+    [InlineData("huge", "at most 16777216 pixels")]
     [InlineData("misspelt", "'input.scale' is not a manifest key")]
     [InlineData("mean-without-standard", "apply only to input.scaling 'standard'")]
     public async Task AModelTheServiceCannotReadIsRefusedAtLoadSayingWhatToChange(string name, string reason)
