@@ -50,7 +50,7 @@ public sealed record ModelSpec
         var input = Pick(inputs, m.Name, "input", Error);
         if (input.ElementType != typeof(float))
         {
-            throw Error($"input '{input.Name}' is {input.ElementType.Name}; only float32 image inputs are supported");
+            throw Error($"input '{input.Name}' is {input.TypeName}; only float32 image inputs are supported: export the model with a float32 input (a Cast after it)");
         }
 
         // ONNX Runtime lists only the inputs without a default: every one of them must be fed, and the service feeds one.
@@ -164,7 +164,7 @@ public sealed record ModelSpec
         var outDims = output.Dimensions;
         // With several outputs (a label and its probabilities, say), the first need not be the one to read.
         var others = manifest.Output?.Name is null && outputs.Count > 1
-            ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.ElementType.Name}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
+            ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.TypeName}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
             : "";
         if (outDims.Length != 2)
         {
@@ -173,7 +173,7 @@ public sealed record ModelSpec
 
         if (output.ElementType != typeof(float))
         {
-            throw Error($"output '{output.Name}' is {output.ElementType.Name}; only float32 outputs are read: export the model with a float32 output (a Cast at its end){others}");
+            throw Error($"output '{output.Name}' is {output.TypeName}; only float32 outputs are read: export the model with a float32 output (a Cast at its end){others}");
         }
 
         var classes = outDims[1] > 0 ? outDims[1]

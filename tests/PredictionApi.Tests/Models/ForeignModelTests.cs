@@ -58,6 +58,14 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddOutput("scores", OnnxElementType.Float, "batch", 3)
             .Save(Path.Combine(root, "huge", "model.onnx"));
         File.WriteAllText(Path.Combine(root, "huge", "model.json"), """{ "input": { "height": 50000, "width": 50000 } }""");
+        // Pixels as bytes, as TensorFlow exports often take them.
+        Directory.CreateDirectory(Path.Combine(root, "uint8-input"));
+        new OnnxModelBuilder("uint8-input")
+            .AddInput("image", OnnxElementType.UInt8, "batch", 8, 8, 3)
+            .AddNode("Cast", ["image"], ["pixels"], OnnxAttribute.Int("to", (long)OnnxElementType.Float))
+            .AddNode("ReduceMean", ["pixels"], ["scores"], OnnxAttribute.Ints("axes", 1, 2), OnnxAttribute.Int("keepdims", 0))
+            .AddOutput("scores", OnnxElementType.Float, "batch", 3)
+            .Save(Path.Combine(root, "uint8-input", "model.onnx"));
         // A label first, then the probabilities, as classifier exporters often lay them out.
         foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
         {
@@ -143,10 +151,11 @@ public sealed class ForeignModelTests : IAsyncLifetime
 
     [Theory]
     [InlineData("single-sigmoid", "one output per class")]
-    [InlineData("double-output", "only float32 outputs")]
+    [InlineData("double-output", "'scores' is float64; only float32 outputs are read")]
+    [InlineData("uint8-input", "'image' is uint8; only float32 image inputs")]
     [InlineData("two-inputs", "has 2 inputs (pixels, temperature)")]
     [InlineData("batch-of-four", "fixed batch size of 4")]
-    [InlineData("label-first", "set output.name to the one with the class scores")]
+    [InlineData("label-first", "outputs are label int64[-1], probabilities float32[-1, 3]: set output.name to the one with the class scores")]
     [InlineData("huge", "at most 16777216 pixels")]
     [InlineData("misspelt", "'input.scale' is not a manifest key")]
     [InlineData("mean-without-standard", "apply only to input.scaling 'standard'")]
