@@ -66,6 +66,9 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddNode("ReduceMean", ["pixels"], ["scores"], OnnxAttribute.Ints("axes", 1, 2), OnnxAttribute.Int("keepdims", 0))
             .AddOutput("scores", OnnxElementType.Float, "batch", 3)
             .Save(Path.Combine(root, "uint8-input", "model.onnx"));
+        // Saved under the exporter's name, not model.onnx.
+        ModelFolder.WriteLinearWith(root, "own-file-name", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3));
+        File.Move(Path.Combine(root, "own-file-name", "model.onnx"), Path.Combine(root, "own-file-name", "resnet50.onnx"));
         // A label first, then the probabilities, as classifier exporters often lay them out.
         foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
         {
@@ -156,6 +159,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     [InlineData("two-inputs", "has 2 inputs (pixels, temperature)")]
     [InlineData("batch-of-four", "fixed batch size of 4")]
     [InlineData("label-first", "outputs are label int64[-1], probabilities float32[-1, 3]: set output.name to the one with the class scores")]
+    [InlineData("own-file-name", "it holds resnet50.onnx: rename the model to model.onnx, or name it in model.json's \"file\"")]
     [InlineData("huge", "at most 16777216 pixels")]
     [InlineData("misspelt", "'input.scale' is not a manifest key")]
     [InlineData("mean-without-standard", "apply only to input.scaling 'standard'")]
