@@ -171,6 +171,18 @@ public sealed record ModelSpec
             throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]{others}");
         }
 
+        if (outDims[0] > 1)
+        {
+            throw Error($"output '{output.Name}' has a fixed batch size of {outDims[0]} but the service runs one image at a time; export the model with a dynamic batch dimension (or 1)");
+        }
+
+        if (outDims[0] == 1 && dims[0] <= 0)
+        {
+            // An exporter that fixed the output's batch at 1 made the model run one input at a time, whatever the input says;
+            // batches of more (the Open Inference Protocol's) are refused as the wrong shape rather than failing in ONNX Runtime.
+            dims = [1, .. dims[1..]];
+        }
+
         if (output.ElementType != typeof(float))
         {
             throw Error($"output '{output.Name}' is {output.TypeName}; only float32 outputs are read: export the model with a float32 output (a Cast at its end){others}");

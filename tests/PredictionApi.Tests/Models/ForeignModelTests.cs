@@ -69,6 +69,8 @@ public sealed class ForeignModelTests : IAsyncLifetime
         // Saved under the exporter's name, not model.onnx.
         ModelFolder.WriteLinearWith(root, "own-file-name", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3));
         File.Move(Path.Combine(root, "own-file-name", "model.onnx"), Path.Combine(root, "own-file-name", "resnet50.onnx"));
+        // Any batch in, but the output's batch fixed at 1.
+        ModelFolder.WriteLinearWith(root, "output-batch-one", 3, b => b.AddOutput("logits", OnnxElementType.Float, 1, 3));
         // A label first, then the probabilities, as classifier exporters often lay them out.
         foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
         {
@@ -227,6 +229,21 @@ public sealed class ForeignModelTests : IAsyncLifetime
 
         using var refused = await client.PostAsync("/prediction?model=pinned", TestImages.Form(ModelFolder.Swatch(1)));
         await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "no version folder '9'");
+    }
+
+    [Fact]
+    public async Task AModelWhoseOutputFixesTheBatchAtOneRefusesLargerTensorBatchesAsTheWrongShape()
+    {
+        using var client = _service.Factory.CreateClient();
+        var data = ModelFolder.SwatchTensor(1).Concat(ModelFolder.SwatchTensor(2)).ToArray();
+        var request = new { inputs = new[] { new { name = "pixels", shape = new[] { 2, 1, 4, 4 }, datatype = "FP32", data } } };
+
+        using var response = await client.PostAsJsonAsync("/v2/models/output-batch-one/infer", request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("[1, 1, 4, 4]", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        using var one = await client.PostAsync("/prediction?model=output-batch-one", TestImages.Form(ModelFolder.Swatch(1)));
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
     }
 
     private static IEnumerable<int> Swatches() => Enumerable.Range(0, 200);
