@@ -16,7 +16,7 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
 
     /// <summary>
     /// Runs the model on <paramref name="bytes"/>, keeping a copy of the tensor when <paramref name="keepTensor"/> is set;
-    /// throws <see cref="ImageRejectedException"/> when they are not a usable image.
+    /// throws <see cref="ImageRejectedException"/> when they are not a usable image, or the model's output for it is unusable.
     /// </summary>
     public ImagePrediction Predict(ReadOnlySpan<byte> bytes, bool keepTensor = false)
     {
@@ -37,7 +37,17 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
             int likely;
             using (ServiceMetrics.Tracing.StartActivity("infer"))
             {
-                likely = classifier.Classify(tensor, probabilities);
+                try
+                {
+                    likely = classifier.Classify(tensor, probabilities);
+                }
+                catch (UnusableOutputException e)
+                {
+                    // The model's answer for this image only: every caller (an upload, a batch item, a shadow) refuses it as it
+                    // refuses an image it cannot read, and stores nothing.
+                    throw new ImageRejectedException(StatusCodes.Status422UnprocessableEntity, "Unusable model output",
+                        $"The model '{spec.Name}' gave an output for this image that cannot be read as probabilities: {e.Message} Nothing was stored.");
+                }
             }
 
             metrics.Inference.Record(Stopwatch.GetElapsedTime(preprocessed).TotalSeconds);

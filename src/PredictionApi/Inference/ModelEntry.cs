@@ -68,6 +68,20 @@ internal sealed class ModelEntry(string name)
         }
     }
 
+    /// <summary>A load refused before any version was tried: recorded as the reason when nothing serves.</summary>
+    public void Refuse(string reason)
+    {
+        lock (_lock)
+        {
+            if (_serving is null)
+            {
+                Loading = false;
+                Reason = reason;
+                _outcome = ModelState.Failed;
+            }
+        }
+    }
+
     /// <summary>Adds a loaded version (replacing the same version loaded before) and, when <paramref name="serve"/>, makes it the serving one.</summary>
     /// <returns>The models no longer reachable, to retire.</returns>
     public List<LoadedModel> Add(LoadedModel model, bool serve)

@@ -55,7 +55,10 @@ public static class ModelLoader
         var onnxPath = Path.Combine(folder, fileName);
         if (!File.Exists(onnxPath))
         {
-            throw new ModelConfigurationException($"The model folder '{where}' has no '{fileName}'.");
+            // An exporter's own file name (resnet50.onnx) is the usual reason: say which file is there and how to point at it.
+            var present = Directory.GetFiles(folder, "*.onnx").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            throw new ModelConfigurationException($"The model folder '{where}' has no '{fileName}'" + (present.Count == 0 ? "." :
+                $"; it holds {string.Join(", ", present)}: rename the model to {fileName}, or name it in model.json's \"file\" (see models/README.md)."));
         }
 
         string sha256;

@@ -45,8 +45,11 @@ public sealed record ModelManifest
     {
         try
         {
-            return JsonSerializer.Deserialize<ModelManifest>(json, JsonOptions)
+            var manifest = JsonSerializer.Deserialize<ModelManifest>(json, JsonOptions)
                 ?? throw new ModelConfigurationException($"{source} is empty; write a JSON object (see models/README.md).");
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            ManifestKeys.Check(document.RootElement, source);
+            return manifest;
         }
         catch (JsonException e)
         {

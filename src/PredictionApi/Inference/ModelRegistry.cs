@@ -164,19 +164,27 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             string? folderVersion = null;
             if (folder.Versioned)
             {
-                folderVersion = version ?? _options.Versions.GetValueOrDefault(name) ?? folder.Versions[^1];
+                var pinned = version is null ? _options.Versions.GetValueOrDefault(name) : null;
+                folderVersion = version ?? pinned ?? folder.Versions[^1];
                 if (!folder.Versions.Contains(folderVersion, StringComparer.Ordinal))
                 {
-                    throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version",
-                        $"The model '{name}' has no version folder '{folderVersion}'. Versions: {string.Join(", ", folder.Versions)}.");
+                    var missing = pinned is null
+                        ? $"The model '{name}' has no version folder '{folderVersion}'. Versions: {string.Join(", ", folder.Versions)}."
+                        : $"Model:Versions:{name} pins version '{pinned}', but the model '{name}' has no version folder '{pinned}'. " +
+                          $"Versions: {string.Join(", ", folder.Versions)}. Pin one of them, or remove the pin to serve the highest.";
+                    // Not left "loading" with no reason when nothing serves it (a pin that names no folder, say).
+                    entry.Refuse(missing);
+                    logger.LogError("Model {Model} cannot load: {Reason}", name, missing);
+                    throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version", missing);
                 }
             }
 
             var label = folderVersion ?? ModelLoader.FlatVersion(folder);
             if (version is not null && version != label)
             {
-                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version",
-                    $"The model '{name}' is not versioned; its folder holds version {label}, not '{version}'.");
+                var other = $"The model '{name}' is not versioned; its folder holds version {label}, not '{version}'.";
+                entry.Refuse(other);
+                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown version", other);
             }
 
             entry.MarkLoading(label);
@@ -251,10 +259,10 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// </summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
-        await LoadAsync(DefaultName, null, serve: true, cancellationToken);
+        await LoadServingAsync(DefaultName, cancellationToken);
         foreach (var folder in ToServe().Where(f => f.Name != DefaultName))
         {
-            await TryLoadAsync(folder.Name, null, serve: true, cancellationToken);
+            await TryLoadServingAsync(folder.Name, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -279,7 +287,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
                 continue;
             }
 
-            await TryLoadAsync(folder.Name, version, serve: true, cancellationToken);
+            await TryLoadServingAsync(folder.Name, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -298,15 +306,69 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         }
     }
 
-    private async Task TryLoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken)
+    /// <summary>
+    /// Start-up and polling: loads the pinned or highest version of <paramref name="name"/> to serve. When the highest
+    /// (not pinned) fails and no version serves the model, the next lower version that loads serves instead, so one
+    /// broken copy does not take the model down; the broken one stays listed as failed with its reason. Throws the
+    /// highest version's failure when none loads.
+    /// </summary>
+    private async Task LoadServingAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            await LoadAsync(name, version, serve, cancellationToken);
+            await LoadAsync(name, null, serve: true, cancellationToken);
+        }
+        catch (ModelUnavailableException failed) when (failed.Status == StatusCodes.Status422UnprocessableEntity)
+        {
+            var folder = ModelFolders.Find(_options.Directory, name);
+            if (folder is not { Versioned: true } || _options.Versions.ContainsKey(name) || _models[name].Serving is not null)
+            {
+                throw;
+            }
+
+            var highest = folder.Versions[^1];
+            foreach (var lower in folder.Versions.Take(folder.Versions.Count - 1).Reverse())
+            {
+                try
+                {
+                    await LoadAsync(name, lower, serve: true, cancellationToken);
+                    logger.LogWarning("Model {Model} serves version {Version}, the highest that loads: version {Highest} failed: {Reason}",
+                        name, lower, highest, failed.Message);
+                    return;
+                }
+                catch (ModelUnavailableException e) when (e.Status == StatusCodes.Status422UnprocessableEntity)
+                {
+                    // Recorded as failed too; try the next one down.
+                }
+            }
+
+            throw;
+        }
+    }
+
+    private async Task TryLoadServingAsync(string name, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadServingAsync(name, cancellationToken));
+
+    private async Task TryLoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadAsync(name, version, serve, cancellationToken));
+
+    /// <summary>
+    /// Runs a load that is not the default model's: whatever it throws (a refusal, or an error nobody foresaw in a
+    /// stranger's files) is recorded as that model's failure, and the start or the poller goes on with the others.
+    /// </summary>
+    private async Task Isolated(string name, Func<Task> load)
+    {
+        try
+        {
+            await load();
         }
         catch (ModelUnavailableException)
         {
             // Logged and recorded by LoadAsync; the other models still serve.
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Model {Model} failed to load; the other models still serve", name);
         }
     }
 
@@ -331,13 +393,12 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             // Warm-up: the first request must not pay for ONNX Runtime's first run.
             classifier.Classify(new float[classifier.Spec.Input.TensorLength], new float[classifier.Spec.Output.Classes]);
         }
-        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidOperationException)
+        catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or UnusableOutputException)
         {
-            // An ONNX Runtime error, or an output the service cannot use (a non-finite value; logits declared as
-            // probabilities): every request would fail the same way, so the version fails to load instead.
+            // An ONNX Runtime error, or an output the service cannot use: every request would fail the same way, so
+            // the version fails to load instead. The reason says what to change; ONNX Runtime's own message names the node.
             classifier.Dispose();
-            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}" +
-                (e is NonFiniteOutputException ? "" : " If its output is not probabilities, set output.kind in model.json (see models/README.md)."));
+            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}");
         }
 
         logger.LogDebug("Opened {Model} in {Ms} ms", folder.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

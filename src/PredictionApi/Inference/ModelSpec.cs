@@ -50,13 +50,25 @@ public sealed record ModelSpec
         var input = Pick(inputs, m.Name, "input", Error);
         if (input.ElementType != typeof(float))
         {
-            throw Error($"input '{input.Name}' is {input.ElementType.Name}; only float32 image inputs are supported");
+            throw Error($"input '{input.Name}' is {input.TypeName}; only float32 image inputs are supported: export the model with a float32 input (a Cast after it)");
+        }
+
+        // ONNX Runtime lists only the inputs without a default: every one of them must be fed, and the service feeds one.
+        if (inputs.Count > 1)
+        {
+            throw Error($"the ONNX graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(t => t.Name))}) but the service feeds one image input; " +
+                "export the model with a single input, or give the others default values (initializers)");
         }
 
         var dims = input.Dimensions;
         if (dims.Length != 4)
         {
             throw Error($"input '{input.Name}' has {dims.Length} dimensions [{string.Join(", ", dims)}]; an image input is [batch, channels, height, width] (NCHW) or [batch, height, width, channels] (NHWC)");
+        }
+
+        if (dims[0] > 1)
+        {
+            throw Error($"input '{input.Name}' has a fixed batch size of {dims[0]} but the service runs one image at a time; export the model with a dynamic batch dimension (or 1)");
         }
 
         var layout = m.Layout switch
@@ -107,6 +119,10 @@ public sealed record ModelSpec
 
         var height = Dimension(m.Height, hAt, "height");
         var width = Dimension(m.Width, wAt, "width");
+        if ((long)height * width > MaxInputPixels)
+        {
+            throw Error($"the input is {width}x{height} pixels; the service makes inputs of at most {MaxInputPixels} pixels (4096x4096)");
+        }
         var scaling = ParseEnum(m.Scaling, PixelScaling.Unit, "input.scaling", "unit, raw or standard", Error);
         float[] mean = [], std = [];
         if (scaling == PixelScaling.Standard)
@@ -117,6 +133,12 @@ public sealed record ModelSpec
             {
                 throw Error("every input.std value must be greater than 0");
             }
+        }
+
+        else if (m.Mean is not null || m.Std is not null)
+        {
+            // Mean and std only apply to standard scaling: without it they would be silently ignored and the model fed 0..1 or 0..255.
+            throw Error($"input.mean and input.std apply only to input.scaling 'standard', but input.scaling is '{scaling.ToString().ToLowerInvariant()}'; set input.scaling to standard, or remove them");
         }
 
         var profile = ParseEnum(m.Profile, PreprocessProfile.None, "input.profile", "none, mnist or fashion", Error);
@@ -140,14 +162,41 @@ public sealed record ModelSpec
 
         var output = Pick(outputs, manifest.Output?.Name, "output", Error);
         var outDims = output.Dimensions;
+        // With several outputs (a label and its probabilities, say), the first need not be the one to read.
+        var others = manifest.Output?.Name is null && outputs.Count > 1
+            ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.TypeName}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
+            : "";
         if (outDims.Length != 2)
         {
-            throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]");
+            throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]{others}");
+        }
+
+        if (outDims[0] > 1)
+        {
+            throw Error($"output '{output.Name}' has a fixed batch size of {outDims[0]} but the service runs one image at a time; export the model with a dynamic batch dimension (or 1)");
+        }
+
+        if (outDims[0] == 1 && dims[0] <= 0)
+        {
+            // An exporter that fixed the output's batch at 1 made the model run one input at a time, whatever the input says;
+            // batches of more (the Open Inference Protocol's) are refused as the wrong shape rather than failing in ONNX Runtime.
+            dims = [1, .. dims[1..]];
+        }
+
+        if (output.ElementType != typeof(float))
+        {
+            throw Error($"output '{output.Name}' is {output.TypeName}; only float32 outputs are read: export the model with a float32 output (a Cast at its end){others}");
         }
 
         var classes = outDims[1] > 0 ? outDims[1]
             : manifest.Labels is { Length: > 0 } l ? l.Length
             : throw Error($"output '{output.Name}' leaves the class count dynamic; list the classes in labels");
+        if (classes < 2)
+        {
+            // Softmax over one value is always 1: a binary classifier's single sigmoid would be served as "class 0, certain".
+            throw Error($"output '{output.Name}' has one value per input (a single sigmoid or score), which cannot be read as class probabilities; " +
+                "export the model with one output per class, at least two (for a binary classifier, two logits or [1 - p, p])");
+        }
         var labels = manifest.Labels ?? Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         if (labels.Length != classes)
         {
@@ -189,6 +238,9 @@ public sealed record ModelSpec
             Training = manifest.Training,
         };
     }
+
+    /// <summary>4096x4096: a tensor of at most 64 MB per channel, and its length always fits an int.</summary>
+    public const int MaxInputPixels = 4096 * 4096;
 
     private static (int Channels, int Height, int Width) Positions(TensorLayout layout) =>
         layout == TensorLayout.NCHW ? (1, 2, 3) : (3, 1, 2);

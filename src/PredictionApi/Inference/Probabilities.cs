@@ -12,7 +12,7 @@ public static class Probabilities
         {
             if (!float.IsFinite(v))
             {
-                throw new NonFiniteOutputException();
+                throw new UnusableOutputException("the model produced a value that is not finite (NaN or infinity).");
             }
         }
 
@@ -93,7 +93,7 @@ public static class Probabilities
         {
             if (v < 0)
             {
-                throw new InvalidOperationException("The model declared probabilities but produced a negative value.");
+                throw new UnusableOutputException("output.kind is probabilities but the model produced a negative value; if its output is logits, set output.kind to logits in model.json.");
             }
 
             sum += v;
@@ -101,7 +101,7 @@ public static class Probabilities
 
         if (sum <= 0)
         {
-            throw new InvalidOperationException("The model declared probabilities but produced an all-zero row.");
+            throw new UnusableOutputException("output.kind is probabilities but the model produced an all-zero row; if its output is logits, set output.kind to logits in model.json.");
         }
 
         for (var i = 0; i < raw.Length; i++)

@@ -132,11 +132,11 @@ public static class InferenceApi
         {
             return predictor.PredictTensors(tensors, count);
         }
-        catch (NonFiniteOutputException)
+        catch (UnusableOutputException e)
         {
-            // Any finite float is a valid element, but the model's output need not stay finite for all of them.
+            // Any finite float is a valid element, but the model's output need not stay usable for all of them.
             throw new InvalidInferenceRequestException(
-                "The model's output for this tensor is not finite: its values are far outside the range the model takes (an image's pixels after preprocessing).");
+                $"The model's output for this tensor cannot be read as probabilities: {e.Message} Its values may be far outside the range the model takes (an image's pixels after preprocessing).");
         }
     }
 

@@ -28,6 +28,6 @@ public sealed class ProbabilitiesTests
     [Fact]
     public void NonFiniteOutputIsAnError()
     {
-        Assert.Throws<NonFiniteOutputException>(() => Probabilities.FromOutput([float.NaN, 1f], OutputKind.Logits, new float[2]));
+        Assert.Throws<UnusableOutputException>(() => Probabilities.FromOutput([float.NaN, 1f], OutputKind.Logits, new float[2]));
     }
 }
