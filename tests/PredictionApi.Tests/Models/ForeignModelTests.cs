@@ -72,7 +72,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
         // Any batch in, but the output's batch fixed at 1.
         ModelFolder.WriteLinearWith(root, "output-batch-one", 3, b => b.AddOutput("logits", OnnxElementType.Float, 1, 3));
         // A label first, then the probabilities, as classifier exporters often lay them out.
-        foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "output": { "name": "probabilities" } }""") })
+        foreach (var (name, manifest) in new[] { ("label-first", null), ("label-first-named", """{ "author": "an exporter", "license": "MIT", "output": { "name": "probabilities" } }""") })
         {
             var weights = ModelFolder.WriteLinearWith(root, name, 3, b => b
                 .AddNode("ArgMax", ["logits"], ["label"], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 0))
@@ -179,6 +179,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     [Fact]
     public async Task TheOutputNamedInTheManifestIsTheOneRead()
     {
+        // Its manifest also carries top-level keys the service does not read (author, license): provenance, not a reason to refuse.
         using var client = _service.Factory.CreateClient();
         using var response = await client.PostAsync("/prediction?model=label-first-named", TestImages.Form(ModelFolder.Swatch(4)));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
