@@ -27,7 +27,39 @@ public sealed class ImageClassifier : IDisposable
         _outputShape = [1, spec.Output.Classes];
     }
 
-    public ModelSpec Spec { get; }
+    /// <summary>The model's description; with output.kind omitted, its kind as <see cref="DecideOutputKind"/> decided it.</summary>
+    public ModelSpec Spec { get; private set; }
+
+    /// <summary>
+    /// With output.kind omitted, decides once, before the model serves, whether its output already is probabilities:
+    /// only if its rows for two probe inputs (all zeros, and a ramp) both are distributions. Deciding per row instead
+    /// would read a logits row that happens to lie in 0..1 and sum to 1 (common with two or three classes) as
+    /// probabilities, while the same model's other rows go through softmax.
+    /// </summary>
+    public void DecideOutputKind()
+    {
+        if (Spec.Output.Kind != OutputKind.Auto)
+        {
+            return;
+        }
+
+        var length = Spec.Input.TensorLength;
+        var ramp = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            ramp[i] = i % 256 / 255f;
+        }
+
+        var raw = new float[Spec.Output.Classes];
+        var distributions = true;
+        foreach (var probe in new[] { new float[length], ramp })
+        {
+            RunRaw(probe, 1, raw);
+            distributions &= Probabilities.IsDistribution(raw);
+        }
+
+        Spec = Spec with { Output = Spec.Output with { Kind = distributions ? OutputKind.Probabilities : OutputKind.Logits } };
+    }
 
     /// <summary>
     /// Runs the model on <paramref name="input"/> (its first <see cref="Imaging.InputSpec.TensorLength"/>
@@ -59,23 +91,9 @@ public sealed class ImageClassifier : IDisposable
     {
         var classes = Spec.Output.Classes;
         var raw = ArrayPool<float>.Shared.Rent(classes * count);
-        var inputShape = _inputShape;
-        var outputShape = _outputShape;
-        if (count != 1)
-        {
-            inputShape = [count, .. _inputShape[1..]];
-            outputShape = [count, classes];
-        }
-
         try
         {
-            // Both tensors wrap managed memory (pooled for the output), so a request allocates no tensor memory of its own.
-            using (var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, inputs.AsMemory(0, Spec.Input.TensorLength * count), inputShape))
-            using (var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, raw.AsMemory(0, classes * count), outputShape))
-            {
-                _session.Run(_runOptions, _inputNames, [inputValue], _outputNames, [outputValue]);
-            }
-
+            RunRaw(inputs, count, raw);
             for (var i = 0; i < count; i++)
             {
                 var row = probabilities.Slice(i * classes, classes);
@@ -87,6 +105,18 @@ public sealed class ImageClassifier : IDisposable
         {
             ArrayPool<float>.Shared.Return(raw);
         }
+    }
+
+    /// <summary>Runs the session on <paramref name="count"/> inputs, writing the model's own output rows into <paramref name="raw"/>.</summary>
+    private void RunRaw(float[] inputs, int count, float[] raw)
+    {
+        var classes = Spec.Output.Classes;
+        long[] inputShape = count == 1 ? _inputShape : [count, .. _inputShape[1..]];
+        long[] outputShape = count == 1 ? _outputShape : [count, classes];
+        // Both tensors wrap managed memory (pooled for the output), so a request allocates no tensor memory of its own.
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, inputs.AsMemory(0, Spec.Input.TensorLength * count), inputShape);
+        using var outputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, raw.AsMemory(0, classes * count), outputShape);
+        _session.Run(_runOptions, _inputNames, [inputValue], _outputNames, [outputValue]);
     }
 
     public void Dispose()

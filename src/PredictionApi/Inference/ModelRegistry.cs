@@ -391,6 +391,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         try
         {
             // Warm-up: the first request must not pay for ONNX Runtime's first run.
+            classifier.DecideOutputKind();
             classifier.Classify(new float[classifier.Spec.Input.TensorLength], new float[classifier.Spec.Output.Classes]);
         }
         catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or UnusableOutputException)

@@ -69,7 +69,8 @@ public static class Probabilities
         return best;
     }
 
-    private static bool IsDistribution(ReadOnlySpan<float> raw)
+    /// <summary>Every value in 0..1 and the sum within <see cref="DistributionTolerance"/> of 1.</summary>
+    public static bool IsDistribution(ReadOnlySpan<float> raw)
     {
         double sum = 0;
         foreach (var v in raw)

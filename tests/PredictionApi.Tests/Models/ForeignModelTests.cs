@@ -33,6 +33,16 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddNode("Add", ["logits", "half"], ["scores"])
             .AddOutput("scores", OnnxElementType.Float, "batch", 3),
             manifestJson: """{ "output": { "kind": "probabilities" } }""");
+        // Logits m and 2m of the mean pixel m, no manifest: no distribution for the all-zero input, but for an image
+        // whose mean is 1/3 they lie in 0..1 and sum to 1.
+        Directory.CreateDirectory(Path.Combine(root, "small-logits"));
+        new OnnxModelBuilder("small-logits")
+            .AddInput("pixels", OnnxElementType.Float, "batch", 1, 4, 4)
+            .AddInitializer("w", [.. Enumerable.Repeat(1f / 16, 16), .. Enumerable.Repeat(2f / 16, 16)], 2, 16)
+            .AddNode("Flatten", ["pixels"], ["flat"], OnnxAttribute.Int("axis", 1))
+            .AddNode("Gemm", ["flat", "w"], ["logits"], OnnxAttribute.Int("transB", 1))
+            .AddOutput("logits", OnnxElementType.Float, "batch", 2)
+            .Save(Path.Combine(root, "small-logits", "model.onnx"));
         // Exports the service cannot serve as they are; each must be refused, saying what to change.
         ModelFolder.WriteLinearWith(root, "single-sigmoid", 1, b => b
             .AddNode("Sigmoid", ["logits"], ["p"])
@@ -174,6 +184,26 @@ public sealed class ForeignModelTests : IAsyncLifetime
 
         using var refused = await client.PostAsync($"/prediction?model={name}", TestImages.Form(ModelFolder.Swatch(1)));
         await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, reason);
+    }
+
+    [Fact]
+    public async Task LogitsThatHappenToSumToOneGoThroughSoftmaxLikeTheModelsOtherRows()
+    {
+        using var client = _service.Factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonElement>("/models/small-logits");
+        Assert.Equal("logits", model.GetProperty("output").GetProperty("kind").GetString());
+
+        foreach (var grey in new byte[] { 85, 200 })
+        {
+            using var response = await client.PostAsync("/prediction?model=small-logits", TestImages.Form(TestImages.PngGray8(4, 4, Enumerable.Repeat(grey, 16).ToArray())));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var prediction = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prediction").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+            // 85 / 255 = 1/3: logits 1/3 and 2/3, which per row would have passed for probabilities as they are.
+            var m = grey / 255.0;
+            var expected1 = Math.Exp(2 * m) / (Math.Exp(m) + Math.Exp(2 * m));
+            Assert.Equal(1 - expected1, prediction[0], 4);
+            Assert.Equal(expected1, prediction[1], 4);
+        }
     }
 
     [Fact]
