@@ -9,6 +9,9 @@ public static class ModelLoader
 {
     public const string ManifestFile = "model.json";
 
+    /// <summary>Class names one per line, as many exporters ship them; read when the manifest lists none.</summary>
+    public const string LabelsFile = "labels.txt";
+
     /// <summary>Loads the model folder <see cref="ModelOptions.Name"/> as it is laid out (flat, or its highest version).</summary>
     public static ImageClassifier Load(ModelOptions options, ILogger logger)
     {
@@ -44,6 +47,15 @@ public static class ModelLoader
         {
             logger.LogWarning("{Folder} has no {Manifest}; reading everything from the ONNX metadata", folder, ManifestFile);
             manifest = new ModelManifest();
+        }
+
+        var labelsPath = Path.Combine(folder, LabelsFile);
+        if (manifest.Labels is null && File.Exists(labelsPath))
+        {
+            // Trailing blank lines are an editor's, not classes; a blank line among the names is refused as an empty name.
+            var lines = File.ReadAllLines(labelsPath).Select(l => l.Trim()).Reverse().SkipWhile(l => l.Length == 0).Reverse().ToArray();
+            manifest = manifest with { Labels = lines };
+            source = $"{source} (labels from {LabelsFile})";
         }
 
         var fileName = manifest.File ?? "model.onnx";

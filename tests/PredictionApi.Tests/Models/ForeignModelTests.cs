@@ -17,6 +17,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     private float[] _shiftedWeights = null!;
     private float[] _labelFirstWeights = null!;
     private float[] _fallbackWeights = null!;
+    private float[] _labelsFileWeights = null!;
 
     public async Task InitializeAsync()
     {
@@ -43,6 +44,11 @@ public sealed class ForeignModelTests : IAsyncLifetime
             .AddNode("Gemm", ["flat", "w"], ["logits"], OnnxAttribute.Int("transB", 1))
             .AddOutput("logits", OnnxElementType.Float, "batch", 2)
             .Save(Path.Combine(root, "small-logits", "model.onnx"));
+        // Class names shipped as labels.txt (with an editor's trailing blank line), no manifest; and one with a name too many.
+        _labelsFileWeights = ModelFolder.WriteLinearWith(root, "labels-file", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3));
+        File.WriteAllText(Path.Combine(root, "labels-file", "labels.txt"), "cat\r\ndog\r\nbird\r\n\r\n");
+        ModelFolder.WriteLinearWith(root, "labels-file-long", 3, b => b.AddOutput("logits", OnnxElementType.Float, "batch", 3));
+        File.WriteAllText(Path.Combine(root, "labels-file-long", "labels.txt"), "cat\ndog\nbird\nfish\n");
         // Exports the service cannot serve as they are; each must be refused, saying what to change.
         ModelFolder.WriteLinearWith(root, "single-sigmoid", 1, b => b
             .AddNode("Sigmoid", ["logits"], ["p"])
@@ -175,6 +181,7 @@ public sealed class ForeignModelTests : IAsyncLifetime
     [InlineData("huge", "at most 16777216 pixels")]
     [InlineData("misspelt", "'input.scale' is not a manifest key")]
     [InlineData("mean-without-standard", "apply only to input.scaling 'standard'")]
+    [InlineData("labels-file-long", "model.json (labels from labels.txt): labels has 4 entries but the model outputs 3 classes")]
     public async Task AModelTheServiceCannotReadIsRefusedAtLoadSayingWhatToChange(string name, string reason)
     {
         using var client = _service.Factory.CreateClient();
@@ -204,6 +211,22 @@ public sealed class ForeignModelTests : IAsyncLifetime
             Assert.Equal(1 - expected1, prediction[0], 4);
             Assert.Equal(expected1, prediction[1], 4);
         }
+    }
+
+    [Fact]
+    public async Task ClassNamesShippedAsLabelsTxtNameTheClasses()
+    {
+        using var client = _service.Factory.CreateClient();
+        var model = await client.GetFromJsonAsync<JsonElement>("/models/labels-file");
+        Assert.Equal(["cat", "dog", "bird"], model.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+
+        using var response = await client.PostAsync("/prediction?model=labels-file", TestImages.Form(ModelFolder.Swatch(2)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var logits = ModelFolder.Logits(_labelsFileWeights, 3, ModelFolder.SwatchTensor(2));
+        var likely = Array.IndexOf(logits, logits.Max());
+        Assert.Equal(likely, answer.GetProperty("likely_class").GetInt32());
+        Assert.Equal(new[] { "cat", "dog", "bird" }[likely], answer.GetProperty("labels")[0].GetProperty("name").GetString());
     }
 
     [Fact]
