@@ -262,9 +262,10 @@ public static partial class KeysCommand
         };
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    // \z, not $: $ also matches before a final newline, which let "ci\n" through as a name.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex KeyName();
 
-    [GeneratedRegex("^([0-9]{1,6})([smhd])$")]
+    [GeneratedRegex(@"^([0-9]{1,6})([smhd])\z")]
     private static partial Regex LifetimeText();
 }
