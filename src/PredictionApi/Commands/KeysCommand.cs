@@ -230,6 +230,9 @@ public static partial class KeysCommand
             case ["revoke", var revoked]:
                 request = request with { Verb = "revoke", Name = revoked };
                 break;
+            case ["revoke"]:
+                problem = "keys revoke needs the name of the key to revoke, such as 'keys revoke ci'; 'keys list' shows the names.";
+                return false;
             default:
                 problem = positional.Count == 0 ? "Say what to do: create, list or revoke." : $"'{string.Join(' ', positional)}' is not a keys command.";
                 return false;

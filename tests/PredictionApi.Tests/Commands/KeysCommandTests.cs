@@ -112,6 +112,17 @@ public sealed partial class KeysCommandTests : IAsyncLifetime
         Assert.Equal("", output);
     }
 
+    [Fact]
+    public async Task RevokeWithoutANameSaysTheNameIsMissing()
+    {
+        var (exit, output, error) = await RunAsync("revoke");
+
+        Assert.Equal(KeysCommand.UsageError, exit);
+        Assert.Contains("keys revoke needs the name", error);
+        Assert.DoesNotContain("is not a keys command", error);
+        Assert.Equal("", output);
+    }
+
     [GeneratedRegex("^pak_[A-Za-z0-9_-]{43}$")]
     private static partial Regex KeyText();
 }
