@@ -129,6 +129,39 @@ public sealed partial class PredictCommandTests : IAsyncLifetime
         Assert.Equal(0, Count(clean.Output, "failed"));
     }
 
+    // Before, two links back made the walk branch twice per level, 40 levels deep: it never ended.
+    [Fact(Timeout = 120_000)]
+    public async Task LinkedFoldersAreFollowedButALinkBackToAnEnclosingFolderIsNotWalkedRound()
+    {
+        var outside = Directory.CreateTempSubdirectory("predictionapi-linked-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
+            Directory.CreateDirectory(Path.Combine(_folder, "sub"));
+            File.WriteAllBytes(Path.Combine(_folder, "sub", "1.png"), Mnist.Png(1));
+            File.WriteAllBytes(Path.Combine(outside, "2.png"), Mnist.Png(2));
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "root"), _folder);
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "up"), "..");
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "outside"), outside);
+
+            var (exit, output, error) = await RunAsync(_folder);
+
+            // One link back alone listed each image 40 times; with two, the walk never ended.
+            Assert.True(exit == PredictCommand.Ok, output + error);
+            Assert.Contains("Done in", output);
+            Assert.Matches(@"\): 3 images", output);
+            Assert.Equal(3, Count(output, "predicted"));
+            Assert.Equal(0, Count(output, "skipped"));
+            await using var connection = new NpgsqlConnection(_database);
+            Assert.Equal(["0.png", "sub/1.png", "sub/outside/2.png"],
+                (await connection.QueryAsync<string>("SELECT filename FROM inputs ORDER BY filename")).ToArray());
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task AnotherModelVersionLabelsTheSameImagesOnTheirStoredInputs()
     {
