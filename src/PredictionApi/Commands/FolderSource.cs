@@ -84,5 +84,18 @@ public sealed class FolderSource(string root) : IImageSource
         }
     }
 
-    public Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken) => File.ReadAllBytesAsync(image.Location, cancellationToken);
+    public async Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(image.Location, cancellationToken);
+        }
+        catch (FileNotFoundException) when (image.Location.Contains('\uFFFD') && !File.Exists(image.Location))
+        {
+            // .NET reads bytes of a name that are not UTF-8 (a Latin-1 name from an old archive) as U+FFFD and cannot open
+            // the file by that name: "Could not find file" about a file the walk just listed would be a riddle.
+            throw new IOException("its name is not valid UTF-8 text, so it cannot be opened by name; rename it " +
+                "(for example with convmv -f latin1 -t utf8 --notest) and run again.");
+        }
+    }
 }

@@ -163,6 +163,37 @@ public sealed partial class PredictCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFileWhoseNameIsNotUtf8FailsWithThatReasonAndTheOthersAreStored()
+    {
+        File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
+        // "caf\xe9.png", a Latin-1 name, made through the shell: .NET cannot name such a file itself.
+        var latin1 = Path.Combine(_folder, "caf");
+        File.WriteAllBytes(latin1, Mnist.Png(1));
+        using (var rename = System.Diagnostics.Process.Start("sh", ["-c", "mv \"$0\" \"$0$(printf '\\351').png\"", latin1]))
+        {
+            await rename.WaitForExitAsync();
+            Assert.Equal(0, rename.ExitCode);
+        }
+
+        try
+        {
+            var (exit, output, error) = await RunAsync(_folder);
+
+            Assert.True(exit == PredictCommand.SomeFailed, output + error);
+            Assert.Equal(1, Count(output, "predicted"));
+            // It said "Could not find file" about a file the walk had just listed.
+            Assert.Matches(@"caf\uFFFD\.png: cannot be read: its name is not valid UTF-8 text", output);
+            Assert.DoesNotContain("Could not find file", output);
+        }
+        finally
+        {
+            // Directory.Delete cannot name it either.
+            using var remove = System.Diagnostics.Process.Start("sh", ["-c", "rm -f \"$0\"/caf*.png", _folder]);
+            await remove.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task AnotherModelVersionLabelsTheSameImagesOnTheirStoredInputs()
     {
         WriteFolder();
