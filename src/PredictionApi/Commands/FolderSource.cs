@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace PredictionApi.Commands;
 
 /// <summary>Every image file below a folder, recursively; names are paths relative to it.</summary>
@@ -19,9 +21,9 @@ public sealed class FolderSource(string root) : IImageSource
             IgnoreInaccessible = true,
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
         };
-        var all = Directory.EnumerateFiles(_root, "*", options).ToList();
+        var all = Walk(options, directories: false).ToList();
         // The walk passes over folders it may not open; each is reported, or its images would vanish from the count unseen.
-        Unlisted = Directory.EnumerateDirectories(_root, "*", options)
+        Unlisted = Walk(options, directories: true)
             .Select(d => (Folder: d, Error: ListingError(d)))
             .Where(d => d.Error is not null)
             .Select(d => new PredictFailure(Relative(d.Folder) + "/", $"folder cannot be read: {d.Error}"))
@@ -33,6 +35,36 @@ public sealed class FolderSource(string root) : IImageSource
             .ToList();
         Ignored = all.Count - images.Count;
         return Task.FromResult<IReadOnlyList<SourceImage>>(images);
+    }
+
+    /// <summary>
+    /// The files (or folders) below the root. Linked folders are followed, except a link back to a folder it is in: the
+    /// walk went round such a loop until the system refused (40 levels), listing every image of the loop 40 times.
+    /// </summary>
+    private IEnumerable<string> Walk(EnumerationOptions options, bool directories) =>
+        new FileSystemEnumerable<string>(_root, (ref FileSystemEntry entry) => entry.ToFullPath(), options)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory == directories,
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !IsLoop(entry.ToFullPath()),
+        };
+
+    private static bool IsLoop(string folder)
+    {
+        try
+        {
+            if (Directory.ResolveLinkTarget(folder, returnFinalTarget: true) is not { } target)
+            {
+                return false;
+            }
+
+            var resolved = Path.TrimEndingDirectorySeparator(target.FullName) + Path.DirectorySeparatorChar;
+            return (folder + Path.DirectorySeparatorChar).StartsWith(resolved, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            // A link the system cannot resolve (a loop of links itself): the walk would only fail in it.
+            return true;
+        }
     }
 
     /// <summary>A path below the root as the run names it: relative, with forward slashes.</summary>
@@ -52,5 +84,18 @@ public sealed class FolderSource(string root) : IImageSource
         }
     }
 
-    public Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken) => File.ReadAllBytesAsync(image.Location, cancellationToken);
+    public async Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllBytesAsync(image.Location, cancellationToken);
+        }
+        catch (FileNotFoundException) when (image.Location.Contains('\uFFFD') && !File.Exists(image.Location))
+        {
+            // .NET reads bytes of a name that are not UTF-8 (a Latin-1 name from an old archive) as U+FFFD and cannot open
+            // the file by that name: "Could not find file" about a file the walk just listed would be a riddle.
+            throw new IOException("its name is not valid UTF-8 text, so it cannot be opened by name; rename it " +
+                "(for example with convmv -f latin1 -t utf8 --notest) and run again.");
+        }
+    }
 }

@@ -230,6 +230,9 @@ public static partial class KeysCommand
             case ["revoke", var revoked]:
                 request = request with { Verb = "revoke", Name = revoked };
                 break;
+            case ["revoke"]:
+                problem = "keys revoke needs the name of the key to revoke, such as 'keys revoke ci'; 'keys list' shows the names.";
+                return false;
             default:
                 problem = positional.Count == 0 ? "Say what to do: create, list or revoke." : $"'{string.Join(' ', positional)}' is not a keys command.";
                 return false;
@@ -262,9 +265,10 @@ public static partial class KeysCommand
         };
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    // \z, not $: $ also matches before a final newline, which let "ci\n" through as a name.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex KeyName();
 
-    [GeneratedRegex("^([0-9]{1,6})([smhd])$")]
+    [GeneratedRegex(@"^([0-9]{1,6})([smhd])\z")]
     private static partial Regex LifetimeText();
 }

@@ -124,7 +124,14 @@ public sealed record FeedbackPatch(bool SetLabel, string? TrueLabel, bool SetNot
                 return (null, ApiProblems.BadRequest($"The body names neither true_label nor note, so there is nothing to record. {FeedbackApi.BodyExample}"));
             }
 
-            // A prediction of a model not loaded since start has no known labels: any label is kept.
+            // A prediction of a model not loaded since start has no known labels: any label is kept that the label= filter
+            // can select again (an empty label or one with a tab was stored, and reached the input's other predictions too).
+            if (trueLabel is not null && modelLabels is null && !QueryValues.IsText(trueLabel))
+            {
+                return (null, ApiProblems.BadRequest($"true_label must be 1 to {QueryValues.MaxNameLength} characters without control characters. " +
+                    $"The model '{modelName}' is not loaded, so its labels are not known here and any such label is kept.", "Unknown label"));
+            }
+
             if (trueLabel is not null && modelLabels is not null && !modelLabels.Contains(trueLabel, StringComparer.Ordinal))
             {
                 return (null, ApiProblems.BadRequest($"'{trueLabel}' is not a label of the model '{modelName}'. {DescribeLabels(modelName, modelLabels)}", "Unknown label"));

@@ -43,7 +43,7 @@ public static class IdempotencyKeys
 
     /// <summary>
     /// The stored answer of <paramref name="stored"/> for a retry, as <typeparamref name="T"/>, with Idempotent-Replayed: true;
-    /// a 422 when the key was used for a request with other files or parameters.
+    /// a 422 when the key was used for a request with other files or parameters, a 409 when a prediction it names was deleted since.
     /// </summary>
     public static T Replay<T>(HttpContext context, StoredAnswer stored, byte[] requestSha256, JsonSerializerOptions json)
     {
@@ -51,6 +51,17 @@ public static class IdempotencyKeys
         {
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
                 $"The {Header} was already used for a request with other files or parameters. Use a new key for a new request.");
+        }
+
+        if (stored.Deleted.Length > 0)
+        {
+            // A replay says the rows are stored; once one is deleted, that is no longer true, and storing the files again
+            // would undo a delete the client may not know about. Nothing is stored either way.
+            var ids = stored.Deleted.Split(',');
+            var (noun, verb) = ids.Length == 1 ? ("prediction", "has") : ("predictions", "have");
+            throw new ProblemException(StatusCodes.Status409Conflict, "Deleted since stored",
+                $"The request with this {Header} was stored, but its {noun} {string.Join(", ", ids)} {verb} been deleted since, so its " +
+                $"answer no longer describes stored data. Nothing was stored now. To store the files again, send them with a new {Header}.");
         }
 
         context.Response.Headers[ReplayedHeader] = "true";
@@ -68,7 +79,12 @@ public static class IdempotencyKeys
     public static async Task<StoredAnswer?> FindAsync(NpgsqlConnection connection, string key, int hours, CancellationToken cancellationToken)
     {
         const string sql = """
-            SELECT request_sha256 AS RequestSha256, response::text AS Response
+            SELECT request_sha256 AS RequestSha256, response::text AS Response,
+                   (SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '')
+                    FROM (SELECT (item ->> 'prediction_id')::bigint AS id
+                          FROM jsonb_array_elements(CASE WHEN jsonb_typeof(response) = 'array' THEN response ELSE jsonb_build_array(response) END) AS item
+                          WHERE item ->> 'prediction_id' IS NOT NULL) AS named
+                    WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.id = named.id)) AS Deleted
             FROM idempotency_keys
             WHERE key = @key AND response IS NOT NULL AND created_at >= now() - make_interval(hours => @hours)
             """;

@@ -19,7 +19,8 @@ public static class PredictionsApi
             .WithSummary("Classify an uploaded image and store the image and its probabilities.")
             .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw. " +
                 "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same file returns the " +
-                "stored answer (header Idempotent-Replayed: true) without storing anything again; the same key with another file is 422.")
+                "stored answer (header Idempotent-Replayed: true) without storing anything again; the same key with another file is 422, " +
+                "and 409 once the prediction it stored was deleted.")
             .Accepts<UploadApi.PredictionUpload>("multipart/form-data")
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
@@ -32,7 +33,7 @@ public static class PredictionsApi
             .WithDescription("multipart/form-data with one 'file' field per image (at most Batch:MaxFiles, default 64). " +
                 "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same files " +
                 "returns the stored answer (header Idempotent-Replayed: true) without storing anything again; the same key " +
-                "with other files is 422. max_labels and min_confidence shape the labels of each result.")
+                "with other files is 422, and 409 once a prediction it stored was deleted. max_labels and min_confidence shape the labels of each result.")
             .Accepts<BatchApi.BatchForm>("multipart/form-data")
             .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()

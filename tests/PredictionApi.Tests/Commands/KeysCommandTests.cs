@@ -98,6 +98,31 @@ public sealed partial class KeysCommandTests : IAsyncLifetime
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("create", "--name", "ci\n", "--scopes", "read")]
+    [InlineData("create", "--name", "ci", "--scopes", "read", "--expires-in", "30d\n")]
+    [InlineData("revoke", "ci\n")]
+    public async Task ATrailingNewlineIsNotPartOfANameOrALifetime(params string[] args)
+    {
+        // A name with a newline looked like another key in 'keys list', and created_by= could never select its predictions.
+        var (exit, output, error) = await RunAsync(args);
+
+        Assert.Equal(KeysCommand.UsageError, exit);
+        Assert.Contains($"'{args.Single(a => a.EndsWith('\n'))}'", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task RevokeWithoutANameSaysTheNameIsMissing()
+    {
+        var (exit, output, error) = await RunAsync("revoke");
+
+        Assert.Equal(KeysCommand.UsageError, exit);
+        Assert.Contains("keys revoke needs the name", error);
+        Assert.DoesNotContain("is not a keys command", error);
+        Assert.Equal("", output);
+    }
+
     [GeneratedRegex("^pak_[A-Za-z0-9_-]{43}$")]
     private static partial Regex KeyText();
 }

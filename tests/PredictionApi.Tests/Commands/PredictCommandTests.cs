@@ -129,6 +129,70 @@ public sealed partial class PredictCommandTests : IAsyncLifetime
         Assert.Equal(0, Count(clean.Output, "failed"));
     }
 
+    // Before, two links back made the walk branch twice per level, 40 levels deep: it never ended.
+    [Fact(Timeout = 120_000)]
+    public async Task LinkedFoldersAreFollowedButALinkBackToAnEnclosingFolderIsNotWalkedRound()
+    {
+        var outside = Directory.CreateTempSubdirectory("predictionapi-linked-").FullName;
+        try
+        {
+            File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
+            Directory.CreateDirectory(Path.Combine(_folder, "sub"));
+            File.WriteAllBytes(Path.Combine(_folder, "sub", "1.png"), Mnist.Png(1));
+            File.WriteAllBytes(Path.Combine(outside, "2.png"), Mnist.Png(2));
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "root"), _folder);
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "up"), "..");
+            Directory.CreateSymbolicLink(Path.Combine(_folder, "sub", "outside"), outside);
+
+            var (exit, output, error) = await RunAsync(_folder);
+
+            // One link back alone listed each image 40 times; with two, the walk never ended.
+            Assert.True(exit == PredictCommand.Ok, output + error);
+            Assert.Contains("Done in", output);
+            Assert.Matches(@"\): 3 images", output);
+            Assert.Equal(3, Count(output, "predicted"));
+            Assert.Equal(0, Count(output, "skipped"));
+            await using var connection = new NpgsqlConnection(_database);
+            Assert.Equal(["0.png", "sub/1.png", "sub/outside/2.png"],
+                (await connection.QueryAsync<string>("SELECT filename FROM inputs ORDER BY filename")).ToArray());
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AFileWhoseNameIsNotUtf8FailsWithThatReasonAndTheOthersAreStored()
+    {
+        File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
+        // "caf\xe9.png", a Latin-1 name, made through the shell: .NET cannot name such a file itself.
+        var latin1 = Path.Combine(_folder, "caf");
+        File.WriteAllBytes(latin1, Mnist.Png(1));
+        using (var rename = System.Diagnostics.Process.Start("sh", ["-c", "mv \"$0\" \"$0$(printf '\\351').png\"", latin1]))
+        {
+            await rename.WaitForExitAsync();
+            Assert.Equal(0, rename.ExitCode);
+        }
+
+        try
+        {
+            var (exit, output, error) = await RunAsync(_folder);
+
+            Assert.True(exit == PredictCommand.SomeFailed, output + error);
+            Assert.Equal(1, Count(output, "predicted"));
+            // It said "Could not find file" about a file the walk had just listed.
+            Assert.Matches(@"caf\uFFFD\.png: cannot be read: its name is not valid UTF-8 text", output);
+            Assert.DoesNotContain("Could not find file", output);
+        }
+        finally
+        {
+            // Directory.Delete cannot name it either.
+            using var remove = System.Diagnostics.Process.Start("sh", ["-c", "rm -f \"$0\"/caf*.png", _folder]);
+            await remove.WaitForExitAsync();
+        }
+    }
+
     [Fact]
     public async Task AnotherModelVersionLabelsTheSameImagesOnTheirStoredInputs()
     {

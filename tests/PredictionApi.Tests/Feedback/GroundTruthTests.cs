@@ -51,6 +51,27 @@ public sealed class GroundTruthTests : IAsyncLifetime
             """, new { predictionId, model, version, likelyClass });
     }
 
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"a\\tb\"")]
+    public async Task ALabelThroughAModelNotLoadedIsOneTheLabelFilterCanSelect(string label)
+    {
+        var first = (await _client.PostPredictionAsync(Mnist.Png(0))).GetProperty("prediction_id").GetInt64();
+        var retired = await CopyAsync(first, "retired", "1", 3);
+
+        // Accepted before, and copied to the input and to mnist's prediction, where label= could never find it.
+        using var response = await PatchAsync(retired, $$"""{"true_label": {{label}}}""");
+
+        await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, "without control characters");
+        foreach (var id in new[] { first, retired })
+        {
+            Assert.Equal(JsonValueKind.Null, (await GetAsync(id)).GetProperty("true_label").ValueKind);
+        }
+
+        using var named = await PatchAsync(retired, """{"true_label": "cat"}""");
+        Assert.Equal(HttpStatusCode.OK, named.StatusCode);
+    }
+
     [Fact]
     public async Task ALabelRecordedThroughOneModelsPredictionLabelsEveryPredictionOfTheInput()
     {

@@ -185,6 +185,27 @@ public sealed class BatchTests(BatchFixture fixture) : IClassFixture<BatchFixtur
     }
 
     [Fact]
+    public async Task ARetryAfterOneOfTheBatchsPredictionsWasDeletedIs409AndStoresNothing()
+    {
+        var key = Guid.NewGuid().ToString();
+        var files = new[] { ("a.png", UniqueImages.Png()), ("b.png", UniqueImages.Png()) };
+        using var first = await _client.SendAsync(Request(Form(files), key));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var ids = (await first.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(i => i.GetProperty("prediction_id").GetInt64()).ToArray();
+        using var deleted = await _client.DeleteAsync($"/prediction/{ids[1]}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var count = await fixture.CountAsync("predictions");
+
+        // The replay used to answer 200 with the deleted id, as if it were stored.
+        using var retry = await _client.SendAsync(Request(Form(files), key));
+
+        var problem = await ProblemAssert.AssertProblemAsync(retry, HttpStatusCode.Conflict, "new Idempotency-Key");
+        Assert.Contains($"prediction {ids[1]} has been deleted", problem.GetProperty("detail").GetString());
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(count, await fixture.CountAsync("predictions"));
+    }
+
+    [Fact]
     public async Task TheSameIdempotencyKeyWithOtherFilesIs422()
     {
         var key = Guid.NewGuid().ToString();
