@@ -129,6 +129,8 @@ printf '$ %s\n' "curl -s 'http://localhost:5080/predictions?fields=*,image&limit
 curl -s "$base/predictions?fields=*,image&limit=10" | jq -c '.items[] | .image |= .[:40]'
 echo
 show curl -s "$base/predictions/stats?from=$today&to=$tomorrow"
+hour=$(date -u +%FT%H:00:00Z)
+show curl -s "$base/predictions/stats/series?model=mnist&from=$(date -u -d "$hour - 1 hour" +%FT%TZ)&to=$(date -u -d "$hour + 1 hour" +%FT%TZ)"
 show curl -s -X PATCH -H 'Content-Type: application/json' -d '{"true_label": null}' "$base/prediction/1"
 
 echo "## Batches, deletes and retention"
