@@ -14,6 +14,7 @@ public sealed class PredictProgress(TextWriter output, bool interactive, int tot
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan? _lastReport;
     private int _lastWidth;
+    private (int, int, int) _lastCounts = (-1, -1, -1);
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -26,7 +27,14 @@ public sealed class PredictProgress(TextWriter output, bool interactive, int tot
             return;
         }
 
+        // In a log, the closing report repeats nothing: counts already written as they are stand.
+        if (!interactive && final && _lastCounts == (predicted, skipped, failed))
+        {
+            return;
+        }
+
         _lastReport = now;
+        _lastCounts = (predicted, skipped, failed);
         var done = predicted + skipped + failed;
         var rate = now.TotalSeconds > 0 ? done / now.TotalSeconds : 0;
         var eta = rate > 0 && done < total ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
