@@ -162,6 +162,12 @@ public static class UploadReader
     private static string Parameters(HttpRequest request)
     {
         var path = (request.Path.Value ?? "").TrimEnd('/').ToLowerInvariant();
+        if (request.Query.Count == 0)
+        {
+            // Most uploads name no parameter: no sorting and joining on the upload path for them (the text is the same).
+            return path + "\u001f";
+        }
+
         var query = request.Query
             .Select(p => (Name: p.Key.ToLowerInvariant(), Values: string.Join('\u001e', p.Value.ToArray())))
             .OrderBy(p => p.Name, StringComparer.Ordinal)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
@@ -12,30 +11,19 @@ namespace PredictionApi.Tests.Observability;
 /// </summary>
 public sealed class AlertRulesTests : IAsyncLifetime
 {
-    private const string Prometheus = "/usr/bin/prometheus";
     private const string DatabaseAlert = "PredictionApiDatabaseUnavailable";
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "pa-alerts-" + Guid.NewGuid().ToString("N")[..8]);
     private string _database = null!;
 
     public async Task InitializeAsync() => _database = await TestPostgres.CreateDatabaseAsync("alerts");
 
-    public async Task DisposeAsync()
-    {
-        await TestPostgres.DropDatabaseAsync(_database);
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => TestPostgres.DropDatabaseAsync(_database);
 
     [Fact]
     public async Task TheDatabaseAlertIgnoresOverloadAndHoldsWhenPostgresCannotBeReached()
     {
-        if (!File.Exists(Prometheus))
+        if (!PrometheusProcess.IsInstalled())
         {
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase),
-                $"{Prometheus} is missing and CI=true: install it with 'apt-get install -y prometheus' (.ci/run does).");
             return;
         }
 
@@ -46,76 +34,46 @@ public sealed class AlertRulesTests : IAsyncLifetime
             "--Admission:MaxConcurrentUploads=1", "--Admission:MaxQueuedUploads=0");
         await process.WaitForReadyAsync(service);
 
-        Directory.CreateDirectory(_root);
-        var config = Path.Combine(_root, "prometheus.yml");
-        await File.WriteAllTextAsync(config, $"""
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            rule_files:
-              - {Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml")}
-            scrape_configs:
-              - job_name: predictionapi
-                static_configs:
-                  - targets: ["{service.Authority}"]
-            """);
-        var port = TestPostgres.FreePort();
-        using var prometheus = Process.Start(new ProcessStartInfo(Prometheus,
-            [$"--config.file={config}", $"--storage.tsdb.path={Path.Combine(_root, "data")}", $"--web.listen-address=127.0.0.1:{port}"])
+        await using var prometheus = await PrometheusProcess.StartAsync(service, Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml"));
+        using var client = new HttpClient { BaseAddress = service };
+        var expression = await RuleExpressionAsync(prometheus.Api, DatabaseAlert);
+
+        // Overload: refusals with status 503 reach Prometheus, and the database alert has nothing to say.
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        double? busy = null;
+        while (DateTime.UtcNow < deadline && busy is not > 0)
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        })!;
-        prometheus.BeginErrorReadLine();
-        prometheus.BeginOutputReadLine();
-        try
-        {
-            using var client = new HttpClient { BaseAddress = service };
-            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var expression = await RuleExpressionAsync(api, DatabaseAlert);
-
-            // Overload: refusals with status 503 reach Prometheus, and the database alert has nothing to say.
-            var deadline = DateTime.UtcNow.AddSeconds(40);
-            double? busy = null;
-            while (DateTime.UtcNow < deadline && busy is not > 0)
-            {
-                var uploads = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.PostAsync("/prediction", TestImages.Form(Mnist.Png(i)))));
-                Array.ForEach(uploads, u => u.Dispose());
-                busy = await PrometheusScrapeTests.QueryAsync(api, """sum(rate(predictionapi_refusals_total{status="503",title="Too busy"}[5m]))""");
-                await Task.Delay(250);
-            }
-
-            Assert.True(busy > 0, "Prometheus never saw an upload refused as too busy");
-            Assert.Null(await PrometheusScrapeTests.QueryAsync(api, expression));
-
-            // PostgreSQL unreachable: no new connection, and the open ones closed.
-            proxy.Refuse = true;
-            await using (var admin = new NpgsqlConnection(_database))
-            {
-                await admin.OpenAsync();
-                await using var terminate = new NpgsqlCommand(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
-                await terminate.ExecuteScalarAsync();
-            }
-
-            double? down = null;
-            while (DateTime.UtcNow < deadline.AddSeconds(20) && down is not > 0)
-            {
-                using (await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(1))))
-                {
-                }
-
-                down = await PrometheusScrapeTests.QueryAsync(api, expression);
-                await Task.Delay(250);
-            }
-
-            Assert.True(down > 0, $"the alert's expression ({expression}) never held while PostgreSQL was unreachable");
+            var uploads = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.PostAsync("/prediction", TestImages.Form(Mnist.Png(i)))));
+            Array.ForEach(uploads, u => u.Dispose());
+            busy = await prometheus.QueryAsync("""sum(rate(predictionapi_refusals_total{status="503",title="Too busy"}[5m]))""");
+            await Task.Delay(250);
         }
-        finally
+
+        Assert.True(busy > 0, "Prometheus never saw an upload refused as too busy");
+        Assert.Null(await prometheus.QueryAsync(expression));
+
+        // PostgreSQL unreachable: no new connection, and the open ones closed.
+        proxy.Refuse = true;
+        await using (var admin = new NpgsqlConnection(_database))
         {
-            prometheus.Kill();
-            await prometheus.WaitForExitAsync();
+            await admin.OpenAsync();
+            await using var terminate = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
+            await terminate.ExecuteScalarAsync();
         }
+
+        double? down = null;
+        while (DateTime.UtcNow < deadline.AddSeconds(20) && down is not > 0)
+        {
+            using (await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(1))))
+            {
+            }
+
+            down = await prometheus.QueryAsync(expression);
+            await Task.Delay(250);
+        }
+
+        Assert.True(down > 0, $"the alert's expression ({expression}) never held while PostgreSQL was unreachable");
     }
 
     /// <summary>The expression of an alert as Prometheus loaded it from the shipped rule file.</summary>
