@@ -53,7 +53,16 @@ public static class ModelLoader
         if (manifest.Labels is null && File.Exists(labelsPath))
         {
             // Trailing blank lines are an editor's, not classes; a blank line among the names is refused as an empty name.
-            var lines = File.ReadAllLines(labelsPath).Select(l => l.Trim()).Reverse().SkipWhile(l => l.Length == 0).Reverse().ToArray();
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(labelsPath).Select(l => l.Trim()).Reverse().SkipWhile(l => l.Length == 0).Reverse().ToArray();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ModelConfigurationException($"{where}/{LabelsFile} cannot be read ({e.GetType().Name}); make it readable by the service, or list the labels in {ManifestFile}.");
+            }
+
             manifest = manifest with { Labels = lines };
             source = $"{source} (labels from {LabelsFile})";
         }

@@ -399,7 +399,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             // An ONNX Runtime error, or an output the service cannot use: every request would fail the same way, so
             // the version fails to load instead. The reason says what to change; ONNX Runtime's own message names the node.
             classifier.Dispose();
-            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up run on an all-zero input: {e.Message}");
+            throw new ModelConfigurationException($"{folder.Name}: the model failed its warm-up runs (an all-zero input, then a ramp): {e.Message}");
         }
 
         logger.LogDebug("Opened {Model} in {Ms} ms", folder.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -32,6 +32,9 @@ internal static class RequestBodies
         return $"{request.Method} {request.Path} takes {string.Join(" or ", accepted)}, not {sent}. {(hint is null ? "" : hint + " ")}{reference}";
     }
 
+    // ASCII is a subset of UTF-8, so a body declared as ASCII reads the same.
+    private static readonly string[] Utf8Names = ["utf-8", "utf8", "us-ascii", "ascii"];
+
     /// <summary>
     /// The detail of a 415 for a JSON body that declares a charset other than UTF-8, or null. JSON is UTF-8 (RFC 8259
     /// §8.1) and the readers read it so; a body declared as Latin-1 or UTF-16 was refused as "malformed JSON" or "not
@@ -41,7 +44,7 @@ internal static class RequestBodies
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || HeaderUtilities.RemoveQuotes(mediaType.Charset).Value is not { Length: > 0 } charset
-            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            || Utf8Names.Contains(charset, StringComparer.OrdinalIgnoreCase))
         {
             return null;
         }

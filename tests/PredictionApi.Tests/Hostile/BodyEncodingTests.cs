@@ -148,6 +148,7 @@ public sealed class BodyEncodingTests(HostileService service) : IClassFixture<Ho
     [InlineData("application/json; charset=utf-8")]
     [InlineData("application/json; charset=\"UTF-8\"")]
     [InlineData("application/json; charset=utf8")]
+    [InlineData("application/json; charset=us-ascii")]
     public async Task AUtf8CharsetInAnySpellingIsAccepted(string contentType)
     {
         var id = await PostAsync();
