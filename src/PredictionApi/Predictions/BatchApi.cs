@@ -5,6 +5,7 @@ using Npgsql;
 using PredictionApi.Auth;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
+using PredictionApi.Problems;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace PredictionApi.Predictions;
@@ -73,6 +74,15 @@ public static class BatchApi
                 outcomes[i] = new BatchError(e.Status, e.Title, e.Message);
             }
         });
+
+        // With a key the answer is kept and replayed to every retry, so a file refused for a passing reason (no decoding
+        // room right now) would stay refused for as long as the key is kept. The batch is refused as a whole instead,
+        // before anything is stored, and a retry with the same key classifies every file.
+        if (key is not null && outcomes.OfType<BatchError>().FirstOrDefault(e => e.Status >= StatusCodes.Status500InternalServerError) is { } passing)
+        {
+            throw new ProblemException(passing.Status, passing.Title,
+                $"{passing.Detail} Nothing of this batch was stored; retry it with the same {IdempotencyKeys.Header}.");
+        }
 
         // The good files are stored together, in request order, with the answer when a key was sent.
         var good = Enumerable.Range(0, files.Count).Where(i => outcomes[i] is ImagePrediction).ToArray();
