@@ -12,7 +12,9 @@ internal static class CommandHost
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(IReadOnlyList<string> configuration)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration.ToArray() });
+        // The service's content root (Program.cs), wherever the command is started: the same appsettings.json, and without
+        // a connection string the same private cluster as the service it works with.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration.ToArray(), ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
