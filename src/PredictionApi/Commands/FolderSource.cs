@@ -84,11 +84,20 @@ public sealed class FolderSource(string root) : IImageSource
         }
     }
 
-    public async Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken)
+    public async Task<byte[]> ReadAsync(SourceImage image, long maxBytes, CancellationToken cancellationToken)
     {
         try
         {
-            return await File.ReadAllBytesAsync(image.Location, cancellationToken);
+            // Sized before it is read: a stray disk image or video named .png must not be loaded whole.
+            await using var file = File.OpenRead(image.Location);
+            if (file.Length > maxBytes)
+            {
+                throw IImageSource.TooLarge(file.Length, maxBytes);
+            }
+
+            var bytes = new byte[file.Length];
+            await file.ReadExactlyAsync(bytes, cancellationToken);
+            return bytes;
         }
         catch (FileNotFoundException) when (image.Location.Contains('\uFFFD') && !File.Exists(image.Location))
         {

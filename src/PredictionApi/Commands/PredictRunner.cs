@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PredictionApi.Imaging;
 using PredictionApi.Inference;
@@ -13,7 +14,7 @@ namespace PredictionApi.Commands;
 /// this model name and version is skipped after one index lookup; bytes stored before but predicted by
 /// another model get a new prediction on the existing input instead of a second copy.
 /// </summary>
-public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter recorder, ModelRegistry models)
+public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter recorder, ModelRegistry models, IOptions<UploadOptions> uploads)
 {
     // The default model's serving version, held for the whole run so a reload cannot close it midway.
     private ImagePredictor _predictor = null!;
@@ -62,7 +63,7 @@ public sealed class PredictRunner(NpgsqlDataSource dataSource, PredictionWriter 
             {
                 try
                 {
-                    var bytes = await source.ReadAsync(image, cancellationToken);
+                    var bytes = await source.ReadAsync(image, uploads.Value.MaxBytes, cancellationToken);
                     work.Add(new Work(image, bytes, System.Security.Cryptography.SHA256.HashData(bytes)));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException || S3Clients.IsStoreFailure(e))

@@ -36,9 +36,14 @@ public sealed class S3Source(IAmazonS3 s3, string bucket, string prefix) : IImag
         return images;
     }
 
-    public async Task<byte[]> ReadAsync(SourceImage image, CancellationToken cancellationToken)
+    public async Task<byte[]> ReadAsync(SourceImage image, long maxBytes, CancellationToken cancellationToken)
     {
         using var response = await s3.GetObjectAsync(bucket, image.Location, cancellationToken);
+        if (response.ContentLength > maxBytes)
+        {
+            throw IImageSource.TooLarge(response.ContentLength, maxBytes);
+        }
+
         using var buffer = new MemoryStream();
         await response.ResponseStream.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();

@@ -163,6 +163,20 @@ public sealed partial class PredictCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFileOverTheUploadLimitFailsWithoutBeingReadAndTheOthersAreStored()
+    {
+        File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
+        // Not read whole: a file over Upload:MaxBytes (here 4,096 bytes) fails by its size alone.
+        File.WriteAllBytes(Path.Combine(_folder, "huge.png"), [.. Mnist.Png(1), .. new byte[8192]]);
+
+        var (exit, output, error) = await RunAsync(_folder, "--Upload:MaxBytes=4096");
+
+        Assert.True(exit == PredictCommand.SomeFailed, output + error);
+        Assert.Equal(1, Count(output, "predicted"));
+        Assert.Matches(@"huge\.png: cannot be read: it is [0-9,]+ bytes, more than Upload:MaxBytes \(4,096\)", output);
+    }
+
+    [Fact]
     public async Task AFileWhoseNameIsNotUtf8FailsWithThatReasonAndTheOthersAreStored()
     {
         File.WriteAllBytes(Path.Combine(_folder, "0.png"), Mnist.Png(0));
