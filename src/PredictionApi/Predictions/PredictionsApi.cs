@@ -16,6 +16,7 @@ public static class PredictionsApi
         var predictions = routes.MapGroup("/predictions").WithTags("Predictions");
 
         prediction.MapPost("/", UploadApi.CreatePrediction)
+            .AcceptsOnlyQuery("model", "version", "include", "max_labels", "min_confidence")
             .WithSummary("Classify an uploaded image and store the image and its probabilities.")
             .WithDescription("multipart/form-data with one field 'file' (PNG, JPEG, GIF, BMP or WebP). ?include=tensor adds the tensor the model saw. " +
                 "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same file returns the " +
@@ -29,6 +30,7 @@ public static class PredictionsApi
             .ProducesUploadProblems();
 
         predictions.MapPost("/batch", BatchApi.CreateBatch)
+            .AcceptsOnlyQuery("model", "version", "max_labels", "min_confidence")
             .WithSummary("Classify and store several images; one result or error per file, in request order.")
             .WithDescription("multipart/form-data with one 'file' field per image (at most Batch:MaxFiles, default 64). " +
                 "Send an Idempotency-Key header (for example a UUID) to make retries safe: the same key with the same files " +
@@ -108,6 +110,7 @@ public static class PredictionsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         predictions.MapDelete("/", DeletionApi.DeletePredictionsBefore)
+            .AcceptsOnlyQuery("before", "max_confidence")
             .WithSummary("Retention: delete every prediction created before a time (optionally only those with confidence <= max_confidence).")
             .WithDescription("before (required) is an ISO 8601 time, UTC when it has no offset, and may not be in the future. " +
                 "Rows are deleted oldest first in short transactions of Retention:ChunkSize rows; inputs left without predictions go too.")

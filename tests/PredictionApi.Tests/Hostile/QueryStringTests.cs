@@ -111,6 +111,32 @@ public sealed class QueryStringTests(HostileService service) : IClassFixture<Hos
         await service.AssertStillServingAsync(what);
     }
 
+    [Theory]
+    [InlineData("POST", "/prediction?modle=fashion", "'modle' is not a parameter of POST /prediction")]
+    [InlineData("POST", "/predictions/batch?model=mnist&verison=2", "'verison' is not a parameter of POST /predictions/batch")]
+    [InlineData("DELETE", "/predictions?before=2999-01-01T00:00:00Z&max_confidnce=0.5", "'max_confidnce' is not a parameter of DELETE /predictions")]
+    public async Task AParameterAWriteDoesNotReadIsRefusedAndNothingIsDone(string method, string target, string detail)
+    {
+        await PostAsync();
+        var before = await service.CountRowsAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), target);
+        if (method == "POST")
+        {
+            request.Content = TestImages.Form(Mnist.Png(2));
+        }
+
+        // The retention delete's time is in the future, so it would be refused for that; move it to now.
+        request.RequestUri = new Uri(target.Replace("2999-01-01T00:00:00Z", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ")), UriKind.Relative);
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.BadRequest, detail);
+        Assert.Equal("Unknown parameter", problem.GetProperty("title").GetString());
+        Assert.Equal(before, await service.CountRowsAsync());
+        // Names compare without case, as binding does: MODEL= is model=.
+        using var upper = await service.Client.PostAsync("/prediction?MODEL=mnist&Max_Labels=2", TestImages.Form(Mnist.Png(2)));
+        Assert.Equal(HttpStatusCode.OK, upper.StatusCode);
+    }
+
     [Fact]
     public async Task SqlLookingLabelsAreValuesNotSql()
     {
