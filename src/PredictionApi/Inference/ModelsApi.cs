@@ -17,6 +17,7 @@ public static class ModelsApi
             .RequireScope(ApiScope.Read)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{name}/load", LoadModel)
+            .AcceptsOnlyQuery("version", "serve")
             .WithSummary("Load a version (default: the pinned or highest one) and, unless serve=false, swap it in once it is warmed up.")
             .WithDescription("Requests in flight finish on the version they started with. A version that fails to load leaves the serving one " +
                 "untouched (422, and the reason in GET /models).")
@@ -25,6 +26,7 @@ public static class ModelsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapPost("/{name}/unload", UnloadModel)
+            .AcceptsOnlyQuery("version")
             .WithSummary("Unload a version, or every version of the model; requests in flight finish first.")
             .RequireScope(ApiScope.Admin)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,9 +1,10 @@
 namespace PredictionApi.Problems;
 
 /// <summary>
-/// Endpoints that store or delete refuse a query parameter they do not read. Ignoring it would act on a guess: a
-/// misspelt ?modle=fashion stores the default model's prediction, and ?max_confidnce=0.5 on a retention delete deletes
-/// every prediction before the time instead of only the unsure ones. Names compare without case, as binding does.
+/// Endpoints that store, delete or change what is served refuse a query parameter they do not read. Ignoring it would
+/// act on a guess: a misspelt ?modle=fashion stores the default model's prediction, ?max_confidnce=0.5 on a retention
+/// delete deletes every prediction before the time instead of only the unsure ones, and ?verison=2 on an unload unloads
+/// every version. Names compare without case, as binding does.
 /// </summary>
 internal static class QueryParameters
 {

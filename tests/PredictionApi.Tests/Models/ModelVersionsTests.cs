@@ -113,6 +113,13 @@ public sealed class ModelVersionsTests : IAsyncLifetime
     public async Task AnUnloadedModelIsUnavailableUntilLoadedAgain()
     {
         using var client = _service.Factory.CreateClient();
+        // A misspelt version would have unloaded every version: it is refused, and the model keeps serving.
+        using (var misspelt = await client.PostAsync("/models/grey/unload?verison=1", null))
+        {
+            await ProblemAssert.AssertProblemAsync(misspelt, HttpStatusCode.BadRequest, "'verison' is not a parameter of POST /models/grey/unload");
+            Assert.Equal("ready", (await client.GetFromJsonAsync<JsonElement>("/models/grey")).GetProperty("state").GetString());
+        }
+
         using (var unload = await client.PostAsync("/models/grey/unload", null))
         {
             Assert.Equal("unloaded", (await unload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
