@@ -165,7 +165,7 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
         Assert.Equal(ApiScope.Read, scopes["GET /predictions/"]);
         Assert.Equal(ApiScope.Feedback, scopes["PATCH /prediction/{id}"]);
         Assert.Equal(ApiScope.Admin, scopes["DELETE /predictions/"]);
-        Assert.Equal(ApiScope.Read, scopes["* /metrics"]);
+        Assert.Equal(ApiScope.Read, scopes["GET /metrics"]);
     }
 
     [Fact]
