@@ -59,8 +59,10 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, KeyVerifier verifie
             return;
         }
 
+        // A method the path does not have reaches routing's 405 endpoint, which declares no scope: any valid key
+        // gets the 405 with Allow, instead of a 403 telling it to get the admin scope for a request nothing answers.
         var required = endpoint.Metadata.GetMetadata<RequiredScope>()?.Scope ?? ApiScope.Admin;
-        if (!key!.Allows(required))
+        if (!IsMethodRefusal(endpoint) && !key!.Allows(required))
         {
             context.Response.Headers.WWWAuthenticate = $"{Challenge}, error=\"insufficient_scope\", scope=\"{required.Name()}\"";
             await RefuseAsync(context, StatusCodes.Status403Forbidden, "Scope required",
@@ -69,7 +71,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, KeyVerifier verifie
             return;
         }
 
-        var perMinute = key.RequestsPerMinute ?? settings.DefaultRequestsPerMinute;
+        var perMinute = key!.RequestsPerMinute ?? settings.DefaultRequestsPerMinute;
         if (perMinute > 0 && limiter.TryAcquire(key.Name, perMinute) is { } retryAfter)
         {
             metrics.RateLimited.Add(1, new KeyValuePair<string, object?>("key", key.Name));
@@ -82,6 +84,10 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, KeyVerifier verifie
         verifier.Used(key);
         await next(context);
     }
+
+    // Routing's endpoint for a path that exists without the request's method (Microsoft.AspNetCore.Routing.Matching.HttpMethodMatcherPolicy).
+    private static bool IsMethodRefusal(Endpoint endpoint) =>
+        endpoint.Metadata.Count == 0 && endpoint.DisplayName == "405 HTTP Method Not Supported";
 
     private static async Task RefuseAsync(HttpContext context, int status, string title, string detail)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Routing;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -56,7 +57,9 @@ internal static class ObservabilityExtensions
         var registry = services.GetRequiredService<ModelRegistry>();
         services.GetRequiredService<ServiceMetrics>().ObserveModels(() => registry.Loaded.Select(m => (m.Spec.Name, m.Spec.Version, m.Spec.Sha256)));
         // Public by default (scrapers rarely carry keys); with Auth:MetricsPublic=false it needs the read scope.
+        // The exporter maps the path for every method; only GET (and HEAD, routed as GET) reads it, others are 405 with Allow.
         routes.MapPrometheusScrapingEndpoint("/metrics").WithTags("Health")
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
             .RequireScope(ApiScope.Read)
             .AllowAnonymousWhen(auth => auth.MetricsPublic);
         return routes;

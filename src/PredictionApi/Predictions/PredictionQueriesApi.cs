@@ -182,8 +182,10 @@ public static class PredictionQueriesApi
         }
 
         var stream = await inputs.OpenAsync(input, cancellationToken);
-        // A stored input never changes, so clients may keep it.
+        // A stored input never changes, so clients may keep it, but only for the key that read it: a browser
+        // that drops its key (or switches to another) asks again instead of showing what it kept.
         context.Response.Headers.CacheControl = "private, max-age=86400";
+        context.Response.Headers.Vary = "Authorization, X-API-Key";
         return TypedResults.Stream(stream, input.ContentType);
     }
 }

@@ -102,6 +102,23 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
     }
 
     [Fact]
+    public async Task AMethodAPathDoesNotHaveIs405WithAllowForAnyValidKeyAnd401WithoutOne()
+    {
+        using var reader = service.Client(await service.CreateAsync("reader", "read"));
+        using var anonymous = service.Client();
+        foreach (var (method, path) in new[] { ("OPTIONS", "/predictions"), ("PUT", "/predictions"), ("OPTIONS", "/prediction/1/image"), ("POST", "/predictions/stats") })
+        {
+            // It was a 403 asking for the admin scope, though no key of any scope could make the request work.
+            using var response = await reader.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            await ProblemAssert.AssertProblemAsync(response, HttpStatusCode.MethodNotAllowed, "not allowed");
+            Assert.Contains("GET", response.Content.Headers.Allow);
+
+            using var refused = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            await ProblemAssert.AssertProblemAsync(refused, HttpStatusCode.Unauthorized, "Authorization: Bearer");
+        }
+    }
+
+    [Fact]
     public async Task HealthTheWebPageTheOpenApiDocumentTheReferenceAndMetricsNeedNoKey()
     {
         using var client = service.Client();
@@ -165,7 +182,7 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
         Assert.Equal(ApiScope.Read, scopes["GET /predictions/"]);
         Assert.Equal(ApiScope.Feedback, scopes["PATCH /prediction/{id}"]);
         Assert.Equal(ApiScope.Admin, scopes["DELETE /predictions/"]);
-        Assert.Equal(ApiScope.Read, scopes["* /metrics"]);
+        Assert.Equal(ApiScope.Read, scopes["GET /metrics"]);
     }
 
     [Fact]

@@ -38,4 +38,18 @@ public sealed class MetricsTests(ServiceFixture service) : IClassFixture<Service
         // PrometheusScrapeTests: here the tests' own pools share the process's meters).
         Assert.Matches("""db_client_connection_[a-z_]*\{[^}]*pool_name="predictions"[^}]*\}""", text);
     }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("DELETE")]
+    [InlineData("PUT")]
+    [InlineData("OPTIONS")]
+    public async Task MetricsAnswerOnlyGetAndOtherMethodsAre405(string method)
+    {
+        using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/metrics"));
+
+        await ProblemAssert.AssertProblemAsync(response, System.Net.HttpStatusCode.MethodNotAllowed, "not allowed");
+        // No scrape here: the exporter caches a scrape for 300 ms, which the other test in this class would then read.
+        Assert.Contains("GET", response.Content.Headers.Allow);
+    }
 }
