@@ -16,13 +16,17 @@ public static class ApiKeyTokens
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    private const string Bearer = "Bearer";
+
     /// <summary>The key a request presents: <c>Authorization: Bearer &lt;key&gt;</c>, or <c>X-API-Key: &lt;key&gt;</c>.</summary>
     public static string? Read(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        // The scheme is case-insensitive; a tab after it (strictly, only a space) still plainly means a bearer key.
+        if (authorization.Length > Bearer.Length && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)
+            && authorization[Bearer.Length] is ' ' or '\t')
         {
-            var token = authorization["Bearer ".Length..].Trim();
+            var token = authorization[Bearer.Length..].Trim();
             return token.Length > 0 ? token : null;
         }
 

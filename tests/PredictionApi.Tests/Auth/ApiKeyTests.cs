@@ -64,6 +64,13 @@ public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedServi
         using var header = service.Client();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/predictions") { Headers = { { "X-API-Key", key } } };
         Assert.Equal(HttpStatusCode.OK, (await header.SendAsync(request)).StatusCode);
+        // The scheme in any case, followed by a tab or several spaces.
+        foreach (var authorization in new[] { $"bearer {key}", $"BEARER   {key}", $"Bearer\t{key}" })
+        {
+            using var spelled = new HttpRequestMessage(HttpMethod.Get, "/predictions");
+            spelled.Headers.TryAddWithoutValidation("Authorization", authorization);
+            Assert.True(HttpStatusCode.OK == (await header.SendAsync(spelled)).StatusCode, authorization.Replace(key, "<key>"));
+        }
     }
 
     [Fact]
