@@ -22,4 +22,15 @@ internal static class HeadRequests
         app.UseRouting();
         return app;
     }
+
+    /// <summary>Adds HEAD to a 405's Allow header when it lists GET: HEAD works wherever GET does, but routing knows only GET.</summary>
+    public static void AllowHeadWithGet(HttpResponse response)
+    {
+        var allow = response.Headers.Allow.ToString();
+        var methods = allow.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (methods.Contains(HttpMethods.Get, StringComparer.OrdinalIgnoreCase) && !methods.Contains(HttpMethods.Head, StringComparer.OrdinalIgnoreCase))
+        {
+            response.Headers.Allow = $"{allow}, {HttpMethods.Head}";
+        }
+    }
 }

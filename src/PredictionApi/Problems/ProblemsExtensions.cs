@@ -11,6 +11,11 @@ internal static class ProblemsExtensions
         {
             // Titles are a fixed set written in this code base, so they are bounded labels.
             context.HttpContext.RequestServices.GetService<ServiceMetrics>()?.Refusals.Add(1, new("status", context.ProblemDetails.Status ?? 0), new("title", context.ProblemDetails.Title ?? ""));
+            if (context.ProblemDetails.Status == StatusCodes.Status405MethodNotAllowed)
+            {
+                HeadRequests.AllowHeadWithGet(context.HttpContext.Response);
+            }
+
             // Status-code-only answers (404, 405 from routing) get a detail too.
             context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
             {

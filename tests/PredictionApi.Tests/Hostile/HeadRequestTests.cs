@@ -29,6 +29,13 @@ public sealed class HeadRequestTests(HostileService service) : IClassFixture<Hos
         using var post = await service.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/prediction"));
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
         Assert.Contains("POST", post.Content.Headers.Allow);
+        // A path with GET lists HEAD beside it, since HEAD works there.
+        using (var put = await service.Client.PutAsync("/predictions", null))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, put.StatusCode);
+            Assert.Contains("GET", put.Content.Headers.Allow);
+            Assert.Contains("HEAD", put.Content.Headers.Allow);
+        }
 
         // On the wire: the HEAD's answer ends at its headers, so the next answer on the connection follows at once.
         using var socket = new TcpClient();
