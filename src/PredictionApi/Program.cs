@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using PredictionApi;
 using PredictionApi.Auth;
+using PredictionApi.CrossOrigin;
 using PredictionApi.Commands;
 using PredictionApi.Comparison;
 using PredictionApi.Health;
@@ -51,6 +52,8 @@ builder.AddAdmission();
 builder.AddApiKeys();
 // The Open Inference Protocol's errors under /v2: {"error": "..."} instead of problem details.
 builder.AddOpenInference();
+// CORS for the web origins in Cors:AllowedOrigins (none by default).
+builder.AddCrossOrigin();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
 {
@@ -70,6 +73,9 @@ app.UseHeadAsGet();
 app.UseRequestLog();
 // nosniff and no framing on every response, and the web page's Content-Security-Policy.
 app.UseSecurityHeaders();
+// Pages of the origins in Cors:AllowedOrigins may call the API (and read its refusals, admission's included); their
+// preflights are answered here, without a key.
+app.UseCrossOrigin();
 // Uploads beyond the admission limit: 503 with Retry-After at once, before anything else is spent on them.
 app.UseAdmission();
 app.UseExceptionHandler();
