@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace PredictionApi.CrossOrigin;
@@ -14,26 +15,27 @@ internal static class CrossOriginExtensions
 
     public static WebApplicationBuilder AddCrossOrigin(this WebApplicationBuilder builder)
     {
+        // Checked when the host starts, so a wrong origin is the one-line start failure every other setting gives.
         builder.Services.AddOptions<CrossOriginOptions>().BindConfiguration(CrossOriginOptions.Section)
             .Validate(o => o.AllowedOrigins.All(IsOrigin),
                 "Cors:AllowedOrigins must list origins such as https://labels.example.com (scheme, host and optional port, no path, no '*').")
             .ValidateOnStart();
         builder.Services.AddCors();
+        builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CrossOriginOptions>>((cors, ours) => cors.AddDefaultPolicy(policy => policy
+            .WithOrigins(ours.Value.AllowedOrigins)
+            .WithMethods(HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Patch, HttpMethods.Delete)
+            .WithHeaders(RequestHeaders)
+            .WithExposedHeaders(ResponseHeaders)
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         return builder;
     }
 
-    /// <summary>Before the keys' middleware: a preflight carries no key and is answered here.</summary>
+    /// <summary>Only when origins are configured: otherwise nothing answers a preflight, as before CORS existed.</summary>
     public static WebApplication UseCrossOrigin(this WebApplication app)
     {
-        var origins = app.Services.GetRequiredService<IOptions<CrossOriginOptions>>().Value.AllowedOrigins;
-        if (origins.Length > 0)
+        if (app.Configuration.GetSection($"{CrossOriginOptions.Section}:{nameof(CrossOriginOptions.AllowedOrigins)}").GetChildren().Any())
         {
-            app.UseCors(policy => policy
-                .WithOrigins(origins)
-                .WithMethods(HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Patch, HttpMethods.Delete)
-                .WithHeaders(RequestHeaders)
-                .WithExposedHeaders(ResponseHeaders)
-                .SetPreflightMaxAge(TimeSpan.FromMinutes(10)));
+            app.UseCors();
         }
 
         return app;

@@ -89,6 +89,16 @@ public sealed class StartupFailureTests(StartupFolders folders) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task AnOriginWithAPathInCorsAllowedOriginsIsOneLineAndExitCode1()
+    {
+        await using var service = ServiceProcess.Start("--ConnectionStrings:Predictions=Host=127.0.0.1;Port=1;Username=nobody",
+            "--urls", $"http://127.0.0.1:{TestPostgres.FreePort()}", "--Cors:AllowedOrigins:0=https://labels.example/app");
+        var exit = await service.WaitForExitAsync();
+
+        AssertOneLineFailure(service, exit, "Cors:AllowedOrigins must list origins such as https://labels.example.com");
+    }
+
     private static void AssertOneLineFailure(ServiceProcess service, int exit, string expected)
     {
         var all = service.Output + service.Error;
