@@ -50,18 +50,17 @@ public static class UploadReader
             ? new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The upload is larger than the {Describe(maxFileBytes)} this service accepts per file. Scale the image down and retry.")
             : new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The batch is larger than the {Describe(maxTotalBytes)} this service accepts in one request. Send the files in several smaller batches.");
         var bodyLimit = maxTotalBytes + MultipartOverhead;
-        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } writable ? writable : null;
         if (request.ContentLength > bodyLimit)
         {
-            // Refused unread. Kestrel drains an unread body after the answer (for at most 5 s, discarding it), but a body over its
-            // own limit (30 MB) it resets instead, and a client that sends the whole body before reading (fetch, axios, Python)
-            // then sees a broken pipe, never this 413. Without a limit the drain lets the answer reach it.
-            sizeFeature?.MaxRequestBodySize = null;
+            // Refused unread: UnreadBodies lets Kestrel drain the body, so the client reads this 413.
             throw tooLarge;
         }
 
         // Kestrel enforces this while streaming, so a chunked body cannot exceed it either.
-        sizeFeature?.MaxRequestBodySize = bodyLimit;
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = bodyLimit;
+        }
 
         var files = new List<UploadedFile>();
         var otherFields = new SortedSet<string>(StringComparer.Ordinal);
