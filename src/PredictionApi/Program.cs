@@ -67,6 +67,8 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 
 var app = builder.Build();
 
+// A refusal sent before its body was read reaches the client: Kestrel drains that body instead of resetting.
+app.UseDrainedRefusals();
 // HEAD is answered wherever GET is (routed as a GET; Kestrel leaves the body out).
 app.UseHeadAsGet();
 // One log line per request: method, route, status, duration, model, key.

@@ -52,6 +52,7 @@ public static class UploadReader
         var bodyLimit = maxTotalBytes + MultipartOverhead;
         if (request.ContentLength > bodyLimit)
         {
+            // Refused unread: UnreadBodies lets Kestrel drain the body, so the client reads this 413.
             throw tooLarge;
         }
 
