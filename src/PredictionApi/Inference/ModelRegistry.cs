@@ -29,6 +29,9 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// <summary>The models with a serving version, for messages that list what a request could name ("none" when none).</summary>
     public string ServedList => string.Join(", ", Names.Where(n => _models.TryGetValue(n, out var e) && e.Serving is not null).DefaultIfEmpty("none"));
 
+    /// <summary>The detail of a 404 for a model name nothing answers to: the models that serve, and where to list them.</summary>
+    public string NoSuchModel(string name, string listing = "GET /models") => $"There is no model '{name}'. Served: {ServedList} ({listing}).";
+
     /// <summary>Every model that has been looked at: the default first, then by name.</summary>
     public IReadOnlyList<string> Names => _models.Keys.OrderBy(n => n != DefaultName).ThenBy(n => n, StringComparer.Ordinal).ToList();
 
@@ -50,8 +53,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         {
             if (!_models.TryGetValue(name, out var entry))
             {
-                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model",
-                    $"There is no model '{name}'. Served: {ServedList} (GET /models).");
+                throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model", NoSuchModel(name));
             }
 
             LoadedModel? model;
@@ -227,7 +229,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     {
         if (!_models.TryGetValue(name, out var entry))
         {
-            throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model", $"There is no model '{name}'. Served: {ServedList}.");
+            throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model", NoSuchModel(name));
         }
 
         await entry.Gate.WaitAsync(cancellationToken);

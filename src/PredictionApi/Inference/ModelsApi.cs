@@ -38,7 +38,7 @@ public static class ModelsApi
     public static Results<Ok<ModelInfo>, ProblemHttpResult> GetModel(string name, ModelRegistry models) =>
         models.Describe(name) is { } info
             ? TypedResults.Ok(info)
-            : ApiProblems.NotFound($"There is no model '{name}'. Served: {models.ServedList} (GET /models).");
+            : ApiProblems.NotFound(models.NoSuchModel(name));
 
     public static async Task<Results<Ok<ModelInfo>, ProblemHttpResult>> LoadModel(
         string name, string? version, string? serve, ModelRegistry models, CancellationToken cancellationToken)

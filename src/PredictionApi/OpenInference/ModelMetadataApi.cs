@@ -45,5 +45,5 @@ public static class ModelMetadataApi
         : TypedResults.Json(new ModelReady(name, false), statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static ModelUnavailableException UnknownModel(string model, ModelRegistry models) =>
-        new(StatusCodes.Status404NotFound, "Unknown model", $"There is no model '{model}'. Served: {models.ServedList} (GET /v2/models/{{model}}).");
+        new(StatusCodes.Status404NotFound, "Unknown model", models.NoSuchModel(model, "GET /v2/models/{model}"));
 }

@@ -19,6 +19,10 @@ public static class CommitStep
     /// <summary>Runs an upload's commit.</summary>
     public static Task<T> RunAsync<T>(Func<Task<T>> commit) => RunAsync(commit, UploadUnknown);
 
+    /// <summary>Runs a commit that returns nothing (a transaction's COMMIT); <paramref name="unknownDetail"/> as below, an upload's by default.</summary>
+    public static Task RunAsync(Func<Task> commit, string unknownDetail = UploadUnknown) =>
+        RunAsync(async () => { await commit(); return 0; }, unknownDetail);
+
     /// <summary>Runs a commit; <paramref name="unknownDetail"/> tells the caller what a broken connection leaves open, and what is safe to do.</summary>
     public static async Task<T> RunAsync<T>(Func<Task<T>> commit, string unknownDetail)
     {

@@ -51,7 +51,7 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             }
 
             (_, queued) = await DeleteUnusedInputsAsync(connection, inputIds, cancellationToken);
-            await CommitStep.RunAsync(async () => { await transaction.CommitAsync(cancellationToken); return 0; },
+            await CommitStep.RunAsync(() => transaction.CommitAsync(cancellationToken),
                 "The connection to the prediction database broke while the service waited for it to confirm the delete, so the " +
                 "prediction may or may not have been deleted. Repeating the DELETE is safe: a 404 then means it was.");
         }

@@ -62,7 +62,7 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
             await IdempotencyKeys.CompleteAsync(connection, claim.Key, claim.Answer(ids), cancellationToken);
         }
 
-        await CommitStep.RunAsync(async () => { await transaction.CommitAsync(cancellationToken); return 0; });
+        await CommitStep.RunAsync(() => transaction.CommitAsync(cancellationToken));
         return Counted(new RecordOutcome(ids, null), items);
     }
 
