@@ -10,29 +10,23 @@ namespace PredictionApi.Tests.CrossOrigin;
 public sealed class CrossOriginTests : IAsyncLifetime
 {
     private const string Allowed = "https://labels.example";
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private ConfiguredService _service = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestPostgres.CreateDatabaseAsync("cors");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?>
+        _service = await ConfiguredService.CreateAsync("cors", new Dictionary<string, string?>
         {
             ["Cors:AllowedOrigins:0"] = Allowed,
             ["Auth:Required"] = "true",
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task AnAllowedOriginsPreflightIsAnsweredWithoutAKeyAndItsRefusalsAreReadable()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
 
         using var preflight = await client.SendAsync(Preflight(Allowed, "POST", "authorization, idempotency-key"));
         Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
@@ -51,7 +45,7 @@ public sealed class CrossOriginTests : IAsyncLifetime
     [Fact]
     public async Task AnotherOriginGetsNoCorsHeaders()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         using var preflight = await client.SendAsync(Preflight("https://elsewhere.example", "POST", "authorization"));
         Assert.False(preflight.Headers.Contains("Access-Control-Allow-Origin"));
     }

@@ -10,13 +10,11 @@ namespace PredictionApi.Tests.Hostile;
 /// <summary>Beyond the uploads it takes at once, the service refuses at once with 503 and Retry-After, stores nothing for them, and keeps answering probes.</summary>
 public sealed class OverloadTests : IAsyncLifetime
 {
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private ConfiguredService _service = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestPostgres.CreateDatabaseAsync("overload");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?>
+        _service = await ConfiguredService.CreateAsync("overload", new Dictionary<string, string?>
         {
             ["Admission:MaxConcurrentUploads"] = "1",
             ["Admission:MaxQueuedUploads"] = "0",
@@ -24,16 +22,12 @@ public sealed class OverloadTests : IAsyncLifetime
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task UploadsBeyondTheLimitAreRefusedAtOnceWithRetryAfterAndStoreNothing()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         var png = Mnist.Png(2);
         var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => client.PostAsync("/prediction", TestImages.Form(png, $"overload-{i}.png"))));
         using var live = await client.GetAsync("/health/live");
@@ -53,7 +47,7 @@ public sealed class OverloadTests : IAsyncLifetime
             Assert.Equal("Too busy", problem.GetProperty("title").GetString());
         }
 
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         Assert.Equal(stored, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM predictions"));
         foreach (var response in responses)
         {
@@ -64,7 +58,7 @@ public sealed class OverloadTests : IAsyncLifetime
     [Fact]
     public async Task InferencesBeyondTheLimitAreRefusedInTheProtocolsErrorShape()
     {
-        using var client = _factory.CreateClient();
+        using var client = _service.Factory.CreateClient();
         var body = JsonSerializer.Serialize(new
         {
             inputs = new[] { new { name = "input", shape = new[] { 1 }, datatype = "BYTES", data = new[] { Convert.ToBase64String(Mnist.Png(4)) } } },

@@ -15,30 +15,24 @@ namespace PredictionApi.Tests.Predictions;
 /// </summary>
 public sealed class BatchPassingErrorTests : IAsyncLifetime
 {
-    private string _database = null!;
-    private PredictionApiFactory _factory = null!;
+    private ConfiguredService _service = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestPostgres.CreateDatabaseAsync("passing");
-        _factory = new PredictionApiFactory(_database, new Dictionary<string, string?>
+        _service = await ConfiguredService.CreateAsync("passing", new Dictionary<string, string?>
         {
             ["Imaging:MaxDecodingPixels"] = "1000000",
             ["Imaging:DecodeWaitSeconds"] = "1",
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _factory.DisposeAsync();
-        await TestPostgres.DropDatabaseAsync(_database);
-    }
+    public async Task DisposeAsync() => await _service.DisposeAsync();
 
     [Fact]
     public async Task AFileRefusedForAPassingReasonRefusesAKeyedBatchWholeAndTheRetryClassifiesEveryFile()
     {
-        using var client = _factory.CreateClient();
-        var budget = _factory.Services.GetRequiredService<ImagePreprocessor>().Budget;
+        using var client = _service.Factory.CreateClient();
+        var budget = _service.Factory.Services.GetRequiredService<ImagePreprocessor>().Budget;
 
         var held = budget.Acquire(budget.Capacity);
         try
@@ -90,7 +84,7 @@ public sealed class BatchPassingErrorTests : IAsyncLifetime
 
     private async Task<long> CountAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_service.Database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
