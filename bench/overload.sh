@@ -5,22 +5,28 @@
 #
 #   bash bench/overload.sh              # 10 s per run
 #   BENCH_SECONDS=20 bash bench/overload.sh
-#   SUSTAINABLE=64 QUEUE=0 bash bench/overload.sh   # skip step 1; admit 64 with no queue
+#   SUSTAINABLE=64 QUEUE=32 bash bench/overload.sh  # skip step 1; admit 64 with 32 waiting
+#   LOADGEN=hey bash bench/overload.sh             # hey instead of h2load (hey takes several times the CPU per request)
 #   SVC_ENV='DOTNET_gcServer=0' bash bench/overload.sh   # environment for the service (runtime settings to compare)
 #
-# 1. The sustainable concurrency S: POST /prediction (one MNIST PNG, hey) at 1, 2, 4, ... 64 connections
+# 1. The sustainable concurrency S: POST /prediction (one MNIST PNG; h2load, or hey with LOADGEN=hey) at 1, 2, 4, ... 64 connections
 #    (BENCH_LEVELS) with admission wide open; S is the lowest concurrency reaching 90 % of the best
 #    throughput (beyond it, more connections only add waiting).
 # 2. The service restarted with Admission:MaxConcurrentUploads=S (ADMIT) and Admission:MaxQueuedUploads
-#    (QUEUE, default S/2), then loaded at S and at 4S: p99 of the 200s, and the slowest 503.
+#    (QUEUE, default 0: a queue adds its own wait to every admitted request at 4S, by design), then loaded at S and at 4S: p99 of the 200s, and the slowest 503.
 # 3. For contrast, 4S against the default admission limits (64 at once, 64 waiting).
-# Needs: .NET SDK, PostgreSQL 15 server binaries, hey.
+# Needs: .NET SDK, PostgreSQL 15 server binaries, h2load (nghttp2-client) or hey.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${BENCH_SECONDS:-10}
 levels=${BENCH_LEVELS:-"1 2 4 8 16 32 64"}
-command -v hey >/dev/null || { echo "need hey: apt-get install hey"; exit 1; }
+loadgen=${LOADGEN:-h2load}
+case $loadgen in
+  hey) command -v hey >/dev/null || { echo "need hey: apt-get install hey"; exit 1; } ;;
+  h2load) command -v h2load >/dev/null || { echo "need h2load: apt-get install nghttp2-client"; exit 1; } ;;
+  *) echo "LOADGEN is h2load or hey"; exit 1 ;;
+esac
 
 source bench/common.sh overload
 
@@ -49,22 +55,42 @@ start_warm_service() {
   load 32 ${WARMUP_SECONDS:-20} >/dev/null
 }
 
-# load CONNECTIONS SECONDS: hey's per-request CSV, summarised as "rps ok p50_ok p99_ok refused p99_refused/max_refused other" (ms).
+# load CONNECTIONS SECONDS: per-request times from the load generator (LOADGEN: h2load, the default, or hey),
+# summarised as "rps ok p50_ok p99_ok refused p99_refused/max_refused other client_cpu" (ms; the client's share of all cores).
 load() {
-  hey -z "${2}s" -c "$1" -t 30 -m POST -T "multipart/form-data; boundary=$boundary" -D "$work/body" -o csv \
-    "$base/prediction" >"$work/run.csv"
-  python3 - "$work/run.csv" "$2" <<'PY'
+  if [ "$loadgen" = hey ]; then
+    /usr/bin/time -o "$work/time" -f "%e %U %S" hey -z "${2}s" -c "$1" -t 30 -m POST -T "multipart/form-data; boundary=$boundary" -D "$work/body" -o csv \
+      "$base/prediction" >"$work/run.csv"
+  else
+    # h2load writes "start (µs since epoch) TAB status TAB µs to the end of the response" per request.
+    rm -f "$work/run.tsv"  # h2load appends to its log
+    /usr/bin/time -o "$work/time" -f "%e %U %S" h2load --h1 -c "$1" -D "$2" -d "$work/body" -H "content-type: multipart/form-data; boundary=$boundary" \
+      --log-file="$work/run.tsv" "$base/prediction" >"$work/h2load.out"
+    python3 - "$work/run.tsv" "$work/run.csv" <<'PY'
 import csv, sys
+with open(sys.argv[2], "w", newline="") as out:
+    w = csv.writer(out)
+    w.writerow(["response-time", "status-code"])
+    for line in open(sys.argv[1]):
+        start, status, micros = line.split("\t")[:3]
+        w.writerow([int(micros) / 1e6, status])
+PY
+  fi
+  python3 - "$work/run.csv" "$2" "$work/time" <<'PY'
+import csv, os, sys
+# The load generator's share of the machine's CPU: it runs on the same cores as the service.
+elapsed, user, system = map(float, open(sys.argv[3]).read().split()[-3:])
+client = 100 * (user + system) / elapsed / os.cpu_count()
 rows = list(csv.DictReader(open(sys.argv[1])))
 ok = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "200")
 refused = sorted(float(r["response-time"]) * 1000 for r in rows if r["status-code"] == "503")
 other = len(rows) - len(ok) - len(refused)
 q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
-print(f"{len(ok) / float(sys.argv[2]):.0f} {len(ok)} {q(ok, 0.5):.2f} {q(ok, 0.99):.2f} {len(refused)} {q(refused, 0.99):.2f}/{max(refused) if refused else float('nan'):.2f} {other}")
+print(f"{len(ok) / float(sys.argv[2]):.0f} {len(ok)} {q(ok, 0.5):.2f} {q(ok, 0.99):.2f} {len(refused)} {q(refused, 0.99):.2f}/{max(refused) if refused else float('nan'):.2f} {other} {client:.0f}%")
 PY
 }
 
-row() { printf '%-44s %8s %8s %9s %9s %8s %16s %6s\n' "$@"; }
+row() { printf '%-44s %8s %8s %9s %9s %8s %16s %6s %7s\n' "$@"; }
 
 if [ -n "${SUSTAINABLE:-}" ]; then
   sustainable=$SUSTAINABLE
@@ -72,12 +98,12 @@ if [ -n "${SUSTAINABLE:-}" ]; then
 else
   echo "== 1. sustainable concurrency (admission wide open: Admission:MaxConcurrentUploads=1000)"
   start_warm_service Admission__MaxConcurrentUploads=1000 Admission__MaxQueuedUploads=0
-  row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
+  row "POST /prediction ($loadgen, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other" "client"
   best=0; declare -A rate
   for c in $levels; do
-    read -r rps ok p50 p99 refused maxr other <<<"$(load $c "$seconds")"
+    read -r rps ok p50 p99 refused maxr other client <<<"$(load $c "$seconds")"
     rate[$c]=$rps
-    row "concurrency $c" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other"
+    row "concurrency $c" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other" "$client"
     (( rps > best )) && best=$rps
   done
   stop_service
@@ -88,24 +114,24 @@ else
   echo "sustainable concurrency S = $sustainable (lowest reaching 90 % of the best, $best ok/s)"
 fi
 admit=${ADMIT:-$sustainable}
-queue=${QUEUE:-$(( sustainable / 2 ))}
+queue=${QUEUE:-0}
 
 echo
 echo "== 2. admission at S: Admission:MaxConcurrentUploads=$admit, Admission:MaxQueuedUploads=$queue"
 start_warm_service Admission__MaxConcurrentUploads=$admit Admission__MaxQueuedUploads=$queue
-row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
-read -r rps ok p50 p99_s refused maxr other <<<"$(load "$sustainable" "$seconds")"
-row "S = $sustainable connections" "$rps" "$ok" "$p50" "$p99_s" "$refused" "$maxr" "$other"
-read -r rps ok p50 p99_4s refused maxr_4s other <<<"$(load $(( 4 * sustainable )) "$seconds")"
-row "4S = $(( 4 * sustainable )) connections" "$rps" "$ok" "$p50" "$p99_4s" "$refused" "$maxr_4s" "$other"
+row "POST /prediction ($loadgen, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other" "client"
+read -r rps ok p50 p99_s refused maxr other client <<<"$(load "$sustainable" "$seconds")"
+row "S = $sustainable connections" "$rps" "$ok" "$p50" "$p99_s" "$refused" "$maxr" "$other" "$client"
+read -r rps ok p50 p99_4s refused maxr_4s other client <<<"$(load $(( 4 * sustainable )) "$seconds")"
+row "4S = $(( 4 * sustainable )) connections" "$rps" "$ok" "$p50" "$p99_4s" "$refused" "$maxr_4s" "$other" "$client"
 stop_service
 awk -v a="$p99_4s" -v b="$p99_s" -v m="${maxr_4s#*/}" 'BEGIN { printf "p99 of admitted requests at 4S / at S = %.2f (bar: <= 2); slowest refusal %s ms (bar: <= 50)\n", a / b, m }'
 
 echo
 echo "== 3. for contrast, 4S with the default admission limits (64 at once, 64 waiting)"
 start_warm_service
-row "POST /prediction (hey, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other"
-read -r rps ok p50 p99 refused maxr other <<<"$(load $(( 4 * sustainable )) "$seconds")"
-row "4S = $(( 4 * sustainable )) connections, defaults" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other"
+row "POST /prediction ($loadgen, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other" "client"
+read -r rps ok p50 p99 refused maxr other client <<<"$(load $(( 4 * sustainable )) "$seconds")"
+row "4S = $(( 4 * sustainable )) connections, defaults" "$rps" "$ok" "$p50" "$p99" "$refused" "$maxr" "$other" "$client"
 stop_service
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
+using PredictionApi.Observability;
 using SkiaSharp;
+
 
 namespace PredictionApi.Imaging;
 
@@ -45,8 +47,11 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
             var share = Budget.Acquire((long)size.Width * size.Height);
             try
             {
-                using var bitmap = Decode(codec, size, header.Format);
-                ToPlanes(bitmap, origin, width, height, factor, spec.Background, channels, planes);
+                using (ServiceMetrics.Tracing.StartActivity("decode"))
+                {
+                    using var bitmap = Decode(codec, size, header.Format);
+                    ToPlanes(bitmap, origin, width, height, factor, spec.Background, channels, planes);
+                }
             }
             finally
             {

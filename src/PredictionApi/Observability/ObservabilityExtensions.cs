@@ -34,13 +34,16 @@ internal static class ObservabilityExtensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", ServiceMetrics.Name)
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddSource(ServiceMetrics.Name, "Npgsql"));
+                .AddPrometheusExporter());
+        // Spans are recorded only when something exports them: recording every request's spans to drop them costs
+        // the uploads CPU (and, under overload, every refusal too). The trace_id in problem details is there either
+        // way, from the activity ASP.NET Core starts for each request.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            otel.UseOtlpExporter();
+            otel.WithTracing(tracing => tracing
+                    .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddSource(ServiceMetrics.Name, "Npgsql"))
+                .UseOtlpExporter();
         }
 
         return builder;

@@ -9,7 +9,8 @@ namespace PredictionApi.Observability;
 /// One line per request at Information: method, route template (never the raw path, which carries ids),
 /// status, duration, model and key name. Probes and scrapes (/health/*, /v2/health/*, /metrics) log at Debug: an
 /// orchestrator's every few seconds would drown the rest. ASP.NET Core's own request lines stay at
-/// Warning in appsettings.json, so each request is logged once.
+/// Warning in appsettings.json, so each request is logged once. It also gives a failed request its endpoint back
+/// for the metrics and traces written after it.
 /// </summary>
 internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog> logger)
 {
@@ -24,6 +25,13 @@ internal sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLo
         }
         finally
         {
+            // The exception handler cleared the endpoint to write a failed request's problem; given back, the request's
+            // span and its http_server_request_duration series keep its route (a 415 on POST /prediction/ is counted there).
+            if (endpoint is not null && context.GetEndpoint() is null)
+            {
+                context.SetEndpoint(endpoint);
+            }
+
             var path = context.Request.Path;
             var level = path.StartsWithSegments("/health") || path.StartsWithSegments("/v2/health") || path.StartsWithSegments("/metrics")
                 ? LogLevel.Debug

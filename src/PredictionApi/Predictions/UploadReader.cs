@@ -4,7 +4,9 @@ using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using PredictionApi.Observability;
 using PredictionApi.Problems;
+
 
 namespace PredictionApi.Predictions;
 
@@ -28,6 +30,12 @@ public static class UploadReader
 
     /// <summary>Reads the 'file' parts of the request: at most <paramref name="maxFiles"/> files of <paramref name="maxFileBytes"/>, <paramref name="maxTotalBytes"/> in all.</summary>
     public static async Task<UploadedFiles> ReadAsync(HttpRequest request, int maxFiles, long maxFileBytes, long maxTotalBytes, CancellationToken cancellationToken)
+    {
+        using var span = ServiceMetrics.Tracing.StartActivity("read-upload");
+        return await ReadBodyAsync(request, maxFiles, maxFileBytes, maxTotalBytes, cancellationToken);
+    }
+
+    private static async Task<UploadedFiles> ReadBodyAsync(HttpRequest request, int maxFiles, long maxFileBytes, long maxTotalBytes, CancellationToken cancellationToken)
     {
         var single = maxFiles == 1;
         var example = single

@@ -65,8 +65,15 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static ServiceProcess Start(params string[] args) => StartIn(AppContext.BaseDirectory, args);
 
+    /// <summary>Starts the built service with these environment variables added (the OTEL_* an operator sets, say).</summary>
+    public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartIn(AppContext.BaseDirectory, environment, args);
+
     /// <summary>Starts the built service with <paramref name="workingDirectory"/> as its working directory.</summary>
-    public static ServiceProcess StartIn(string workingDirectory, params string[] args)
+    public static ServiceProcess StartIn(string workingDirectory, params string[] args) =>
+        StartIn(workingDirectory, new Dictionary<string, string>(), args);
+
+    private static ServiceProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         // Through env, which gives the service Ctrl+C's default handling back: a test run started in the background
         // (nohup, "&" in a script) passes SIGINT down as ignored, and the runtime then keeps ignoring it, as a program
@@ -92,6 +99,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment.Remove("ConnectionStrings__Predictions");
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
 
         var service = new ServiceProcess(new Process { StartInfo = start });
         service._process.OutputDataReceived += (_, e) => Append(service._output, e.Data);

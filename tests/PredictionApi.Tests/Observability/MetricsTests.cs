@@ -18,6 +18,12 @@ public sealed class MetricsTests(ServiceFixture service) : IClassFixture<Service
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
         }
 
+        // A multipart body without a boundary: a 400 from inside the upload endpoint, written by the exception handler.
+        using (var malformed = await _client.PostAsync("/prediction", new StringContent("--x--", Encoding.UTF8, "multipart/form-data")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        }
+
         using var response = await _client.GetAsync("/metrics");
         var text = await response.Content.ReadAsStringAsync();
 
@@ -30,6 +36,8 @@ public sealed class MetricsTests(ServiceFixture service) : IClassFixture<Service
         Assert.Contains("predictionapi_database_write_duration_seconds_bucket", text);
         Assert.Contains("predictionapi_group_size", text);
         Assert.Matches("""predictionapi_refusals_total\{[^}]*status="415"[^}]*\} [1-9]""", text);
+        // A failed request keeps its route (the exception handler that wrote its problem had cleared it).
+        Assert.Matches("""http_server_request_duration_seconds_count\{(?=[^}]*http_route="/prediction/")(?=[^}]*http_response_status_code="400")[^}]*\} [1-9]""", text);
         Assert.Matches("""predictionapi_model_info\{[^}]*sha256="[0-9a-f]{64}"[^}]*\} 1""", text);
         Assert.DoesNotContain("a-unique-file-name-41", text);
         // Traces and metrics name the service (not the SDK's "unknown_service:dotnet").
