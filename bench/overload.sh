@@ -90,6 +90,24 @@ print(f"{len(ok) / float(sys.argv[2]):.0f} {len(ok)} {q(ok, 0.5):.2f} {q(ok, 0.9
 PY
 }
 
+# gc_counters: the service's GC pause time so far (ms), its gen0/gen1/gen2 collections and the bytes it allocated, from /metrics.
+gc_counters() {
+  curl -fs "$base/metrics" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+pause = float(re.search(r"^dotnet_gc_pause_time_seconds_total\{[^}]*\} (\S+)", text, re.M).group(1)) * 1000
+gens = [re.search(r"^dotnet_gc_collections_total\{[^}]*gc_heap_generation=\"%s\"[^}]*\} (\S+)" % g, text, re.M).group(1) for g in ("gen0", "gen1", "gen2")]
+allocated = float(re.search(r"^dotnet_gc_heap_total_allocated_bytes_total\{[^}]*\} (\S+)", text, re.M).group(1))
+print(f"{pause:.0f}", *gens, f"{allocated:.0f}")'
+}
+
+# gc_during BEFORE AFTER REQUESTS: what the GC did between two gc_counters, and what each request allocated.
+gc_during() {
+  read -r p0 a0 b0 c0 m0 <<<"$1"; read -r p1 a1 b1 c1 m1 <<<"$2"
+  echo "   GC during the run: $((a1 - a0)) gen0, $((b1 - b0)) gen1, $((c1 - c0)) gen2 collections, $((p1 - p0)) ms paused;" \
+    "$(( (m1 - m0) / ($3 > 0 ? $3 : 1) / 1024 )) KB allocated per request"
+}
+
 row() { printf '%-44s %8s %8s %9s %9s %8s %16s %6s %7s\n' "$@"; }
 
 if [ -n "${SUSTAINABLE:-}" ]; then
@@ -120,10 +138,15 @@ echo
 echo "== 2. admission at S: Admission:MaxConcurrentUploads=$admit, Admission:MaxQueuedUploads=$queue"
 start_warm_service Admission__MaxConcurrentUploads=$admit Admission__MaxQueuedUploads=$queue
 row "POST /prediction ($loadgen, one PNG)" "ok/s" "ok" "p50 ms" "p99 ms" "503s" "503 p99/max ms" "other" "client"
+gc0=$(gc_counters)
 read -r rps ok p50 p99_s refused maxr other client <<<"$(load "$sustainable" "$seconds")"
+gc1=$(gc_counters)
 row "S = $sustainable connections" "$rps" "$ok" "$p50" "$p99_s" "$refused" "$maxr" "$other" "$client"
+gc_during "$gc0" "$gc1" $(( ok + refused ))
 read -r rps ok p50 p99_4s refused maxr_4s other client <<<"$(load $(( 4 * sustainable )) "$seconds")"
+gc2=$(gc_counters)
 row "4S = $(( 4 * sustainable )) connections" "$rps" "$ok" "$p50" "$p99_4s" "$refused" "$maxr_4s" "$other" "$client"
+gc_during "$gc1" "$gc2" $(( ok + refused ))
 stop_service
 awk -v a="$p99_4s" -v b="$p99_s" -v m="${maxr_4s#*/}" 'BEGIN { printf "p99 of admitted requests at 4S / at S = %.2f (bar: <= 2); slowest refusal %s ms (bar: <= 50)\n", a / b, m }'
 

@@ -33,7 +33,7 @@ internal static class ObservabilityExtensions
             })
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", ServiceMetrics.Name)
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Npgsql", "System.Runtime", ServiceMetrics.Name)
                 .AddPrometheusExporter());
         // Spans are recorded only when something exports them: recording every request's spans to drop them costs
         // the uploads CPU (and, under overload, every refusal too). The trace_id in problem details is there either
