@@ -74,8 +74,6 @@ public static class UploadReader
         var otherFields = new SortedSet<string>(StringComparer.Ordinal);
         var textInField = false;
         long total = 0;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(Parameters(request)));
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         try
         {
@@ -109,7 +107,6 @@ public static class UploadReader
                     throw tooLarge;
                 }
 
-                hash.AppendData(Encoding.UTF8.GetBytes($"\u001f{fileName}\u001f{length}\u001f"));
                 BatchError? error = null;
                 if (bytes is null)
                 {
@@ -120,12 +117,8 @@ public static class UploadReader
                 {
                     error = new BatchError(StatusCodes.Status400BadRequest, "Empty file", $"The file '{fileName}' is empty (0 bytes).");
                 }
-                else
-                {
-                    hash.AppendData(bytes);
-                }
 
-                files.Add(new UploadedFile(fileName, bytes ?? [], error));
+                files.Add(new UploadedFile(fileName, bytes ?? [], length, error));
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -151,7 +144,27 @@ public static class UploadReader
                 : $"The request has no '{Field}' field.{others} {example}");
         }
 
-        return new UploadedFiles(files, hash.GetHashAndReset());
+        return new UploadedFiles(files, () => HashRequest(request, files));
+    }
+
+    /// <summary>
+    /// The request's fingerprint for its Idempotency-Key: the endpoint and parameters, then each file's name, length and
+    /// bytes (a file refused as too large or empty adds no bytes).
+    /// </summary>
+    private static byte[] HashRequest(HttpRequest request, List<UploadedFile> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(Parameters(request)));
+        foreach (var file in files)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"\u001f{file.FileName}\u001f{file.Length}\u001f"));
+            if (file.Error is null)
+            {
+                hash.AppendData(file.Bytes);
+            }
+        }
+
+        return hash.GetHashAndReset();
     }
 
     /// <summary>
@@ -187,13 +200,30 @@ public static class UploadReader
     /// <summary>Reads a part up to <paramref name="max"/> bytes; beyond that drains it and returns null bytes with the full length.</summary>
     private static async Task<(byte[]? Bytes, long Length)> ReadBoundedAsync(Stream body, long max, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
         // A pooled chunk: a fresh 80 KB array per upload was a measurable share of a small upload's cost.
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            long length = 0;
+            // Most images fit in the chunk: they are copied out once, without a growing buffer.
+            var filled = 0;
             int read;
+            while (filled < chunk.Length && (read = await body.ReadAsync(chunk.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += read;
+            }
+
+            if (filled < chunk.Length)
+            {
+                return (filled <= max ? chunk[..filled] : null, filled);
+            }
+
+            using var buffer = new MemoryStream();
+            long length = filled;
+            if (length <= max)
+            {
+                buffer.Write(chunk, 0, filled);
+            }
+
             while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 length += read;

@@ -40,6 +40,33 @@ public sealed class StoredImageTests(ServiceFixture database, ObjectStorageFixtu
         Assert.Equal("image", stored.EnumerateObject().Last().Name);
     }
 
+    /// <summary>
+    /// The upload reader copies a file that fits its 16 KiB read chunk out of the chunk, and a longer one through a growing
+    /// buffer: each length around the edge comes back byte for byte. The PNG is padded to the length with a text chunk.
+    /// </summary>
+    [Theory]
+    [InlineData(16_383)]
+    [InlineData(16_384)]
+    [InlineData(16_385)]
+    [InlineData(40_000)]
+    public async Task AnUploadOfAnyLengthAroundTheReadChunkIsStoredByteForByte(int length)
+    {
+        using var client = Factory("database").CreateClient();
+        var pixels = Mnist.Images.Image(length % 100);
+        var bare = TestImages.PngGray8(28, 28, pixels);
+        // A chunk adds 12 bytes around its data: length, type and CRC.
+        var text = new byte[length - bare.Length - 12];
+        "Comment\0"u8.CopyTo(text);
+        text.AsSpan(8).Fill((byte)'x');
+        var png = TestImages.Png(28, 28, 8, 0, 1, pixels, ("tEXt", text));
+        Assert.Equal(length, png.Length);
+
+        var id = (await client.PostPredictionAsync(png)).GetProperty("prediction_id").GetInt64();
+        var stored = await client.GetByteArrayAsync($"/prediction/{id}/image");
+
+        Assert.Equal(png, stored);
+    }
+
     [Theory]
     [InlineData("database")]
     [InlineData("object")]
