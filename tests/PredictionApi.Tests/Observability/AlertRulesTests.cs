@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
@@ -7,11 +8,15 @@ namespace PredictionApi.Tests.Observability;
 
 /// <summary>
 /// The alert rules deploy/ ships, loaded by a real Prometheus that scrapes the service: the database alert's
-/// expression stays empty while uploads are refused for overload, and holds once PostgreSQL cannot be reached.
+/// expression stays empty while uploads are refused for overload, and holds once PostgreSQL cannot be reached;
+/// behind a balancer, where only readiness probes reach a replica without its database, the readiness alert holds.
+/// promtool checks the shipped files and runs the rules' unit tests (alert-rules.test.yml).
 /// </summary>
 public sealed class AlertRulesTests : IAsyncLifetime
 {
     private const string DatabaseAlert = "PredictionApiDatabaseUnavailable";
+    private const string NotReadyAlert = "PredictionApiNotReady";
+    private const string Promtool = "/usr/bin/promtool";
 
     private string _database = null!;
 
@@ -74,6 +79,97 @@ public sealed class AlertRulesTests : IAsyncLifetime
         }
 
         Assert.True(down > 0, $"the alert's expression ({expression}) never held while PostgreSQL was unreachable");
+    }
+
+    [Fact]
+    public async Task BehindABalancerOnlyTheReadinessAlertSeesTheDatabaseGo()
+    {
+        if (!PrometheusProcess.IsInstalled())
+        {
+            return;
+        }
+
+        await using var proxy = new PostgresProxy(_database);
+        var service = new Uri($"http://127.0.0.1:{TestPostgres.FreePort()}");
+        await using var process = ServiceProcess.Start($"--ConnectionStrings:Predictions={proxy.ConnectionString}", "--urls", service.ToString());
+        await process.WaitForReadyAsync(service);
+
+        await using var prometheus = await PrometheusProcess.StartAsync(service, Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml"));
+        using var client = new HttpClient { BaseAddress = service };
+        var notReady = await RuleExpressionAsync(prometheus.Api, NotReadyAlert);
+        var database = await RuleExpressionAsync(prometheus.Api, DatabaseAlert);
+
+        // The balancer probes twice a second; while the replica is ready the readiness alert has nothing to say.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && await prometheus.QueryAsync("""sum(http_server_request_duration_seconds_count{http_route="/health/ready"})""") is not > 2)
+        {
+            (await client.GetAsync("/health/ready")).Dispose();
+            await Task.Delay(500);
+        }
+
+        Assert.Null(await prometheus.QueryAsync(notReady));
+
+        // PostgreSQL goes: the balancer takes the replica out, so only its probes arrive, and they get 503.
+        proxy.Refuse = true;
+        await using (var admin = new NpgsqlConnection(_database))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
+            await terminate.ExecuteScalarAsync();
+        }
+
+        double? down = null;
+        deadline = DateTime.UtcNow.AddSeconds(40);
+        while (DateTime.UtcNow < deadline && down is not > 0)
+        {
+            (await client.GetAsync("/health/ready")).Dispose();
+            down = await prometheus.QueryAsync(notReady);
+            await Task.Delay(500);
+        }
+
+        Assert.True(down > 0, $"the readiness alert's expression ({notReady}) never held while PostgreSQL was unreachable");
+        Assert.Null(await prometheus.QueryAsync(database));
+    }
+
+    [Fact]
+    public async Task TheShippedConfigurationIsValidAndEveryAlertPassesItsUnitTests()
+    {
+        if (!PrometheusProcess.IsInstalled())
+        {
+            return;
+        }
+
+        var (configExit, configOutput) = await RunPromtoolAsync("check", "config", Path.Combine(RepoPaths.Root, "deploy", "prometheus.yml"));
+        Assert.True(configExit == 0, configOutput);
+
+        var unitTests = Path.Combine(RepoPaths.Root, "tests", "PredictionApi.Tests", "Observability", "alert-rules.test.yml");
+        var (testExit, testOutput) = await RunPromtoolAsync("test", "rules", unitTests);
+        Assert.True(testExit == 0, testOutput);
+
+        // Every alert of the shipped file has a unit test, so a new one cannot ship untested.
+        var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml"));
+        var tested = await File.ReadAllTextAsync(unitTests);
+        foreach (var alert in System.Text.RegularExpressions.Regex.Matches(shipped, @"alert: (\w+)").Select(m => m.Groups[1].Value))
+        {
+            Assert.Contains($"alertname: {alert}", tested);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Promtool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
     }
 
     /// <summary>The expression of an alert as Prometheus loaded it from the shipped rule file.</summary>
