@@ -140,8 +140,12 @@ public sealed class AlertRulesTests : IAsyncLifetime
             return;
         }
 
-        var (configExit, configOutput) = await RunPromtoolAsync("check", "config", Path.Combine(RepoPaths.Root, "deploy", "prometheus.yml"));
-        Assert.True(configExit == 0, configOutput);
+        // The one for a host, and the one compose.yaml runs (replicas found through Docker's DNS).
+        foreach (var config in new[] { "prometheus.yml", "prometheus-compose.yml" })
+        {
+            var (configExit, configOutput) = await RunPromtoolAsync("check", "config", Path.Combine(RepoPaths.Root, "deploy", config));
+            Assert.True(configExit == 0, $"{config}: {configOutput}");
+        }
 
         var unitTests = Path.Combine(RepoPaths.Root, "tests", "PredictionApi.Tests", "Observability", "alert-rules.test.yml");
         var (testExit, testOutput) = await RunPromtoolAsync("test", "rules", unitTests);
