@@ -125,7 +125,9 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
                 }
             }
         }
-        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested
+        // 57014 (a statement_timeout or a cancel) is not transient to Npgsql, but the exception handler answers it as an outage.
+        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }
+                                  or TimeoutException && !cancellationToken.IsCancellationRequested
                                   && (deleted > 0 || committing))
         {
             // Nothing committed and no commit cut off: the exception handler's "nothing was changed" is the whole truth then.

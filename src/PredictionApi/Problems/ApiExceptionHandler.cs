@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 using PredictionApi.Storage;
+using PredictionApi.Storage.InputStores;
 
 namespace PredictionApi.Problems;
 
@@ -50,6 +51,10 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
             // An outage fails every request that needs the database: it is logged once, not per request.
             outage.RequestFailed(databaseFailure);
         }
+        else if (exception is InputStorageException { Status: StatusCodes.Status503ServiceUnavailable, InnerException: not null })
+        {
+            // The store's failure is logged by its outage log, once per outage rather than once per request.
+        }
         else if (status >= 500)
         {
             logger.LogWarning(exception, "Request failed with {Status}: {Detail}", status, detail);
@@ -96,8 +101,11 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
     {
         // Connection failures, server shutting down, too many connections, pool exhausted, rolled-back transactions.
         // Class 40 (a deadlock, a serialization failure): PostgreSQL rolled the transaction back, so nothing was stored.
+        // 57014 and 55P03: a statement_timeout, a cancel or a lock_timeout stopped the statement (a lock held on a table
+        // the write needs, an overloaded server); PostgreSQL answered with an error, so that transaction did not commit.
         PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState.StartsWith("40", StringComparison.Ordinal),
+            || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState.StartsWith("40", StringComparison.Ordinal)
+            || pg.SqlState is PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable,
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException or TimeoutException or IOException,
         TimeoutException => true,
         _ => false,

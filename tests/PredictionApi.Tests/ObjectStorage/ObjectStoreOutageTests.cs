@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace PredictionApi.Tests.ObjectStorage;
 
@@ -161,5 +163,53 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         using var readyAgain = await _client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task AStoreOutageUnderLoadIsLoggedOnceWhenItStartsAndOnceWhenItEndsWithoutStackTraces()
+    {
+        var logs = new LogCapture();
+        await using var factory = _factory.WithWebHostBuilder(b => b.ConfigureLogging(l =>
+        {
+            l.AddProvider(logs);
+            l.AddFilter<LogCapture>(null, LogLevel.Trace);
+        }));
+        using var client = factory.CreateClient();
+        await _s3.StopAsync();
+        try
+        {
+            // 8 clients, 5 uploads each: every one fails, and each used to log two warnings, one with a stack trace.
+            var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+            {
+                var statuses = new List<HttpStatusCode>();
+                for (var i = 0; i < 5; i++)
+                {
+                    using var posted = await client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+                    statuses.Add(posted.StatusCode);
+                }
+
+                return statuses;
+            }));
+            Assert.All(answers.SelectMany(a => a), s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
+        }
+        finally
+        {
+            await _s3.StartAsync();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!logs.Entries.Any(e => e.Message.Contains("answers again", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the end of the outage was not logged");
+            await Task.Delay(100);
+        }
+
+        var warnings = logs.Entries.Where(e => e.Level >= LogLevel.Warning).ToList();
+        Assert.DoesNotContain(warnings, e => e.Exception is not null);
+        var outage = Assert.Single(warnings, e => e.Message.Contains("is unavailable", StringComparison.Ordinal));
+        Assert.Contains($"bucket {Bucket}", outage.Message);
+        Assert.Contains("40 requests failed", Assert.Single(warnings, e => e.Message.Contains("answers again", StringComparison.Ordinal)).Message);
+        using var retried = await client.PostAsync("/prediction", TestImages.Form(UniqueImages.Png()));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
     }
 }

@@ -20,6 +20,7 @@ internal static class InputStorageExtensions
 
         // Decided when first resolved, so configuration added after this call (tests, hosts) still counts.
         builder.Services.AddSingleton<IAmazonS3>(sp => S3Clients.Create(sp.GetRequiredService<IOptions<ObjectStorageOptions>>().Value));
+        builder.Services.AddSingleton<ObjectStoreOutage>();
         builder.Services.AddSingleton<S3InputStore>();
         builder.Services.AddSingleton<IInputStore>(sp => sp.GetRequiredService<IOptions<ObjectStorageOptions>>().Value.Enabled
             ? sp.GetRequiredService<S3InputStore>()

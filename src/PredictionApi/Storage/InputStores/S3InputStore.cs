@@ -11,7 +11,7 @@ namespace PredictionApi.Storage.InputStores;
 /// input row references its key, which <see cref="ObjectDeletions"/> checks under <see cref="ObjectKeyLock"/>.
 /// Inputs stored in the database before object storage was enabled are still read from their rows.
 /// </summary>
-public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> options, ILogger<S3InputStore> logger) : IInputStore
+public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> options, ObjectStoreOutage outage, ILogger<S3InputStore> logger) : IInputStore
 {
     private readonly ObjectStorageOptions _options = options.Value;
 
@@ -41,7 +41,8 @@ public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> op
         }
         catch (Exception e) when (S3Clients.IsStoreFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Putting {Key} into bucket {Bucket} failed: {Reason}", key, Bucket, S3Clients.Describe(e));
+            // Logged once per outage, not per upload: with the store down, every upload fails.
+            outage.RequestFailed(e);
             throw new InputStorageException(StatusCodes.Status503ServiceUnavailable, "Object storage unavailable", S3Clients.IsMissingBucket(e)
                 ? $"The bucket '{Bucket}' does not exist in object storage, so nothing was stored. Retrying will not help until it is created (or ObjectStorage:Bucket names one that exists)."
                 : "The image could not be written to object storage, so nothing was stored. Retry later.", e);
@@ -70,7 +71,7 @@ public sealed class S3InputStore(IAmazonS3 s3, IOptions<ObjectStorageOptions> op
         }
         catch (Exception e) when (S3Clients.IsStoreFailure(e) && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Reading {Key} from bucket {Bucket} failed: {Reason}", key, Bucket, S3Clients.Describe(e));
+            outage.RequestFailed(e);
             throw new InputStorageException(StatusCodes.Status503ServiceUnavailable, "Object storage unavailable",
                 $"The image of input {input.Id} could not be read from object storage. Retry later.", e);
         }
