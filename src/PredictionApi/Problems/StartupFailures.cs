@@ -66,6 +66,11 @@ internal static class StartupFailures
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await app.StopAsync(timeout.Token);
         }
+        catch (ArgumentNullException e) when (e.ParamName == "source")
+        {
+            // The host failed before it made its list of hosted services (options are validated first), so it started
+            // nothing; its StopAsync trips over the list it never made. Nothing to stop, nothing to say.
+        }
         catch (Exception e)
         {
             // The start-up failure is the news; this is said too so a cluster left running is explained.

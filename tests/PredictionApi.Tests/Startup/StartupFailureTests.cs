@@ -99,6 +99,17 @@ public sealed class StartupFailureTests(StartupFolders folders) : IClassFixture<
         AssertOneLineFailure(service, exit, "Cors:AllowedOrigins must list origins such as https://labels.example.com");
     }
 
+    [Fact]
+    public async Task AnInvalidBucketNameIsOneLineAndExitCode1()
+    {
+        // Options validated as the host starts, before it has made its hosted services: stopping it must not add a line.
+        await using var service = ServiceProcess.Start("--ConnectionStrings:Predictions=Host=127.0.0.1;Port=1;Username=nobody",
+            "--urls", $"http://127.0.0.1:{TestPostgres.FreePort()}", "--ObjectStorage:Bucket=b");
+        var exit = await service.WaitForExitAsync();
+
+        AssertOneLineFailure(service, exit, "ObjectStorage:Bucket 'b' is not a bucket name");
+    }
+
     private static void AssertOneLineFailure(ServiceProcess service, int exit, string expected)
     {
         var all = service.Output + service.Error;
