@@ -426,8 +426,9 @@ BEGIN
 
     -- One recomputation of an input at a time: two transactions touching the same input (a label change and another
     -- model's answer, say) would otherwise both delete its pairs and both insert them. Each statement below takes a
-    -- new snapshot, so it sees what the previous holder committed. An advisory lock rather than the input's row,
-    -- which a label change holds while it waits for the predictions' rows a delete may hold; keys in one order.
+    -- new snapshot, so it sees what the previous holder committed. An advisory lock rather than the input's row, which
+    -- plain SQL may not have locked; keys in one order. The service's writers lock the input before its predictions
+    -- (deletes, retention, label changes, another model's prediction), so none of them takes this while another waits.
     -- 256 keys shared by all inputs: a bulk statement of a million inputs must not fill the lock table.
     PERFORM pg_advisory_xact_lock(1349, k) FROM (SELECT DISTINCT hashint8(x) & 255 AS k FROM unnest(affected) AS x ORDER BY 1) AS keys;
 

@@ -21,17 +21,25 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
     /// index until vacuum, and a walk from the oldest row stepped over all of them again for every chunk.
     /// </summary>
     internal const string ChunkSql = """
-        WITH chunk AS (
-            SELECT id FROM predictions
-            WHERE created_at < @before AND (created_at, id) > (@afterCreatedAt, @afterId)
-              AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
-            ORDER BY created_at, id
-            LIMIT @chunkSize
-            FOR UPDATE
-        )
-        DELETE FROM predictions p USING chunk c WHERE p.id = c.id
-        RETURNING p.input_id AS InputId, p.created_at AS CreatedAt, p.id AS Id
+        SELECT input_id AS InputId, created_at AS CreatedAt, id AS Id FROM predictions
+        WHERE created_at < @before AND (created_at, id) > (@afterCreatedAt, @afterId)
+          AND (@maxConfidence::real IS NULL OR confidence <= @maxConfidence::real)
+        ORDER BY created_at, id
+        LIMIT @chunkSize
         """;
+
+    /// <summary>Deletes a chunk's predictions, once their inputs are locked; one deleted since is skipped.</summary>
+    private const string DeleteChunkSql = """
+        DELETE FROM predictions WHERE id = ANY(@ids) RETURNING input_id
+        """;
+
+    /// <summary>
+    /// Locks inputs before any of their predictions is deleted, as every writer of an existing input's predictions
+    /// does (a label change, another model's or a shadow's prediction): the delete then waits for such a writer or
+    /// the writer for it. Deleting first left a window in which another model's prediction, still seeing the
+    /// deleted one, paired with it for good, or waited for the delete's pair lock while the delete waited for its input.
+    /// </summary>
+    private const string LockInputsSql = """SELECT id FROM inputs WHERE id = ANY(@inputIds) ORDER BY id FOR UPDATE""";
 
     /// <summary>Where a walk from the oldest row starts: DateTime.MinValue is -infinity to Npgsql.</summary>
     private static readonly DateTime BeforeOldest = DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
@@ -39,11 +47,15 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
     /// <summary>Deletes one prediction; false when there is no such prediction.</summary>
     public async Task<bool> DeleteAsync(long predictionId, CancellationToken cancellationToken)
     {
+        const string lockSql = """
+            SELECT id FROM inputs WHERE id = (SELECT input_id FROM predictions WHERE id = @predictionId) FOR UPDATE
+            """;
         const string sql = """DELETE FROM predictions WHERE id = @predictionId RETURNING input_id""";
         string[] queued;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
+            await connection.ExecuteAsync(new CommandDefinition(lockSql, new { predictionId }, transaction, cancellationToken: cancellationToken));
             var inputIds = (await connection.QueryAsync<long>(new CommandDefinition(sql, new { predictionId }, transaction, cancellationToken: cancellationToken))).ToArray();
             if (inputIds.Length == 0)
             {
@@ -79,13 +91,20 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 DeletedRow[] rows;
+                var deletedNow = 0;
                 var started = Stopwatch.GetTimestamp();
                 await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
                 await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
                 {
                     rows = (await connection.QueryAsync<DeletedRow>(new CommandDefinition(ChunkSql,
                         new { before, maxConfidence, chunkSize, afterCreatedAt, afterId }, transaction, cancellationToken: cancellationToken))).ToArray();
-                    var (inputs, queued) = await DeleteUnusedInputsAsync(connection, rows.Select(r => r.InputId).Distinct().ToArray(), cancellationToken);
+                    var chunkInputs = rows.Select(r => r.InputId).Distinct().ToArray();
+                    await connection.ExecuteAsync(new CommandDefinition(LockInputsSql, new { inputIds = chunkInputs }, transaction, cancellationToken: cancellationToken));
+                    // The walk goes on from the rows chosen; those a concurrent delete removed meanwhile are simply not counted.
+                    var gone = (await connection.QueryAsync<long>(new CommandDefinition(DeleteChunkSql,
+                        new { ids = rows.Select(r => r.Id).ToArray() }, transaction, cancellationToken: cancellationToken))).ToArray();
+                    deletedNow = gone.Length;
+                    var (inputs, queued) = await DeleteUnusedInputsAsync(connection, gone.Distinct().ToArray(), cancellationToken);
                     committing = true;
                     await transaction.CommitAsync(cancellationToken);
                     committing = false;
@@ -96,7 +115,7 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
                     }
                 }
 
-                deleted += rows.Length;
+                deleted += deletedNow;
                 if (pausePercent > 0 && rows.Length == chunkSize)
                 {
                     // Deleting flat out took a whole core and doubled the uploads' p99 on two cores (bench/scale.sh).
@@ -198,15 +217,13 @@ public sealed class PredictionDeleter(NpgsqlDataSource dataSource, ObjectDeletio
             return (0, []);
         }
 
-        // Locking the inputs first makes a concurrent "add a prediction to this input" either commit before
-        // the check below (which then sees it) or wait and fail on the foreign key, never leave a dangling row.
-        const string lockSql = """SELECT id FROM inputs WHERE id = ANY(@inputIds) ORDER BY id FOR UPDATE""";
+        // The callers locked the inputs before deleting their predictions, so a concurrent "add a prediction to this
+        // input" either committed before (and the check below sees it) or waits and fails on the foreign key.
         const string deleteSql = """
             DELETE FROM inputs i
             WHERE i.id = ANY(@inputIds) AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.input_id = i.id)
             RETURNING i.object_key
             """;
-        await connection.ExecuteAsync(new CommandDefinition(lockSql, new { inputIds }, cancellationToken: cancellationToken));
         var keys = (await connection.QueryAsync<string?>(new CommandDefinition(deleteSql, new { inputIds }, cancellationToken: cancellationToken))).ToList();
         var queued = await ObjectDeletions.EnqueueUnreferencedAsync(connection, keys.OfType<string>().Distinct().ToArray(), cancellationToken);
         return (keys.Count, queued);

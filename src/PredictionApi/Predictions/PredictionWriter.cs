@@ -260,24 +260,17 @@ public sealed class PredictionWriter(NpgsqlDataSource dataSource, IInputStore in
     /// </summary>
     public async Task<bool> RecordFeedbackAsync(long predictionId, FeedbackPatch patch, CancellationToken cancellationToken)
     {
-        // labeled_at follows true_label: set when a label is recorded, cleared with it. The input's predictions are locked
-        // first, in id order, as a delete locks them before it locks the input: the label change then waits for a
-        // concurrent delete of one of them (or the delete for it) instead of deadlocking with it.
+        // labeled_at follows true_label: set when a label is recorded, cleared with it. The input is locked (updated)
+        // before its predictions, as deletes and writers of another prediction of it lock it: the label change waits
+        // for a concurrent delete of one of them (or the delete for it) instead of deadlocking with it.
         const string sql = """
-            WITH siblings AS (
-                SELECT p.id, p.input_id FROM predictions p
-                WHERE @SetLabel AND p.input_id = (SELECT input_id FROM predictions WHERE id = @predictionId)
-                ORDER BY p.id
-                FOR NO KEY UPDATE
-            ),
-            label AS (
+            WITH label AS (
                 UPDATE inputs i
                 SET true_label = @TrueLabel, labeled_at = CASE WHEN @TrueLabel IS NULL THEN NULL ELSE now() END
-                FROM (SELECT DISTINCT input_id FROM siblings) AS s WHERE i.id = s.input_id
+                WHERE @SetLabel AND i.id = (SELECT input_id FROM predictions WHERE id = @predictionId)
             )
             SELECT count(*) FROM predictions WHERE id = @predictionId;
-            -- A statement of its own (one implicit transaction with the first): in the same statement, the locking
-            -- read above would skip the row this update changes.
+            -- A statement of its own (one implicit transaction with the first), after the input's lock.
             UPDATE predictions SET note = @Note WHERE @SetNote AND id = @predictionId;
             """;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
