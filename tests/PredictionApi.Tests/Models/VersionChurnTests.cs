@@ -121,7 +121,23 @@ public sealed class VersionChurnTests : IAsyncLifetime
             }
         }
 
-        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() => Upload(w))).ToArray();
+        // The model listing reads the same state the changes write: it must answer throughout.
+        async Task Describe()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var path in new[] { "/models", "/models/grey" })
+                {
+                    using var response = await client.GetAsync(path);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        failures.Add($"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    }
+                }
+            }
+        }
+
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() => Upload(w))).Append(Task.Run(Describe)).ToArray();
         await Change("/models/grey/load?version=1&serve=false");
         await Change("/models/grey/load?version=3", () => _service.WriteGrey("3", seed: 3));
         await Change("/models/grey/unload?version=3");
