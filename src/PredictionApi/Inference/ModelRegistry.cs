@@ -153,7 +153,14 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// it up; with <paramref name="serve"/>, it then takes the traffic of requests that name no version. A load that
     /// fails leaves what serves untouched and records why.
     /// </summary>
-    public async Task<ModelInfo> LoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken)
+    public Task<ModelInfo> LoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken) =>
+        LoadAsync(name, version, serve, unlessUnloaded: false, cancellationToken);
+
+    /// <param name="unlessUnloaded">
+    /// A load the service decided on its own (polling, a shadow): decided before it waited its turn, so an operator's
+    /// unload that ran meanwhile stands.
+    /// </param>
+    private async Task<ModelInfo> LoadAsync(string name, string? version, bool serve, bool unlessUnloaded, CancellationToken cancellationToken)
     {
         var folder = ModelFolders.Find(_options.Directory, name)
             ?? throw new ModelUnavailableException(StatusCodes.Status404NotFound, "Unknown model",
@@ -163,6 +170,13 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
+            // The poller saw the model serving, then waited here behind an operator's unload: the service does not reload
+            // a model an operator unloaded, whenever the unload ran.
+            if (unlessUnloaded && entry.State == ModelState.Unloaded)
+            {
+                return Describe(name)!;
+            }
+
             string? folderVersion = null;
             if (folder.Versioned)
             {
@@ -261,10 +275,10 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// </summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
-        await LoadServingAsync(DefaultName, cancellationToken);
+        await LoadServingAsync(DefaultName, unlessUnloaded: false, cancellationToken);
         foreach (var folder in ToServe().Where(f => f.Name != DefaultName))
         {
-            await TryLoadServingAsync(folder.Name, cancellationToken);
+            await TryLoadServingAsync(folder.Name, unlessUnloaded: false, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -289,7 +303,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
                 continue;
             }
 
-            await TryLoadServingAsync(folder.Name, cancellationToken);
+            await TryLoadServingAsync(folder.Name, unlessUnloaded: true, cancellationToken);
         }
 
         await LoadShadowsAsync(cancellationToken);
@@ -300,10 +314,16 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         foreach (var shadow in _models.Values.Select(e => e.Serving?.Spec).SelectMany(ShadowsOf).Distinct().ToList())
         {
             var entry = _models.GetValueOrDefault(shadow.Name);
+            if (entry?.State == ModelState.Unloaded)
+            {
+                // Unloaded by an operator: being another model's shadow does not bring it back (its shadow work is skipped).
+                continue;
+            }
+
             var present = shadow.Version is null ? entry?.Serving is not null : entry?.Loaded.ContainsKey(shadow.Version) == true;
             if (!present && !(entry?.Tried.ContainsKey(shadow.Version ?? "(flat)") ?? false))
             {
-                await TryLoadAsync(shadow.Name, shadow.Version, serve: entry?.Serving is null && shadow.Version is null, cancellationToken);
+                await TryLoadAsync(shadow.Name, shadow.Version, serve: entry?.Serving is null && shadow.Version is null, unlessUnloaded: true, cancellationToken);
             }
         }
     }
@@ -314,11 +334,11 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
     /// broken copy does not take the model down; the broken one stays listed as failed with its reason. Throws the
     /// highest version's failure when none loads.
     /// </summary>
-    private async Task LoadServingAsync(string name, CancellationToken cancellationToken)
+    private async Task LoadServingAsync(string name, bool unlessUnloaded, CancellationToken cancellationToken)
     {
         try
         {
-            await LoadAsync(name, null, serve: true, cancellationToken);
+            await LoadAsync(name, null, serve: true, unlessUnloaded, cancellationToken);
         }
         catch (ModelUnavailableException failed) when (failed.Status == StatusCodes.Status422UnprocessableEntity)
         {
@@ -333,7 +353,7 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
             {
                 try
                 {
-                    await LoadAsync(name, lower, serve: true, cancellationToken);
+                    await LoadAsync(name, lower, serve: true, unlessUnloaded, cancellationToken);
                     logger.LogWarning("Model {Model} serves version {Version}, the highest that loads: version {Highest} failed: {Reason}",
                         name, lower, highest, failed.Message);
                     return;
@@ -348,11 +368,11 @@ public sealed class ModelRegistry(IOptions<ModelOptions> options, ImagePreproces
         }
     }
 
-    private async Task TryLoadServingAsync(string name, CancellationToken cancellationToken) =>
-        await Isolated(name, () => LoadServingAsync(name, cancellationToken));
+    private async Task TryLoadServingAsync(string name, bool unlessUnloaded, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadServingAsync(name, unlessUnloaded, cancellationToken));
 
-    private async Task TryLoadAsync(string name, string? version, bool serve, CancellationToken cancellationToken) =>
-        await Isolated(name, () => LoadAsync(name, version, serve, cancellationToken));
+    private async Task TryLoadAsync(string name, string? version, bool serve, bool unlessUnloaded, CancellationToken cancellationToken) =>
+        await Isolated(name, () => LoadAsync(name, version, serve, unlessUnloaded, cancellationToken));
 
     /// <summary>
     /// Runs a load that is not the default model's: whatever it throws (a refusal, or an error nobody foresaw in a

@@ -36,6 +36,21 @@ public static class BatchApi
         IOptions<JsonOptions> jsonOptions,
         CancellationToken cancellationToken)
     {
+        var key = IdempotencyKeys.Read(context);
+        var options = batchOptions.Value;
+        var json = jsonOptions.Value.SerializerOptions;
+        UploadedFiles? upload = null;
+        if (key is not null)
+        {
+            // A retry of a finished batch costs one lookup, not a second round of inference, and needs no model: the
+            // version that answered may have been unloaded since, and a retry told "not loaded" would be sent again under a new key.
+            upload = await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
+            if (await IdempotencyKeys.FindAsync(dataSource, key, options.IdempotencyKeyHours, cancellationToken) is { } earlier)
+            {
+                return TypedResults.Ok(IdempotencyKeys.Replay<BatchItem[]>(context, earlier, upload.RequestSha256, json));
+            }
+        }
+
         using var lease = models.Acquire(model, version);
         var (spec, predictor) = (lease.Spec, lease.Predictor);
         if (labelQuery.TryResolve(spec.Output.Classes, out var selection) is { } badLabels)
@@ -43,17 +58,8 @@ public static class BatchApi
             return badLabels;
         }
 
-        var key = IdempotencyKeys.Read(context);
-        var options = batchOptions.Value;
-        var upload = await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
+        upload ??= await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
         var files = upload.Files;
-        var json = jsonOptions.Value.SerializerOptions;
-        // A retry of a finished batch costs one lookup, not a second round of inference.
-        if (key is not null && await IdempotencyKeys.FindAsync(dataSource, key, options.IdempotencyKeyHours, cancellationToken) is { } earlier)
-        {
-            return TypedResults.Ok(IdempotencyKeys.Replay<BatchItem[]>(context, earlier, upload.RequestSha256, json));
-        }
-
         // Inference is CPU work: spread the files over the cores, but no wider: a file may wait for decoding
         // room (Imaging:MaxDecodingPixels), and waiting files must not take every thread of the pool.
         var outcomes = new object?[files.Count];

@@ -41,6 +41,22 @@ public static class UploadApi
             includeTensor = true;
         }
 
+        var key = IdempotencyKeys.Read(context);
+        var maxBytes = uploadOptions.Value.MaxBytes;
+        var json = jsonOptions.Value.SerializerOptions;
+        var hours = batchOptions.Value.IdempotencyKeyHours;
+        UploadedFiles? upload = null;
+        if (key is not null)
+        {
+            // A retry of a stored upload costs one lookup, not a second round of inference, and needs no model: the version
+            // that answered may have been unloaded since, and a retry told "not loaded" would be sent again under a new key.
+            upload = await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
+            if (upload.Files[0].Error is null && await IdempotencyKeys.FindAsync(dataSource, key, hours, cancellationToken) is { } earlier)
+            {
+                return Answer(context, IdempotencyKeys.Replay<PredictionResult>(context, earlier, upload.RequestSha256, json));
+            }
+        }
+
         using var lease = models.Acquire(model, version);
         var spec = lease.Spec;
         if (labelQuery.TryResolve(spec.Output.Classes, out var labels) is { } badLabels)
@@ -48,21 +64,11 @@ public static class UploadApi
             return badLabels;
         }
 
-        var key = IdempotencyKeys.Read(context);
-        var maxBytes = uploadOptions.Value.MaxBytes;
-        var upload = await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
+        upload ??= await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
         var file = upload.Files[0];
         if (file.Error is { } error)
         {
             return ApiProblems.Problem(error.Status, error.Title, error.Detail);
-        }
-
-        var json = jsonOptions.Value.SerializerOptions;
-        var hours = batchOptions.Value.IdempotencyKeyHours;
-        // A retry of a stored upload costs one lookup, not a second round of inference.
-        if (key is not null && await IdempotencyKeys.FindAsync(dataSource, key, hours, cancellationToken) is { } earlier)
-        {
-            return Answer(context, IdempotencyKeys.Replay<PredictionResult>(context, earlier, upload.RequestSha256, json));
         }
 
         var predicted = lease.Predictor.Predict(file.Bytes, keepTensor: includeTensor);
