@@ -90,7 +90,8 @@ print(f"{len(ok) / float(sys.argv[2]):.0f} {len(ok)} {q(ok, 0.5):.2f} {q(ok, 0.9
 PY
 }
 
-# gc_counters: the service's GC pause time so far (ms), its gen0/gen1/gen2 collections, the bytes it allocated and its working set (MB), from /metrics.
+# gc_counters: the service's GC pause time so far (ms), its gen0/gen1/gen2 collections, the bytes it allocated, its working set (MB)
+# and its thread pool's threads, from /metrics.
 gc_counters() {
   curl -fs "$base/metrics" | python3 -c '
 import re, sys
@@ -99,14 +100,15 @@ pause = float(re.search(r"^dotnet_gc_pause_time_seconds_total\{[^}]*\} (\S+)", t
 gens = [re.search(r"^dotnet_gc_collections_total\{[^}]*gc_heap_generation=\"%s\"[^}]*\} (\S+)" % g, text, re.M).group(1) for g in ("gen0", "gen1", "gen2")]
 allocated = float(re.search(r"^dotnet_gc_heap_total_allocated_bytes_total\{[^}]*\} (\S+)", text, re.M).group(1))
 working_set = float(re.search(r"^dotnet_process_memory_working_set_bytes\{[^}]*\} (\S+)", text, re.M).group(1))
-print(f"{pause:.0f}", *gens, f"{allocated:.0f}", f"{working_set / 2**20:.0f}")'
+threads = re.search(r"^dotnet_thread_pool_thread_count(?:_total)?\{[^}]*\} (\S+)", text, re.M).group(1)
+print(f"{pause:.0f}", *gens, f"{allocated:.0f}", f"{working_set / 2**20:.0f}", threads)'
 }
 
 # gc_during BEFORE AFTER REQUESTS: what the GC did between two gc_counters, and what each request allocated.
 gc_during() {
-  read -r p0 a0 b0 c0 m0 w0 <<<"$1"; read -r p1 a1 b1 c1 m1 w1 <<<"$2"
+  read -r p0 a0 b0 c0 m0 w0 t0 <<<"$1"; read -r p1 a1 b1 c1 m1 w1 t1 <<<"$2"
   echo "   GC during the run: $((a1 - a0)) gen0, $((b1 - b0)) gen1, $((c1 - c0)) gen2 collections, $((p1 - p0)) ms paused;" \
-    "$(( (m1 - m0) / ($3 > 0 ? $3 : 1) / 1024 )) KB allocated per request; working set $w1 MB at the end"
+    "$(( (m1 - m0) / ($3 > 0 ? $3 : 1) / 1024 )) KB allocated per request; working set $w1 MB and $t1 thread pool threads at the end"
 }
 
 row() { printf '%-44s %8s %8s %9s %9s %8s %16s %6s %7s\n' "$@"; }

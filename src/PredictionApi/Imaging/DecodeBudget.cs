@@ -23,11 +23,14 @@ internal sealed class DecodeBudget(long capacity, TimeSpan wait)
 
     private long LargeLimit => Capacity - Capacity / 8;
 
+    /// <summary>Whether a decode of <paramref name="pixels"/> is a large one: beyond a sixty-fourth of the budget.</summary>
+    public bool IsLarge(long pixels) => pixels > Capacity / 64;
+
     /// <summary>Takes room for <paramref name="pixels"/>; returns the share to pass to <see cref="Release"/>.</summary>
     public long Acquire(long pixels)
     {
         var share = Math.Min(pixels, LargeLimit);
-        var limit = share <= Capacity / 64 ? Capacity : LargeLimit;
+        var limit = IsLarge(share) ? LargeLimit : Capacity;
         var deadline = DateTime.UtcNow + _wait;
         lock (_gate)
         {

@@ -112,6 +112,13 @@ public sealed class ImagePreprocessor(IOptions<ImagingOptions> options)
         return bitmap;
     }
 
+    /// <summary>
+    /// Whether <paramref name="data"/> declares a large image for the decoding budget: its decode is long work (up to a
+    /// second or more), where an ordinary upload's takes microseconds. Bytes without a readable header are not large.
+    /// </summary>
+    public bool IsLarge(ReadOnlySpan<byte> data) =>
+        ImageHeader.Sniff(data) is { } format && ImageHeader.Read(format, data) is { } header && Budget.IsLarge(header.Pixels);
+
     /// <summary>Format and declared dimensions, or the reason the bytes are refused, without decoding.</summary>
     public ImageHeader Inspect(ReadOnlySpan<byte> data)
     {

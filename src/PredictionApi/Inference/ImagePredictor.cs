@@ -60,6 +60,16 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
     }
 
     /// <summary>
+    /// <see cref="Predict"/> for a request: a large image is decoded on a thread of its own, not the pool's. The pool keeps
+    /// about one thread per core, and a decode holding one for a second left liveness probes and refusals waiting for
+    /// the pool to notice and add a thread. An ordinary image is classified at once on the caller's thread.
+    /// </summary>
+    public ValueTask<ImagePrediction> PredictAsync(ReadOnlyMemory<byte> bytes, bool keepTensor = false) =>
+        preprocessor.IsLarge(bytes.Span)
+            ? new(Task.Factory.StartNew(() => Predict(bytes.Span, keepTensor), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
+            : new(Predict(bytes.Span, keepTensor));
+
+    /// <summary>
     /// Classifies <paramref name="count"/> tensors already shaped for the model, laid end to end in <paramref name="tensors"/>,
     /// in one run with a batch dimension of <paramref name="count"/> (no preprocessing: they are the model's input as given).
     /// </summary>

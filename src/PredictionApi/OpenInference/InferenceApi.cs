@@ -67,7 +67,7 @@ public static class InferenceApi
             var images = input.Images!;
             for (var i = 0; i < input.Count; i++)
             {
-                var predicted = PredictImage(lease.Predictor, images[i], i);
+                var predicted = await PredictImageAsync(lease.Predictor, images[i], i);
                 rows.Add((new RecordedUpload(FileName(request.Id, spec.Input.Name, i), images[i], predicted.Header), NewPrediction.Of(predicted, spec) with { CreatedBy = CallerKey.NameOf(context) }));
             }
         }
@@ -140,11 +140,11 @@ public static class InferenceApi
         }
     }
 
-    private static ImagePrediction PredictImage(ImagePredictor predictor, byte[] image, int index)
+    private static async Task<ImagePrediction> PredictImageAsync(ImagePredictor predictor, byte[] image, int index)
     {
         try
         {
-            return predictor.Predict(image);
+            return await predictor.PredictAsync(image);
         }
         catch (ImageRejectedException e) when (e.Status < StatusCodes.Status500InternalServerError)
         {

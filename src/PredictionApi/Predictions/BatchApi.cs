@@ -60,11 +60,11 @@ public static class BatchApi
 
         upload ??= await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
         var files = upload.Files;
-        // Inference is CPU work: spread the files over the cores, but no wider: a file may wait for decoding
-        // room (Imaging:MaxDecodingPixels), and waiting files must not take every thread of the pool.
+        // Inference is CPU work: spread the files over the cores, but no wider: a file may wait for decoding room
+        // (Imaging:MaxDecodingPixels). Nothing here blocks a pool thread: large images are decoded on threads of their own.
         var outcomes = new object?[files.Count];
         var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
-        Parallel.For(0, files.Count, parallel, i =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (i, _) =>
         {
             if (files[i].Error is not null)
             {
@@ -73,7 +73,7 @@ public static class BatchApi
 
             try
             {
-                outcomes[i] = predictor.Predict(files[i].Bytes);
+                outcomes[i] = await predictor.PredictAsync(files[i].Bytes);
             }
             catch (ImageRejectedException e)
             {

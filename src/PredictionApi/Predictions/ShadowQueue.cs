@@ -106,7 +106,7 @@ public sealed class ShadowQueue : BackgroundService
                 {
                     try
                     {
-                        predictions.Add((work.InputId, NewPrediction.Of(lease.Predictor.Predict(work.Bytes.Span), lease.Spec) with { CreatedBy = work.CreatedBy }));
+                        predictions.Add((work.InputId, NewPrediction.Of(await lease.Predictor.PredictAsync(work.Bytes), lease.Spec) with { CreatedBy = work.CreatedBy }));
                     }
                     catch (ImageRejectedException)
                     {

@@ -71,7 +71,7 @@ public static class UploadApi
             return ApiProblems.Problem(error.Status, error.Title, error.Detail);
         }
 
-        var predicted = lease.Predictor.Predict(file.Bytes, keepTensor: includeTensor);
+        var predicted = await lease.Predictor.PredictAsync(file.Bytes, keepTensor: includeTensor);
         PredictionResult Result(StoredIds stored) =>
             new(file.FileName, predicted.Header.ContentType, predicted.Probabilities, predicted.LikelyClass, predicted.Confidence,
                 stored.InputId, stored.PredictionId, new ModelRef(spec.Name, spec.Version), stored.CreatedAt,
