@@ -9,12 +9,10 @@ namespace PredictionApi.Tests.Models;
 /// </summary>
 public sealed class ReplayAfterUnloadTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
         await _service.StartAsync("replayunload");
     }
 
