@@ -51,13 +51,9 @@ public sealed class VersionChurnTests : IAsyncLifetime
                 var version = (n / 4 % 4) switch { 0 => null, var v => v.ToString() };
                 var batch = n % 5 == 0;
                 var path = (batch ? "/predictions/batch?model=grey" : "/prediction?model=grey") + (version is null ? "" : $"&version={version}");
-                var form = TestImages.Form(ModelFolder.Swatch(n));
-                if (batch)
-                {
-                    var second = new ByteArrayContent(ModelFolder.Swatch(n + 1000));
-                    second.Headers.ContentType = new("image/png");
-                    form.Add(second, "file", "second.png");
-                }
+                var form = batch
+                    ? TestImages.Form(("digit.png", ModelFolder.Swatch(n)), ("second.png", ModelFolder.Swatch(n + 1000)))
+                    : TestImages.Form(ModelFolder.Swatch(n));
 
                 HttpResponseMessage response;
                 try
