@@ -39,16 +39,13 @@ public static class BatchApi
         var key = IdempotencyKeys.Read(context);
         var options = batchOptions.Value;
         var json = jsonOptions.Value.SerializerOptions;
-        UploadedFiles? upload = null;
-        if (key is not null)
+        Task<UploadedFiles> Read() => UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
+        // A refused file is an item of the answer, so every batch replays.
+        var (upload, earlier) = await IdempotencyKeys.ReplayEarlierAsync<BatchItem[]>(
+            context, key, Read, replays: _ => true, dataSource, options.IdempotencyKeyHours, json, cancellationToken);
+        if (earlier is not null)
         {
-            // A retry of a finished batch costs one lookup, not a second round of inference, and needs no model: the
-            // version that answered may have been unloaded since, and a retry told "not loaded" would be sent again under a new key.
-            upload = await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
-            if (await IdempotencyKeys.FindAsync(dataSource, key, options.IdempotencyKeyHours, cancellationToken) is { } earlier)
-            {
-                return TypedResults.Ok(IdempotencyKeys.Replay<BatchItem[]>(context, earlier, upload.RequestSha256, json));
-            }
+            return TypedResults.Ok(earlier);
         }
 
         using var lease = models.Acquire(model, version);
@@ -58,7 +55,7 @@ public static class BatchApi
             return badLabels;
         }
 
-        upload ??= await UploadReader.ReadAsync(context.Request, options.MaxFiles, uploadOptions.Value.MaxBytes, options.MaxTotalBytes, cancellationToken);
+        upload ??= await Read();
         var files = upload.Files;
         // Inference is CPU work: spread the files over the cores, but no wider: a file may wait for decoding room
         // (Imaging:MaxDecodingPixels). Nothing here blocks a pool thread: large images are decoded on threads of their own.

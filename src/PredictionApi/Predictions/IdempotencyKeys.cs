@@ -68,6 +68,35 @@ public static class IdempotencyKeys
         return JsonSerializer.Deserialize<T>(stored.Response, json)!;
     }
 
+    /// <summary>
+    /// Before a model is taken: with a key, reads the upload (<paramref name="read"/>) and, when the key has a stored answer,
+    /// replays it as <typeparamref name="T"/>. A retry of a stored request so costs one lookup, not a second round of inference,
+    /// and needs no model: the version that answered may have been unloaded since, and a retry told "not loaded" would be sent
+    /// again under a new key. Without a key nothing is read yet (the caller reads once it has a model); an upload for which
+    /// <paramref name="replays"/> is false is returned unanswered, for the caller to refuse.
+    /// </summary>
+    public static async Task<(UploadedFiles? Upload, T? Replayed)> ReplayEarlierAsync<T>(
+        HttpContext context,
+        string? key,
+        Func<Task<UploadedFiles>> read,
+        Func<UploadedFiles, bool> replays,
+        NpgsqlDataSource dataSource,
+        int hours,
+        JsonSerializerOptions json,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        if (key is null)
+        {
+            return (null, null);
+        }
+
+        var upload = await read();
+        return replays(upload) && await FindAsync(dataSource, key, hours, cancellationToken) is { } earlier
+            ? (upload, Replay<T>(context, earlier, upload.RequestSha256, json))
+            : (upload, null);
+    }
+
     /// <summary>The stored answer for <paramref name="key"/>, read on a connection of its own.</summary>
     public static async Task<StoredAnswer?> FindAsync(NpgsqlDataSource dataSource, string key, int hours, CancellationToken cancellationToken)
     {

@@ -45,16 +45,13 @@ public static class UploadApi
         var maxBytes = uploadOptions.Value.MaxBytes;
         var json = jsonOptions.Value.SerializerOptions;
         var hours = batchOptions.Value.IdempotencyKeyHours;
-        UploadedFiles? upload = null;
-        if (key is not null)
+        Task<UploadedFiles> Read() => UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
+        // A file that is refused gets its refusal, with or without a key, never another request's answer.
+        var (upload, earlier) = await IdempotencyKeys.ReplayEarlierAsync<PredictionResult>(
+            context, key, Read, replays: sent => sent.Files[0].Error is null, dataSource, hours, json, cancellationToken);
+        if (earlier is not null)
         {
-            // A retry of a stored upload costs one lookup, not a second round of inference, and needs no model: the version
-            // that answered may have been unloaded since, and a retry told "not loaded" would be sent again under a new key.
-            upload = await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
-            if (upload.Files[0].Error is null && await IdempotencyKeys.FindAsync(dataSource, key, hours, cancellationToken) is { } earlier)
-            {
-                return Answer(context, IdempotencyKeys.Replay<PredictionResult>(context, earlier, upload.RequestSha256, json));
-            }
+            return Answer(context, earlier);
         }
 
         using var lease = models.Acquire(model, version);
@@ -64,7 +61,7 @@ public static class UploadApi
             return badLabels;
         }
 
-        upload ??= await UploadReader.ReadAsync(context.Request, maxFiles: 1, maxBytes, maxBytes, cancellationToken);
+        upload ??= await Read();
         var file = upload.Files[0];
         if (file.Error is { } error)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PredictionApi.Health;
 
 namespace PredictionApi.Tests.Health;
@@ -13,32 +12,9 @@ public sealed class HealthProbeTests
     private static Task<(int ExitCode, string Output)> RunProgramAsync(params string[] args) =>
         RunProgramAsync(new Dictionary<string, string>(), args);
 
-    private static async Task<(int ExitCode, string Output)> RunProgramAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PredictionApi.dll"));
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int ExitCode, string Output)> RunProgramAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        ProgramRun.RunAsync(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "PredictionApi.dll"), .. args], environment);
 
     [Fact]
     public async Task AReadyServiceIsHealthy()

@@ -3,9 +3,21 @@ using System.Text.Json;
 
 namespace PredictionApi.Tests.Infrastructure;
 
-/// <summary>The calls many tests make: store an image, and read a whole listing page by page.</summary>
+/// <summary>The calls many tests make: store an image, send an upload with an Idempotency-Key, and read a whole listing page by page.</summary>
 public static class ApiClient
 {
+    /// <summary>A POST of <paramref name="form"/>, with an Idempotency-Key when <paramref name="key"/> is given.</summary>
+    public static HttpRequestMessage UploadRequest(string pathAndQuery, HttpContent form, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = form };
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+
+        return request;
+    }
+
     /// <summary>POSTs <paramref name="image"/> to /prediction, asserts 200 and returns the answer.</summary>
     public static async Task<JsonElement> PostPredictionAsync(this HttpClient client, byte[] image, string fileName = "digit.png", string query = "")
     {

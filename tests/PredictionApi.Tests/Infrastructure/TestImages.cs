@@ -266,4 +266,18 @@ public static class TestImages
         file.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         return new MultipartFormDataContent { { file, field, fileName } };
     }
+
+    /// <summary>multipart/form-data with one "file" field a PNG, in this order (a batch).</summary>
+    public static MultipartFormDataContent Form(params (string FileName, byte[] Png)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        foreach (var (fileName, png) in files)
+        {
+            var file = new ByteArrayContent(png);
+            file.Headers.ContentType = new("image/png");
+            form.Add(file, "file", fileName);
+        }
+
+        return form;
+    }
 }

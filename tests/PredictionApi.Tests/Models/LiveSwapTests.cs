@@ -9,12 +9,10 @@ namespace PredictionApi.Tests.Models;
 /// <summary>Load-then-swap under load: versions change while requests run, and none fails or is stored under the wrong version.</summary>
 public sealed class LiveSwapTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
         await _service.StartAsync("swap");
     }
 

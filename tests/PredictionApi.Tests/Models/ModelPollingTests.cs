@@ -7,11 +7,10 @@ namespace PredictionApi.Tests.Models;
 /// <summary>Model:PollSeconds: a version or model copied into Model:Directory is loaded and swapped in without a request.</summary>
 public sealed class ModelPollingTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("1", seed: 1);
         await _service.StartAsync("poll", new Dictionary<string, string?> { ["Model:PollSeconds"] = "1" });
     }
 

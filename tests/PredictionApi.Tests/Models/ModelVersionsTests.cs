@@ -7,12 +7,10 @@ namespace PredictionApi.Tests.Models;
 /// <summary>A versioned model folder (models/name/version/), and loading and unloading versions while the service runs.</summary>
 public sealed class ModelVersionsTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(2, 10);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("2", seed: 2);
-        _service.WriteGrey("10", seed: 10);
         await _service.StartAsync("versions");
     }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PredictionApi.Tests.Models;
 
 /// <summary>
@@ -16,6 +18,18 @@ internal sealed class ModelsService : IAsyncDisposable
 
     /// <summary>The weights of each "grey" version written, by version.</summary>
     public Dictionary<string, float[]> GreyWeights { get; } = [];
+
+    /// <summary>A service whose folder also holds these versions of "grey", each written with its number as the seed.</summary>
+    public static ModelsService WithGreyVersions(params int[] versions)
+    {
+        var service = new ModelsService();
+        foreach (var version in versions)
+        {
+            service.WriteGrey(version.ToString(CultureInfo.InvariantCulture), seed: version);
+        }
+
+        return service;
+    }
 
     /// <summary>Writes version <paramref name="version"/> of "grey" (see <see cref="ModelFolder.WriteLinearVersion"/>).</summary>
     public void WriteGrey(string version, int seed) => GreyWeights[version] = ModelFolder.WriteLinearVersion(Folder, "grey", version, seed);

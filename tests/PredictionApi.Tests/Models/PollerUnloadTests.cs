@@ -10,14 +10,9 @@ namespace PredictionApi.Tests.Models;
 /// </summary>
 public sealed class PollerUnloadTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
-    public Task InitializeAsync()
-    {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
 

@@ -9,23 +9,17 @@ namespace PredictionApi.Tests.Models;
 /// </summary>
 public sealed class ReplayAfterUnloadTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
         await _service.StartAsync("replayunload");
     }
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
 
-    private static HttpRequestMessage Request(string pathAndQuery, string key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = TestImages.Form(ModelFolder.Swatch(3)) };
-        request.Headers.Add("Idempotency-Key", key);
-        return request;
-    }
+    private static HttpRequestMessage Request(string pathAndQuery, string key) =>
+        ApiClient.UploadRequest(pathAndQuery, TestImages.Form(ModelFolder.Swatch(3)), key);
 
     [Theory]
     [InlineData("/prediction?model=grey&version=1", "/models/grey/unload?version=1", "/models/grey/load?version=1&serve=false")]
@@ -58,8 +52,7 @@ public sealed class ReplayAfterUnloadTests : IAsyncLifetime
             Assert.Equal(firstText, retryText);
 
             // The same key with other files is still refused, even with nothing to run them.
-            using var other = new HttpRequestMessage(HttpMethod.Post, upload) { Content = TestImages.Form(ModelFolder.Swatch(4)) };
-            other.Headers.Add("Idempotency-Key", key);
+            using var other = ApiClient.UploadRequest(upload, TestImages.Form(ModelFolder.Swatch(4)), key);
             await ProblemAssert.AssertProblemAsync(await client.SendAsync(other), HttpStatusCode.UnprocessableEntity);
 
             // A new key still needs the model: nothing stored can answer it.

@@ -8,12 +8,10 @@ namespace PredictionApi.Tests.Models;
 /// <summary>A candidate version shadowing the serving one: every input is also classified by it, stored as a shadow prediction.</summary>
 public sealed class ShadowTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
     public async Task InitializeAsync()
     {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
         await _service.StartAsync("shadow", new Dictionary<string, string?>
         {
             // Version 1 serves; version 2 is the candidate; a shadow that does not exist must not hurt anyone.

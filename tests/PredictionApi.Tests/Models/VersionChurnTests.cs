@@ -14,14 +14,9 @@ namespace PredictionApi.Tests.Models;
 /// </summary>
 public sealed class VersionChurnTests : IAsyncLifetime
 {
-    private readonly ModelsService _service = new();
+    private readonly ModelsService _service = ModelsService.WithGreyVersions(1, 2);
 
-    public Task InitializeAsync()
-    {
-        _service.WriteGrey("1", seed: 1);
-        _service.WriteGrey("2", seed: 2);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
 
@@ -56,13 +51,9 @@ public sealed class VersionChurnTests : IAsyncLifetime
                 var version = (n / 4 % 4) switch { 0 => null, var v => v.ToString() };
                 var batch = n % 5 == 0;
                 var path = (batch ? "/predictions/batch?model=grey" : "/prediction?model=grey") + (version is null ? "" : $"&version={version}");
-                var form = TestImages.Form(ModelFolder.Swatch(n));
-                if (batch)
-                {
-                    var second = new ByteArrayContent(ModelFolder.Swatch(n + 1000));
-                    second.Headers.ContentType = new("image/png");
-                    form.Add(second, "file", "second.png");
-                }
+                var form = batch
+                    ? TestImages.Form(("digit.png", ModelFolder.Swatch(n)), ("second.png", ModelFolder.Swatch(n + 1000)))
+                    : TestImages.Form(ModelFolder.Swatch(n));
 
                 HttpResponseMessage response;
                 try

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 using PredictionApi.Tests.Shared;
 
 namespace PredictionApi.Tests.Observability;
@@ -33,14 +31,8 @@ public sealed class AlertRulesTests : IAsyncLifetime
         }
 
         // One upload at a time and none waiting, so concurrent uploads are refused "Too busy" (503).
-        await using var proxy = new PostgresProxy(_database);
-        var service = new Uri($"http://127.0.0.1:{TestPostgres.FreePort()}");
-        await using var process = ServiceProcess.Start($"--ConnectionStrings:Predictions={proxy.ConnectionString}", "--urls", service.ToString(),
-            "--Admission:MaxConcurrentUploads=1", "--Admission:MaxQueuedUploads=0");
-        await process.WaitForReadyAsync(service);
-
-        await using var prometheus = await PrometheusProcess.StartAsync(service, Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml"));
-        using var client = new HttpClient { BaseAddress = service };
+        await using var scraped = await ScrapedService.StartAsync(_database, "--Admission:MaxConcurrentUploads=1", "--Admission:MaxQueuedUploads=0");
+        var (prometheus, client) = (scraped.Prometheus, scraped.Client);
         var expression = await RuleExpressionAsync(prometheus.Api, DatabaseAlert);
 
         // Overload: refusals with status 503 reach Prometheus, and the database alert has nothing to say.
@@ -58,14 +50,7 @@ public sealed class AlertRulesTests : IAsyncLifetime
         Assert.Null(await prometheus.QueryAsync(expression));
 
         // PostgreSQL unreachable: no new connection, and the open ones closed.
-        proxy.Refuse = true;
-        await using (var admin = new NpgsqlConnection(_database))
-        {
-            await admin.OpenAsync();
-            await using var terminate = new NpgsqlCommand(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
-            await terminate.ExecuteScalarAsync();
-        }
+        await scraped.CutDatabaseAsync();
 
         double? down = null;
         while (DateTime.UtcNow < deadline.AddSeconds(20) && down is not > 0)
@@ -89,13 +74,8 @@ public sealed class AlertRulesTests : IAsyncLifetime
             return;
         }
 
-        await using var proxy = new PostgresProxy(_database);
-        var service = new Uri($"http://127.0.0.1:{TestPostgres.FreePort()}");
-        await using var process = ServiceProcess.Start($"--ConnectionStrings:Predictions={proxy.ConnectionString}", "--urls", service.ToString());
-        await process.WaitForReadyAsync(service);
-
-        await using var prometheus = await PrometheusProcess.StartAsync(service, Path.Combine(RepoPaths.Root, "deploy", "predictionapi-alerts.yml"));
-        using var client = new HttpClient { BaseAddress = service };
+        await using var scraped = await ScrapedService.StartAsync(_database);
+        var (prometheus, client) = (scraped.Prometheus, scraped.Client);
         var notReady = await RuleExpressionAsync(prometheus.Api, NotReadyAlert);
         var database = await RuleExpressionAsync(prometheus.Api, DatabaseAlert);
 
@@ -110,14 +90,7 @@ public sealed class AlertRulesTests : IAsyncLifetime
         Assert.Null(await prometheus.QueryAsync(notReady));
 
         // PostgreSQL goes: the balancer takes the replica out, so only its probes arrive, and they get 503.
-        proxy.Refuse = true;
-        await using (var admin = new NpgsqlConnection(_database))
-        {
-            await admin.OpenAsync();
-            await using var terminate = new NpgsqlCommand(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", admin);
-            await terminate.ExecuteScalarAsync();
-        }
+        await scraped.CutDatabaseAsync();
 
         double? down = null;
         deadline = DateTime.UtcNow.AddSeconds(40);
@@ -160,21 +133,7 @@ public sealed class AlertRulesTests : IAsyncLifetime
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunPromtoolAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Promtool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int ExitCode, string Output)> RunPromtoolAsync(params string[] args) => ProgramRun.RunAsync(Promtool, args);
 
     /// <summary>The expression of an alert as Prometheus loaded it from the shipped rule file.</summary>
     private static async Task<string> RuleExpressionAsync(HttpClient api, string alert)

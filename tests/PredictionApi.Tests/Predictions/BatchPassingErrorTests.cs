@@ -67,20 +67,8 @@ public sealed class BatchPassingErrorTests : IAsyncLifetime
     }
 
     /// <summary>A digit (small: decoded beside anything) and a 1000x100 image (large: it needs room in the large share).</summary>
-    private static HttpRequestMessage Batch(string? key)
-    {
-        var form = TestImages.Form(Mnist.Png(3), "digit.png");
-        var large = new ByteArrayContent(TestImages.PngGray8(1000, 100, new byte[100_000]));
-        large.Headers.ContentType = new("image/png");
-        form.Add(large, "file", "wide.png");
-        var request = new HttpRequestMessage(HttpMethod.Post, "/predictions/batch") { Content = form };
-        if (key is not null)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-
-        return request;
-    }
+    private static HttpRequestMessage Batch(string? key) => ApiClient.UploadRequest("/predictions/batch",
+        TestImages.Form(("digit.png", Mnist.Png(3)), ("wide.png", TestImages.PngGray8(1000, 100, new byte[100_000]))), key);
 
     private async Task<long> CountAsync(string sql)
     {

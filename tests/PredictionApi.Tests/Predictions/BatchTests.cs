@@ -63,16 +63,8 @@ public sealed class BatchTests(BatchFixture fixture) : IClassFixture<BatchFixtur
         return form;
     }
 
-    private static HttpRequestMessage Request(MultipartFormDataContent form, string? key = null, string query = "")
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/predictions/batch" + query) { Content = form };
-        if (key is not null)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-
-        return request;
-    }
+    private static HttpRequestMessage Request(MultipartFormDataContent form, string? key = null, string query = "") =>
+        ApiClient.UploadRequest("/predictions/batch" + query, form, key);
 
     /// <summary>Gray noise: PNG cannot compress it, so the file is about width x height bytes.</summary>
     private static byte[] NoisePng(int size)

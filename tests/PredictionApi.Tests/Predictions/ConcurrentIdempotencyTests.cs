@@ -27,20 +27,8 @@ public sealed class ConcurrentIdempotencyTests : IAsyncLifetime
         await _service.DisposeAsync();
     }
 
-    private static HttpRequestMessage Request(string path, string key, params byte[][] images)
-    {
-        var form = new MultipartFormDataContent();
-        for (var i = 0; i < images.Length; i++)
-        {
-            var file = new ByteArrayContent(images[i]);
-            file.Headers.ContentType = new("image/png");
-            form.Add(file, "file", $"{i}.png");
-        }
-
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = form };
-        request.Headers.Add("Idempotency-Key", key);
-        return request;
-    }
+    private static HttpRequestMessage Request(string path, string key, params byte[][] images) =>
+        ApiClient.UploadRequest(path, TestImages.Form(images.Select((png, i) => ($"{i}.png", png)).ToArray()), key);
 
     private async Task<long> CountAsync(string sql)
     {
