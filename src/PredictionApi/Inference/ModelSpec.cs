@@ -163,6 +163,13 @@ public sealed record ModelSpec
         var others = manifest.Output?.Name is null && outputs.Count > 1
             ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.TypeName}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
             : "";
+        if (output.ElementType == typeof(object))
+        {
+            // sklearn-onnx wraps a classifier's probabilities in ZipMap unless told not to.
+            throw Error($"output '{output.Name}' is not a tensor (a sequence of maps, as sklearn-onnx's ZipMap makes); the class scores must be a float32 [batch, classes] tensor: " +
+                $"convert with options={{id(model): {{'zipmap': False}}}}{others}");
+        }
+
         if (outDims.Length != 2)
         {
             throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]{others}");

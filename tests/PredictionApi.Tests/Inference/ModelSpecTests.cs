@@ -119,6 +119,19 @@ public sealed class ModelSpecTests
         Assert.Contains("'pixels' [-1, 4, 8, 8] read as NCHW has 4 channels", e.Message);
     }
 
+    [Theory]
+    [InlineData("""{ "output": { "name": "output_probability" } }""", "output 'output_probability' is not a tensor (a sequence of maps")]
+    [InlineData("""{ "output": { "name": "output_probability" } }""", "convert with options={id(model): {'zipmap': False}}")]
+    [InlineData("{}", "outputs are output_label int64[-1], output_probability non-tensor[]: set output.name")]
+    public void AClassifiersZipMapOutputIsRefusedSayingHowToConvertWithoutIt(string json, string message)
+    {
+        // As sklearn-onnx converts a classifier by default: the label, then the probabilities as a sequence of maps.
+        TensorSignature[] outputs = [new("output_label", [-1], typeof(long)), new("output_probability", [], typeof(object))];
+        var e = Assert.Throws<ModelConfigurationException>(() =>
+            ModelSpec.Resolve("f", ModelManifest.Parse(json, "f/model.json"), [In(-1, 1, 8, 8)], outputs, Sha, "f/model.json"));
+        Assert.Contains(message, e.Message);
+    }
+
     [Fact]
     public void ANonFloatInputIsRefused()
     {
