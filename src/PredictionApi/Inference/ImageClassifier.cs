@@ -23,7 +23,7 @@ public sealed class ImageClassifier : IDisposable
         _session = session;
         _inputNames = [spec.Input.Name];
         _outputNames = [spec.Output.Name];
-        _inputShape = spec.Input.Shape;
+        _inputShape = spec.ModelInputShape;
         _outputShape = [1, spec.Output.Classes];
     }
 

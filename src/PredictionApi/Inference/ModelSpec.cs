@@ -60,11 +60,8 @@ public sealed record ModelSpec
                 "export the model with a single input, or give the others default values (initializers)");
         }
 
-        var dims = input.Dimensions;
-        if (dims.Length != 4)
-        {
-            throw Error($"input '{input.Name}' has {dims.Length} dimensions [{string.Join(", ", dims)}]; an image input is [batch, channels, height, width] (NCHW) or [batch, height, width, channels] (NHWC)");
-        }
+        var declared = input.Dimensions;
+        var dims = ImageDimensions(input, m, Error);
 
         if (dims[0] > 1)
         {
@@ -166,6 +163,13 @@ public sealed record ModelSpec
         var others = manifest.Output?.Name is null && outputs.Count > 1
             ? $"; the graph's outputs are {string.Join(", ", outputs.Select(t => $"{t.Name} {t.TypeName}[{string.Join(", ", t.Dimensions)}]"))}: set output.name to the one with the class scores"
             : "";
+        if (output.ElementType == typeof(object))
+        {
+            // sklearn-onnx wraps a classifier's probabilities in ZipMap unless told not to.
+            throw Error($"output '{output.Name}' is not a tensor (a sequence of maps, as sklearn-onnx's ZipMap makes); the class scores must be a float32 [batch, classes] tensor: " +
+                $"convert with options={{id(model): {{'zipmap': False}}}}{others}");
+        }
+
         if (outDims.Length != 2)
         {
             throw Error($"output '{output.Name}' has dimensions [{string.Join(", ", outDims)}]; a classifier output is [batch, classes]{others}");
@@ -180,7 +184,7 @@ public sealed record ModelSpec
         {
             // An exporter that fixed the output's batch at 1 made the model run one input at a time, whatever the input says;
             // batches of more (the Open Inference Protocol's) are refused as the wrong shape rather than failing in ONNX Runtime.
-            dims = [1, .. dims[1..]];
+            declared = [1, .. declared[1..]];
         }
 
         if (output.ElementType != typeof(float))
@@ -230,13 +234,71 @@ public sealed record ModelSpec
                 Background = background,
                 Profile = profile,
             },
-            InputDimensions = dims,
+            InputDimensions = declared,
             Output = new OutputSpec(output.Name, ParseEnum(manifest.Output?.Kind, OutputKind.Auto, "output.kind", "logits or probabilities", Error), classes),
             Labels = labels,
             Metrics = manifest.Metrics,
             Shadows = manifest.Shadows ?? [],
             Training = manifest.Training,
         };
+    }
+
+    /// <summary>
+    /// The shape of one input as the model takes it: <see cref="InputSpec.Shape"/>, or [1, height, width] for a grayscale
+    /// input without a channel axis, or [1, values] for a flattened one. The values and their order are the same.
+    /// </summary>
+    public long[] ModelInputShape => InputDimensions.Length switch
+    {
+        3 => [1, Input.Height, Input.Width],
+        2 => [1, Input.TensorLength],
+        _ => Input.Shape,
+    };
+
+    /// <summary>
+    /// The input's dimensions as an image's four. A grayscale input without a channel axis ([batch, height, width], as a Keras
+    /// model starting with Flatten takes it) or a flattened one ([batch, height x width x channels], as a dense or sklearn
+    /// model takes it) holds the same values in the same order as the image tensor it is read as, so it is served as one.
+    /// </summary>
+    private static int[] ImageDimensions(TensorSignature input, ManifestInput m, Func<string, ModelConfigurationException> error)
+    {
+        var dims = input.Dimensions;
+        var shape = $"[{string.Join(", ", dims)}]";
+        var nhwc = m.Layout?.Equals("NHWC", StringComparison.OrdinalIgnoreCase) == true;
+        switch (dims.Length)
+        {
+            case 4:
+                return dims;
+            case 3:
+                if (m.Channels is { } c3 && c3 != 1)
+                {
+                    throw error($"input.channels is {c3} but the ONNX input '{input.Name}' {shape} has no channel axis: it takes one channel (grayscale)");
+                }
+
+                return nhwc ? [dims[0], dims[1], dims[2], 1] : [dims[0], 1, dims[1], dims[2]];
+            case 2:
+                if (m.Height is not > 0 || m.Width is not > 0)
+                {
+                    throw error($"input '{input.Name}' has 2 dimensions {shape}, a flattened image; set input.height and input.width (and input.channels when it is colour) to the image the values come from");
+                }
+
+                var (h, w) = (m.Height.Value, m.Width.Value);
+                var channels = m.Channels ?? (dims[1] > 0 && dims[1] % ((long)h * w) == 0 ? (int)(dims[1] / ((long)h * w)) : 1);
+                if (dims[1] > 0 && (long)channels * h * w != dims[1])
+                {
+                    throw error($"the ONNX input '{input.Name}' {shape} takes {dims[1]} values per image but input.height x input.width x channels is {h} x {w} x {channels}");
+                }
+
+                if (channels == 3 && m.Layout is null)
+                {
+                    // Flattened colour pixels are channel by channel (PyTorch) or pixel by pixel (Keras): nothing in the shape says which.
+                    throw error($"the ONNX input '{input.Name}' {shape} is a flattened colour image; set input.layout to NCHW (channel by channel) or NHWC (pixel by pixel)");
+                }
+
+                return nhwc ? [dims[0], h, w, channels] : [dims[0], channels, h, w];
+            default:
+                throw error($"input '{input.Name}' has {dims.Length} dimensions {shape}; an image input is [batch, channels, height, width] (NCHW) or [batch, height, width, channels] (NHWC), " +
+                    "[batch, height, width] (grayscale) or [batch, values] (flattened)");
+        }
     }
 
     /// <summary>4096x4096: a tensor of at most 64 MB per channel, and its length always fits an int.</summary>

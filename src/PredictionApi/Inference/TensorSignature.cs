@@ -20,6 +20,7 @@ public sealed record TensorSignature(string Name, int[] Dimensions, Type Element
         nameof(UInt64) => "uint64",
         nameof(Boolean) => "bool",
         nameof(String) => "string",
+        nameof(Object) => "non-tensor",
         _ => ElementType.Name,
     };
 }

@@ -13,7 +13,7 @@ internal static class ModelInput
     private static readonly string[] Datatypes = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"];
 
     /// <summary>The FP32 shape the model takes: -1 for the batch unless the ONNX graph fixes it, then the input's dimensions.</summary>
-    public static long[] Shape(ModelSpec spec) => [spec.InputDimensions[0] > 0 ? spec.InputDimensions[0] : -1, .. spec.Input.Shape[1..]];
+    public static long[] Shape(ModelSpec spec) => [spec.InputDimensions[0] > 0 ? spec.InputDimensions[0] : -1, .. spec.ModelInputShape[1..]];
 
     /// <summary>Checks the request's inputs against <paramref name="spec"/> and reads them; throws a 4xx naming what is wrong.</summary>
     public static InputBatch Read(InferenceRequest request, ModelSpec spec, int maxItems, long maxImageBytes)

@@ -59,7 +59,11 @@ public sealed class ModelSpecTests
     [Theory]
     [InlineData("{}", "-1,3,-1,-1", "input.height")]
     [InlineData("{}", "-1,5,5,5", "input.layout")]
-    [InlineData("{}", "-1,784", "dimensions")]
+    [InlineData("{}", "-1,784", "set input.height and input.width")]
+    [InlineData("""{ "input": { "height": 28, "width": 28 } }""", "-1,785", "785 values per image but input.height x input.width x channels is 28 x 28 x 1")]
+    [InlineData("""{ "input": { "height": 8, "width": 8 } }""", "-1,192", "flattened colour image; set input.layout")]
+    [InlineData("""{ "input": { "channels": 3 } }""", "-1,28,28", "has no channel axis")]
+    [InlineData("{}", "-1,1,1,28,28", "5 dimensions")]
     [InlineData("""{ "input": { "layout": "CHWN" } }""", "-1,1,28,28", "NCHW or NHWC")]
     [InlineData("""{ "input": { "height": 32 } }""", "-1,1,28,28", "input.height is 32")]
     [InlineData("""{ "input": { "scaling": "standard" } }""", "-1,3,8,8", "input.mean")]
@@ -95,11 +99,37 @@ public sealed class ModelSpecTests
         Assert.DoesNotContain("channels;", e.Message);
     }
 
+    [Theory]
+    [InlineData("{}", "-1,28,28", TensorLayout.NCHW, 1, new long[] { 1, 28, 28 })]
+    [InlineData("""{ "input": { "height": 28, "width": 28 } }""", "-1,784", TensorLayout.NCHW, 1, new long[] { 1, 784 })]
+    [InlineData("""{ "input": { "height": 8, "width": 8, "layout": "NHWC" } }""", "-1,192", TensorLayout.NHWC, 3, new long[] { 1, 192 })]
+    [InlineData("""{ "input": { "height": 28, "width": 28, "channels": 1 } }""", "-1,-1", TensorLayout.NCHW, 1, new long[] { 1, 784 })]
+    public void AnInputWithoutAChannelAxisOrFlattenedIsReadAsTheImageItHoldsAndFedInItsOwnShape(string json, string dims, TensorLayout layout, int channels, long[] fed)
+    {
+        var spec = Resolve(json, In(dims.Split(',').Select(int.Parse).ToArray()));
+        Assert.Equal((layout, channels), (spec.Input.Layout, spec.Input.Channels));
+        Assert.Equal(fed, spec.ModelInputShape);
+        Assert.Equal(dims.Split(',').Select(int.Parse), spec.InputDimensions);
+    }
+
     [Fact]
     public void AnUnsupportedChannelCountNamesTheShapeAndTheLayoutItWasReadWith()
     {
         var e = Assert.Throws<ModelConfigurationException>(() => Resolve("""{ "input": { "layout": "NCHW" } }""", In(-1, 4, 8, 8)));
         Assert.Contains("'pixels' [-1, 4, 8, 8] read as NCHW has 4 channels", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "output": { "name": "output_probability" } }""", "output 'output_probability' is not a tensor (a sequence of maps")]
+    [InlineData("""{ "output": { "name": "output_probability" } }""", "convert with options={id(model): {'zipmap': False}}")]
+    [InlineData("{}", "outputs are output_label int64[-1], output_probability non-tensor[]: set output.name")]
+    public void AClassifiersZipMapOutputIsRefusedSayingHowToConvertWithoutIt(string json, string message)
+    {
+        // As sklearn-onnx converts a classifier by default: the label, then the probabilities as a sequence of maps.
+        TensorSignature[] outputs = [new("output_label", [-1], typeof(long)), new("output_probability", [], typeof(object))];
+        var e = Assert.Throws<ModelConfigurationException>(() =>
+            ModelSpec.Resolve("f", ModelManifest.Parse(json, "f/model.json"), [In(-1, 1, 8, 8)], outputs, Sha, "f/model.json"));
+        Assert.Contains(message, e.Message);
     }
 
     [Fact]
