@@ -93,10 +93,17 @@ public static class InferenceApi
 
     private static async Task<InferenceRequest> ReadAsync(HttpContext context, long maxBytes, CancellationToken cancellationToken)
     {
+        // Room for a full batch of images in base64, or of tensors written out as JSON numbers. A chunked body is held to it
+        // as it is read (BoundedBody): Kestrel's own limit would reset the connection under a client still sending it.
+        InvalidInferenceRequestException TooLarge() => new($"The body is larger than the {maxBytes} bytes an inference request may have.", StatusCodes.Status413PayloadTooLarge);
+        if (context.Request.ContentLength > maxBytes)
+        {
+            throw TooLarge();
+        }
+
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            // Room for a full batch of images in base64, or of tensors written out as JSON numbers.
-            limit.MaxRequestBodySize = maxBytes;
+            limit.MaxRequestBodySize = null;
         }
 
         if (context.Request.Headers.ContainsKey(BinaryHeader))
@@ -113,7 +120,7 @@ public static class InferenceApi
 
         try
         {
-            return await JsonSerializer.DeserializeAsync<InferenceRequest>(context.Request.Body, RequestJson, cancellationToken)
+            return await JsonSerializer.DeserializeAsync<InferenceRequest>(new BoundedBody(context.Request.Body, maxBytes, TooLarge), RequestJson, cancellationToken)
                 ?? throw new InvalidInferenceRequestException("The body is null; send an inference request object, {\"inputs\": [...]}.");
         }
         catch (JsonException e)

@@ -64,17 +64,18 @@ public static class UploadReader
             throw tooLarge;
         }
 
-        // Kestrel enforces this while streaming, so a chunked body cannot exceed it either.
+        // A chunked body is held to the limit as it is read (BoundedBody), not by Kestrel's limit, which would reset the
+        // connection under a client still sending; Kestrel's own 30 MB default would refuse a batch within its limit.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = bodyLimit;
+            sizeFeature.MaxRequestBodySize = null;
         }
 
         var files = new List<UploadedFile>();
         var otherFields = new SortedSet<string>(StringComparer.Ordinal);
         var textInField = false;
         long total = 0;
-        var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
+        var reader = new MultipartReader(boundary, new BoundedBody(request.Body, bodyLimit, () => tooLarge)) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)

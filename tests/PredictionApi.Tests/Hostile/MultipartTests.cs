@@ -183,6 +183,37 @@ public sealed class MultipartTests(HostileService service) : IClassFixture<Hosti
         await service.AssertStillServingAsync("a body over the limit");
     }
 
+    [Fact]
+    public async Task AChunkedBodyOverTheLimitIsA413ForAClientStillSendingIt()
+    {
+        // HttpClient sends a stream of unknown length chunked, and reads no answer until it has sent it all: Kestrel's own
+        // body limit reset the connection under it, so it saw a broken pipe instead of the 413.
+        var image = new byte[8_000_000];
+        Mnist.Png(0).CopyTo(image, 0);
+        using var form = new MultipartFormDataContent { { new UnknownLengthContent(image), "file", "huge.png" } };
+        Assert.Null(form.Headers.ContentLength);
+        var before = await service.CountRowsAsync();
+        using var response = await service.Client.PostAsync("/prediction", form);
+
+        var problem = await HostileAssert.ProblemAsync(response, 4, "a chunked body over the limit");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("Payload too large", problem.GetProperty("title").GetString());
+        Assert.Equal(before, await service.CountRowsAsync());
+        await service.AssertStillServingAsync("a chunked body over the limit");
+    }
+
+    /// <summary>A body whose length is not known before it is sent, as a stream's is: HttpClient sends it chunked.</summary>
+    private sealed class UnknownLengthContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     [Theory]
     [InlineData("image/png", null, "Unsupported Media Type")]
     [InlineData("multipart/form-data; boundary=" + Boundary, "gzip", "Unsupported content encoding")]
