@@ -1,0 +1,26 @@
+namespace PredictionApi.Predictions;
+
+/// <summary>
+/// Caps the thread pool at eight worker threads per core (at least 16). An upload is short CPU work (decode and
+/// inference take tens of microseconds), yet the pool grew to about 50 threads on two cores under overload, and the
+/// refusals of an overloaded service waited behind them for the scheduler: with the cap the pool keeps about six,
+/// and the slowest refusal fell from 50-70 ms to 20-25 ms (bench/overload.sh). The cap is safe because nothing holds
+/// a pool thread for long: a large image is decoded on a thread of its own (ImagePredictor.PredictAsync), and database
+/// and network waits are asynchronous. The runtime's own setting, DOTNET_ThreadPool_ForceMaxWorkerThreads, overrides
+/// it. The pool belongs to the process: when the service is hosted in another program (the tests' in-process server),
+/// it is left as that program has it.
+/// </summary>
+public static class ThreadPoolCap
+{
+    public static void Apply()
+    {
+        if (System.Reflection.Assembly.GetEntryAssembly() != typeof(ThreadPoolCap).Assembly ||
+            Environment.GetEnvironmentVariable("DOTNET_ThreadPool_ForceMaxWorkerThreads") is { Length: > 0 })
+        {
+            return;
+        }
+
+        ThreadPool.GetMaxThreads(out _, out var completionPorts);
+        ThreadPool.SetMaxThreads(Math.Max(16, 8 * Environment.ProcessorCount), completionPorts);
+    }
+}
