@@ -11,8 +11,10 @@ public static class FileNames
 
     /// <summary>
     /// A quoted filename parameter's text: the quotes off (if still on), and the two escapes clients write inside them undone
-    /// (\" for a quote, as Go's and curl's multipart writers do, and \\ for a backslash). Any other backslash stays,
+    /// (\" for a quote, as Go's multipart writer and curl before 7.81 do, and \\ for a backslash). Any other backslash stays,
     /// so an old browser's unescaped "C:\Users\me\digit.png" still reads as a path and keeps only its last segment.
+    /// Browsers, curl 7.81 and later and urllib3 2.x send a quote as %22 instead (WHATWG's form encoding); that is kept as
+    /// sent, since a file may really be named with "%22" and nothing in the request says which was meant.
     /// </summary>
     public static string Unquote(string value)
     {
