@@ -48,7 +48,7 @@ public static class InferenceApi
         var batch = services.Batch.Value;
         using var lease = services.Models.Acquire(model, version);
         var spec = lease.Spec;
-        var request = await ReadAsync(context, 2 * batch.MaxTotalBytes, cancellationToken);
+        var request = await ReadAsync(context, LargestBody(batch), cancellationToken);
         var outputs = InferenceOutputs.Select(request.Outputs, request.Parameters);
         var input = ModelInput.Read(request, spec, batch.MaxFiles, services.Upload.Value.MaxBytes);
 
@@ -132,6 +132,9 @@ public static class InferenceApi
                 "Send {\"id\": \"...\", \"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}], \"outputs\": [{\"name\"}]}.");
         }
     }
+
+    /// <summary>The most of a request body read: base64 images are a third larger than the batch of files they would be.</summary>
+    public static long LargestBody(BatchOptions batch) => 2 * batch.MaxTotalBytes;
 
     private static TensorPrediction[] PredictTensors(ImagePredictor predictor, float[] tensors, int count)
     {

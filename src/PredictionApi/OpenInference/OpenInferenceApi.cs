@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Authorization;
 using PredictionApi.Auth;
 using PredictionApi.Predictions;
@@ -78,7 +79,7 @@ public static class OpenInferenceApi
     private static RouteHandlerBuilder InfersAndStores(this RouteHandlerBuilder builder) => builder
         .Accepts<InferenceRequest>("application/json")
         .DisableAntiforgery()
-        .RequireAdmission()
+        .RequireAdmission(services => InferenceApi.LargestBody(services.GetRequiredService<IOptions<BatchOptions>>().Value))
         .RequireScope(ApiScope.Predict)
         .ProducesError(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
             StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);

@@ -1,11 +1,10 @@
 namespace PredictionApi.Predictions;
 
-/// <summary>Endpoint metadata: the endpoint's requests count against the uploads' admission limit (<see cref="UploadAdmission"/>).</summary>
-internal sealed class AdmissionRequired
+/// <summary>
+/// Endpoint metadata: the endpoint's requests count against the uploads' admission limits (<see cref="UploadAdmission"/>).
+/// <see cref="LargestBody"/> is the most the endpoint reads of a body, which a body of unknown length (chunked) is counted as.
+/// </summary>
+internal sealed class AdmissionRequired(Func<IServiceProvider, long> largestBody)
 {
-    public static readonly AdmissionRequired Instance = new();
-
-    private AdmissionRequired()
-    {
-    }
+    public Func<IServiceProvider, long> LargestBody { get; } = largestBody;
 }

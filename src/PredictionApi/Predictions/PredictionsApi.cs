@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using PredictionApi.Auth;
 using PredictionApi.Problems;
 
@@ -25,7 +26,7 @@ public static class PredictionsApi
             .Accepts<UploadApi.PredictionUpload>("multipart/form-data")
             .WithBodyHint("Send the image in a form field named 'file', for example with curl -F file=@digit.png.")
             .DisableAntiforgery()
-            .RequireAdmission()
+            .RequireAdmission(services => UploadReader.BodyLimit(services.GetRequiredService<IOptions<UploadOptions>>().Value.MaxBytes))
             .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 
@@ -39,7 +40,7 @@ public static class PredictionsApi
             .Accepts<BatchApi.BatchForm>("multipart/form-data")
             .WithBodyHint("Send each image in a form field named 'file', for example with curl -F file=@a.png -F file=@b.png.")
             .DisableAntiforgery()
-            .RequireAdmission()
+            .RequireAdmission(services => UploadReader.BodyLimit(services.GetRequiredService<IOptions<BatchOptions>>().Value.MaxTotalBytes))
             .RequireScope(ApiScope.Predict)
             .ProducesUploadProblems();
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using PredictionApi.Observability;
@@ -10,24 +9,24 @@ using PredictionApi.OpenInference;
 namespace PredictionApi.Predictions;
 
 /// <summary>
-/// The uploads' admission limit: at most Admission:MaxConcurrentUploads in flight and MaxQueuedUploads waiting
-/// (oldest first); beyond that an upload is refused with 503 and Retry-After at once. It runs before anything
+/// The uploads' admission limits: at most Admission:MaxConcurrentUploads in flight and MaxQueuedUploads waiting
+/// (oldest first), holding at most MaxUploadBytes of bodies between them; beyond that an upload is refused with 503
+/// and Retry-After at once. It runs before anything
 /// else looks at the request (keys, the endpoint), and its answer is written from bytes made once, because under
 /// overload most requests are refusals, and every microsecond they cost is taken from the admitted ones on the
 /// same cores. The answer is the problem the rest of the service would write (under /v2, the protocol's error).
 /// </summary>
 internal sealed class UploadAdmission : IDisposable
 {
-    private const string Title = "Too busy";
-    private const string ProblemType = "https://tools.ietf.org/html/rfc9110#section-15.6.4";
 
     private readonly RequestDelegate _next;
     private readonly ServiceMetrics _metrics;
     private readonly ConcurrencyLimiter _limiter;
+    private readonly long _maxBytes;
     private readonly string _retryAfter;
-    private readonly byte[] _problemBeforeTraceId;
-    private readonly byte[] _problemAfterTraceId;
-    private readonly byte[] _inferenceError;
+    private readonly AdmissionRefusal _tooMany;
+    private readonly AdmissionRefusal _tooLarge;
+    private long _bytes;
 
     public UploadAdmission(RequestDelegate next, IOptions<AdmissionOptions> options, ServiceMetrics metrics)
     {
@@ -40,24 +39,42 @@ internal sealed class UploadAdmission : IDisposable
             QueueLimit = limits.MaxQueuedUploads,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+        _maxBytes = limits.MaxUploadBytes;
         _retryAfter = limits.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        var detail = $"The service is processing as many uploads as it takes at once ({limits.MaxConcurrentUploads}, with {limits.MaxQueuedUploads} waiting); " +
-            $"nothing was stored. Retry after {limits.RetryAfterSeconds} s.";
-        var problem = $"{{\"type\":{JsonSerializer.Serialize(ProblemType)},\"title\":{JsonSerializer.Serialize(Title)},\"status\":503," +
-            $"\"detail\":{JsonSerializer.Serialize(detail)},\"trace_id\":\"";
-        _problemBeforeTraceId = Encoding.UTF8.GetBytes(problem);
-        _problemAfterTraceId = "\"}"u8.ToArray();
-        _inferenceError = Encoding.UTF8.GetBytes($"{{\"error\":{JsonSerializer.Serialize(detail)}}}");
+        _tooMany = new AdmissionRefusal($"The service is processing as many uploads as it takes at once ({limits.MaxConcurrentUploads}, with {limits.MaxQueuedUploads} waiting); " +
+            $"nothing was stored. Retry after {limits.RetryAfterSeconds} s.");
+        _tooLarge = new AdmissionRefusal($"The service is holding as much upload data as it takes at once ({limits.MaxUploadBytes / 1048576.0:0.#} MiB of request bodies, " +
+            $"counted by Content-Length, or as the endpoint's largest body when none is sent); nothing was stored. Retry after {limits.RetryAfterSeconds} s.");
     }
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<AdmissionRequired>() is null)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AdmissionRequired>() is not { } admission)
         {
             await _next(context);
             return;
         }
 
+        // Bytes first: they count the waiting uploads too, and a refusal for them costs nothing to undo.
+        var bytes = Math.Min(context.Request.ContentLength ?? admission.LargestBody(context.RequestServices), _maxBytes);
+        if (!TryTakeBytes(bytes))
+        {
+            await RefuseAsync(context, _tooLarge);
+            return;
+        }
+
+        try
+        {
+            await AdmitAsync(context);
+        }
+        finally
+        {
+            Interlocked.Add(ref _bytes, -bytes);
+        }
+    }
+
+    private async Task AdmitAsync(HttpContext context)
+    {
         RateLimitLease lease;
         try
         {
@@ -76,12 +93,30 @@ internal sealed class UploadAdmission : IDisposable
             return;
         }
 
-        await RefuseAsync(context);
+        await RefuseAsync(context, _tooMany);
     }
 
-    private Task RefuseAsync(HttpContext context)
+    /// <summary>Counts <paramref name="bytes"/> in if they fit beside those already taken; at most the whole budget is asked for, so one always fits alone.</summary>
+    private bool TryTakeBytes(long bytes)
     {
-        _metrics.Refusals.Add(1, new("status", StatusCodes.Status503ServiceUnavailable), new("title", Title));
+        var taken = Volatile.Read(ref _bytes);
+        while (taken + bytes <= _maxBytes)
+        {
+            var seen = Interlocked.CompareExchange(ref _bytes, taken + bytes, taken);
+            if (seen == taken)
+            {
+                return true;
+            }
+
+            taken = seen;
+        }
+
+        return false;
+    }
+
+    private Task RefuseAsync(HttpContext context, AdmissionRefusal refusal)
+    {
+        _metrics.Refusals.Add(1, new("status", StatusCodes.Status503ServiceUnavailable), new("title", AdmissionRefusal.Title));
         var response = context.Response;
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         response.Headers.RetryAfter = _retryAfter;
@@ -89,14 +124,14 @@ internal sealed class UploadAdmission : IDisposable
         if (OpenInferenceApi.Owns(context.Request.Path))
         {
             response.ContentType = "application/json";
-            body = _inferenceError;
+            body = refusal.InferenceError;
         }
         else
         {
             // Trace ids are hex, dashes and colons: nothing to escape.
             var traceId = Encoding.ASCII.GetBytes(Activity.Current?.Id ?? context.TraceIdentifier);
             response.ContentType = "application/problem+json";
-            body = [.. _problemBeforeTraceId, .. traceId, .. _problemAfterTraceId];
+            body = [.. refusal.ProblemBeforeTraceId, .. traceId, .. AdmissionRefusal.ProblemAfterTraceId];
         }
 
         response.ContentLength = body.Length;
@@ -104,4 +139,5 @@ internal sealed class UploadAdmission : IDisposable
     }
 
     public void Dispose() => _limiter.Dispose();
+
 }

@@ -28,6 +28,9 @@ public static class UploadReader
     // RFC 2046 allows 70 characters; some clients send longer ones, and nothing needs more than this.
     private const int MaxBoundaryLength = 256;
 
+    /// <summary>The most of a multipart body read for <paramref name="maxTotalBytes"/> of files: the files and their parts' headers.</summary>
+    public static long BodyLimit(long maxTotalBytes) => maxTotalBytes + MultipartOverhead;
+
     /// <summary>Reads the 'file' parts of the request: at most <paramref name="maxFiles"/> files of <paramref name="maxFileBytes"/>, <paramref name="maxTotalBytes"/> in all.</summary>
     public static async Task<UploadedFiles> ReadAsync(HttpRequest request, int maxFiles, long maxFileBytes, long maxTotalBytes, CancellationToken cancellationToken)
     {
@@ -57,7 +60,7 @@ public static class UploadReader
         var tooLarge = single
             ? new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The upload is larger than the {Describe(maxFileBytes)} this service accepts per file. Scale the image down and retry.")
             : new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The batch is larger than the {Describe(maxTotalBytes)} this service accepts in one request. Send the files in several smaller batches.");
-        var bodyLimit = maxTotalBytes + MultipartOverhead;
+        var bodyLimit = BodyLimit(maxTotalBytes);
         if (request.ContentLength > bodyLimit)
         {
             // Refused unread: UnreadBodies lets Kestrel drain the body, so the client reads this 413.
