@@ -16,6 +16,10 @@ internal static class JpegScan
     private const string Truncated = "its compressed data ends before the image does (truncated or cut off)";
     private const string Damaged = "its compressed data is damaged";
 
+    // Encoders write at most a few dozen scans. Each scan costs a pass over every block of its component, so thousands of
+    // tiny scans make an image of ordinary size take minutes here and in the decoder, on a pool thread (it is not "large").
+    internal const int MaxScans = 256;
+
     /// <summary>
     /// Throws <see cref="ImageRejectedException"/> when the scans of <paramref name="jpeg"/> are incomplete or damaged;
     /// returns true when they are complete but the file ends without its end-of-image marker (some encoders and cut
@@ -27,6 +31,7 @@ internal static class JpegScan
         var dc = new Huffman?[4];
         var ac = new Huffman?[4];
         var restartInterval = 0;
+        var scans = 0;
         var i = 2;
         while (true)
         {
@@ -105,6 +110,12 @@ internal static class JpegScan
                     if (frame is null)
                     {
                         throw Corrupt($"{Damaged} (scan data before the frame header)");
+                    }
+
+                    if (++scans > MaxScans)
+                    {
+                        throw new ImageRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported image",
+                            $"The JPEG has more than {MaxScans} scans, where encoders write a few dozen at most; this service does not read it. Save it as an ordinary JPEG or as a PNG and retry.");
                     }
 
                     i = ReadScan(jpeg, i + 2 + length, segment, frame, dc, ac, restartInterval);

@@ -92,6 +92,46 @@ public sealed class JpegScanTests
         Assert.Contains(whole, v => v > 0.5f);
     }
 
+    [Fact]
+    public void AProgressiveJpegOfThousandsOfTinyScansIsRefusedUnread()
+    {
+        // 780x780 is a "small" image (decoded on a pool thread), yet each 2-byte scan is a pass over all of its 9,604
+        // blocks: 10 MB of such scans held a pool thread for minutes, and a few uploads of them starved the capped pool.
+        var e = Assert.Throws<ImageRejectedException>(() => JpegScan.Check(TinyScans(780, 2000)));
+        Assert.Equal(415, e.Status);
+        Assert.Contains($"more than {JpegScan.MaxScans} scans", e.Message);
+        // Up to the limit, the same file passes.
+        JpegScan.Check(TinyScans(780, JpegScan.MaxScans - 1));
+    }
+
+    /// <summary>
+    /// A grayscale progressive JPEG of side x side pixels: one DC scan, then <paramref name="acScans"/> AC scans of two bytes,
+    /// each a single end-of-band run over every block (tables of one code each).
+    /// </summary>
+    private static byte[] TinyScans(int side, int acScans)
+    {
+        var s = new MemoryStream();
+        void W(params byte[] b) => s.Write(b);
+        W(0xFF, 0xD8);
+        W(0xFF, 0xDB, 0x00, 0x43, 0x00);
+        W(Enumerable.Repeat((byte)1, 64).ToArray());
+        W(0xFF, 0xC2, 0x00, 0x0B, 0x08, (byte)(side >> 8), (byte)side, (byte)(side >> 8), (byte)side, 0x01, 0x01, 0x11, 0x00);
+        // DC table 0: the one code '0' for category 0; AC table 0: the one code '0' for an end-of-band run of 13 extra bits.
+        W(0xFF, 0xC4, 0x00, 0x14, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00);
+        W(0xFF, 0xC4, 0x00, 0x14, 0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xD0);
+        var blocks = (side + 7) / 8 * ((side + 7) / 8);
+        W(0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00);
+        W(new byte[(blocks + 7) / 8]);
+        var bits = (blocks - 8192) << 2 | 0b11;
+        for (var n = 0; n < acScans; n++)
+        {
+            W(0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x3F, 0x00, (byte)(bits >> 8), (byte)bits);
+        }
+
+        W(0xFF, 0xD9);
+        return s.ToArray();
+    }
+
     private static byte[] ColourJpeg()
     {
         var gray = HostileImages.Digit(1, 4);
