@@ -102,6 +102,62 @@ public static class HostileImages
         return data.ToArray();
     }
 
+    /// <summary>
+    /// A GIF with a logical screen of <paramref name="screenWidth"/> x <paramref name="screenHeight"/> and one white frame of
+    /// <paramref name="width"/> x <paramref name="height"/> at its top left, about 10 KB a megapixel: the frame is LZW runs of
+    /// one colour, each a pixel longer than the last, the table started over before its codes need 10 bits.
+    /// </summary>
+    public static byte[] GifWhiteFrame(int screenWidth, int screenHeight, int width, int height)
+    {
+        const int clear = 256, end = 257, white = 255;
+        var codes = new List<int> { clear };
+        var longest = 1; // the longest run the table holds; a run of n > 1 pixels is code 256 + n
+        for (var left = (long)width * height; left > 0;)
+        {
+            var run = (int)Math.Min(longest, left);
+            codes.Add(run == 1 ? white : 256 + run);
+            left -= run;
+            if (257 + longest < 500)
+            {
+                longest++;
+            }
+            else
+            {
+                codes.Add(clear);
+                longest = 1;
+            }
+        }
+
+        codes.Add(end);
+        var lzw = new byte[(codes.Count * 9 + 7) / 8];
+        for (var i = 0; i < codes.Count; i++)
+        {
+            for (var b = 0; b < 9; b++)
+            {
+                var bit = i * 9 + b;
+                lzw[bit / 8] |= (byte)(((codes[i] >> b) & 1) << (bit % 8));
+            }
+        }
+
+        using var s = new MemoryStream();
+        s.Write("GIF89a"u8);
+        s.Write([(byte)screenWidth, (byte)(screenWidth >> 8), (byte)screenHeight, (byte)(screenHeight >> 8), 0xF7, 0, 0]);
+        for (var i = 0; i < 256; i++)
+        {
+            s.Write([(byte)i, (byte)i, (byte)i]);
+        }
+
+        s.Write([0x2C, 0, 0, 0, 0, (byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0, 8]);
+        foreach (var block in lzw.Chunk(255))
+        {
+            s.WriteByte((byte)block.Length);
+            s.Write(block);
+        }
+
+        s.Write([0, 0x3B]);
+        return s.ToArray();
+    }
+
     /// <summary>Headers of every supported format declaring <paramref name="width"/> x <paramref name="height"/>, with hardly any data after them.</summary>
     public static IEnumerable<(string Format, byte[] Bytes)> HugeHeaders(int width, int height)
     {
