@@ -16,6 +16,11 @@ internal static class JpegScan
     private const string Truncated = "its compressed data ends before the image does (truncated or cut off)";
     private const string Damaged = "its compressed data is damaged";
 
+    // Encoders write about ten scans (libjpeg's progressive default), rarely a few dozen. Each scan is read over the
+    // whole image, and a refinement scan can cover every block in three bytes: a 13 KB file of a thousand such scans
+    // of a 784x784 image took seven seconds of CPU to check and decode.
+    private const int MaxScans = 100;
+
     /// <summary>
     /// Throws <see cref="ImageRejectedException"/> when the scans of <paramref name="jpeg"/> are incomplete or damaged;
     /// returns true when they are complete but the file ends without its end-of-image marker (some encoders and cut
@@ -27,6 +32,7 @@ internal static class JpegScan
         var dc = new Huffman?[4];
         var ac = new Huffman?[4];
         var restartInterval = 0;
+        var scans = 0;
         var i = 2;
         while (true)
         {
@@ -105,6 +111,11 @@ internal static class JpegScan
                     if (frame is null)
                     {
                         throw Corrupt($"{Damaged} (scan data before the frame header)");
+                    }
+
+                    if (++scans > MaxScans)
+                    {
+                        throw Corrupt($"it has more than {MaxScans} scans (encoders write about ten; each one is decoded over the whole image)");
                     }
 
                     i = ReadScan(jpeg, i + 2 + length, segment, frame, dc, ac, restartInterval);

@@ -158,6 +158,51 @@ public static class HostileImages
         return s.ToArray();
     }
 
+    /// <summary>
+    /// A gray progressive JPEG of <paramref name="side"/> x <paramref name="side"/> (at least 724, so that one end-of-band
+    /// run of 8192 or more covers every block) whose DC scan and AC scan are followed by <paramref name="refinements"/> AC
+    /// refinement scans of three data bytes each: every one is read over the whole image.
+    /// </summary>
+    public static byte[] JpegRefinementScans(int side, int refinements)
+    {
+        var blocks = (side + 7) / 8 * ((side + 7) / 8);
+        static byte[] Segment(byte marker, params byte[] payload) => [0xFF, marker, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2), .. payload];
+        static byte[] Bits(string bits)
+        {
+            bits += new string('1', (8 - bits.Length % 8) % 8);
+            var bytes = new List<byte>();
+            for (var i = 0; i < bits.Length; i += 8)
+            {
+                bytes.Add(Convert.ToByte(bits.Substring(i, 8), 2));
+                if (bytes[^1] == 0xFF)
+                {
+                    bytes.Add(0); // stuffing
+                }
+            }
+
+            return [.. bytes];
+        }
+
+        // The AC table's one symbol, EOB13 (code "0"), then 13 bits: a run of 8192 + those blocks.
+        var endOfBands = Bits("0" + Convert.ToString(blocks - 8192, 2).PadLeft(13, '0'));
+        var refinement = (byte[])[.. Segment(0xDA, 1, 1, 0x00, 1, 63, 0x10), .. endOfBands];
+        using var s = new MemoryStream();
+        s.Write([0xFF, 0xD8]);
+        s.Write(Segment(0xDB, [0, .. Enumerable.Repeat((byte)1, 64)]));
+        s.Write(Segment(0xC2, 8, (byte)(side >> 8), (byte)side, (byte)(side >> 8), (byte)side, 1, 1, 0x11, 0));
+        s.Write(Segment(0xC4, [0x00, 1, .. new byte[15], 0])); // DC: category 0 only, code "0"
+        s.Write(Segment(0xC4, [0x10, 1, .. new byte[15], 0xD0])); // AC: EOB13 only, code "0"
+        s.Write([.. Segment(0xDA, 1, 1, 0x00, 0, 0, 0x00), .. Bits(new string('0', blocks))]);
+        s.Write([.. Segment(0xDA, 1, 1, 0x00, 1, 63, 0x01), .. endOfBands]);
+        for (var i = 0; i < refinements; i++)
+        {
+            s.Write(refinement);
+        }
+
+        s.Write([0xFF, 0xD9]);
+        return s.ToArray();
+    }
+
     /// <summary>Headers of every supported format declaring <paramref name="width"/> x <paramref name="height"/>, with hardly any data after them.</summary>
     public static IEnumerable<(string Format, byte[] Bytes)> HugeHeaders(int width, int height)
     {
