@@ -16,6 +16,10 @@ internal sealed class DecodeBudget(long capacity, TimeSpan wait)
     private readonly TimeSpan _wait = wait;
     private long _inUse;
 
+    // Large decodes running at once, each on a thread of its own: one per core. More only split the cores further: four
+    // dozen decoding at once left the pool's threads a sliver of CPU, and /health/live took two seconds to answer.
+    private readonly SemaphoreSlim _largeTurns = new(Environment.ProcessorCount);
+
     public long Capacity { get; } = capacity;
 
     /// <summary>The most pixels held at once so far.</summary>
@@ -50,6 +54,21 @@ internal sealed class DecodeBudget(long capacity, TimeSpan wait)
 
         return share;
     }
+
+    /// <summary>
+    /// Waits, without holding a thread, for a turn to decode a large image; refused with 503 after the configured wait.
+    /// Give the turn back with <see cref="EndLargeTurn"/>.
+    /// </summary>
+    public async Task TakeLargeTurnAsync()
+    {
+        if (!await _largeTurns.WaitAsync(_wait))
+        {
+            throw new ImageRejectedException(StatusCodes.Status503ServiceUnavailable, "Busy decoding",
+                $"The service is decoding other large images and could not start this one within {_wait.TotalSeconds:0} s. Retry shortly, or send a smaller image.");
+        }
+    }
+
+    public void EndLargeTurn() => _largeTurns.Release();
 
     public void Release(long share)
     {

@@ -88,8 +88,43 @@ public readonly record struct ImageHeader(ImageFormat Format, int Width, int Hei
         return width > int.MaxValue || height > int.MaxValue ? null : ((int)width, (int)height);
     }
 
-    private static (int Width, int Height)? ReadGif(ReadOnlySpan<byte> data) =>
-        data.Length < 10 ? null : (BinaryPrimitives.ReadUInt16LittleEndian(data[6..]), BinaryPrimitives.ReadUInt16LittleEndian(data[8..]));
+    /// <summary>
+    /// The logical screen, enlarged to hold the first frame as the decoder enlarges it: a frame may lie beyond the screen,
+    /// and a file declaring a 1x1 screen over a 4000x4000 frame is decoded at 4000x4000. A zero-sized screen stays malformed.
+    /// </summary>
+    private static (int Width, int Height)? ReadGif(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 13)
+        {
+            return null;
+        }
+
+        int width = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]), height = BinaryPrimitives.ReadUInt16LittleEndian(data[8..]);
+        if (width == 0 || height == 0)
+        {
+            return null;
+        }
+
+        // Past the global colour table, then the extensions (label and sub-blocks) up to the first image descriptor.
+        var i = 13 + ((data[10] & 0x80) != 0 ? 3 << ((data[10] & 7) + 1) : 0);
+        while (i + 1 < data.Length && data[i] == 0x21)
+        {
+            for (i += 2; i < data.Length && data[i] != 0; i += data[i] + 1)
+            {
+            }
+
+            i++;
+        }
+
+        if (i + 9 <= data.Length && data[i] == 0x2C)
+        {
+            var frame = data[(i + 1)..];
+            width = Math.Max(width, BinaryPrimitives.ReadUInt16LittleEndian(frame) + BinaryPrimitives.ReadUInt16LittleEndian(frame[4..]));
+            height = Math.Max(height, BinaryPrimitives.ReadUInt16LittleEndian(frame[2..]) + BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]));
+        }
+
+        return (width, height);
+    }
 
     private static (int Width, int Height)? ReadBmp(ReadOnlySpan<byte> data)
     {

@@ -60,14 +60,28 @@ public sealed class ImagePredictor(ImagePreprocessor preprocessor, ImageClassifi
     }
 
     /// <summary>
-    /// <see cref="Predict"/> for a request: a large image is decoded on a thread of its own, not the pool's. The pool keeps
-    /// about one thread per core, and a decode holding one for a second left liveness probes and refusals waiting for
-    /// the pool to notice and add a thread. An ordinary image is classified at once on the caller's thread.
+    /// <see cref="Predict"/> for a request: a large image is decoded on a thread of its own, not the pool's, once it has a
+    /// turn (one per core, waited for without a thread). The pool keeps about one thread per core, and a decode holding
+    /// one for a second left liveness probes and refusals waiting for the pool to notice and add a thread. An ordinary
+    /// image is classified at once on the caller's thread.
     /// </summary>
-    public ValueTask<ImagePrediction> PredictAsync(ReadOnlyMemory<byte> bytes, bool keepTensor = false) =>
-        preprocessor.IsLarge(bytes.Span)
-            ? new(Task.Factory.StartNew(() => Predict(bytes.Span, keepTensor), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
-            : new(Predict(bytes.Span, keepTensor));
+    public async ValueTask<ImagePrediction> PredictAsync(ReadOnlyMemory<byte> bytes, bool keepTensor = false)
+    {
+        if (!preprocessor.IsLarge(bytes.Span))
+        {
+            return Predict(bytes.Span, keepTensor);
+        }
+
+        await preprocessor.Budget.TakeLargeTurnAsync();
+        try
+        {
+            return await Task.Factory.StartNew(() => Predict(bytes.Span, keepTensor), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        finally
+        {
+            preprocessor.Budget.EndLargeTurn();
+        }
+    }
 
     /// <summary>
     /// Classifies <paramref name="count"/> tensors already shaped for the model, laid end to end in <paramref name="tensors"/>,

@@ -47,6 +47,21 @@ public sealed class DamagedImageTests(HostileService service) : IClassFixture<Ho
     }
 
     [Fact]
+    public async Task AJpegOfAThousandScansIsRefusedBeforeItIsDecoded()
+    {
+        // 13 KB, under the large-image threshold, so it is decoded on a request's thread: it used to take seven seconds.
+        var bomb = HostileImages.JpegRefinementScans(784, 1000);
+        var before = await service.CountRowsAsync();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await service.PostFileAsync(bomb, "scans.jpg", "image/jpeg");
+        var problem = await HostileAssert.ProblemAsync(response, 4, "JPEG of a thousand scans");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("scans", problem.GetProperty("detail").GetString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"refused after {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(before, await service.CountRowsAsync());
+    }
+
+    [Fact]
     public async Task ATwelveBitJpegIsUnsupportedNotTruncated()
     {
         using var response = await service.PostFileAsync(HostileImages.JpegPrecision(Seven224, 12), "photo.jpg", "image/jpeg");

@@ -102,6 +102,107 @@ public static class HostileImages
         return data.ToArray();
     }
 
+    /// <summary>
+    /// A GIF with a logical screen of <paramref name="screenWidth"/> x <paramref name="screenHeight"/> and one white frame of
+    /// <paramref name="width"/> x <paramref name="height"/> at its top left, about 10 KB a megapixel: the frame is LZW runs of
+    /// one colour, each a pixel longer than the last, the table started over before its codes need 10 bits.
+    /// </summary>
+    public static byte[] GifWhiteFrame(int screenWidth, int screenHeight, int width, int height)
+    {
+        const int clear = 256, end = 257, white = 255;
+        var codes = new List<int> { clear };
+        var longest = 1; // the longest run the table holds; a run of n > 1 pixels is code 256 + n
+        for (var left = (long)width * height; left > 0;)
+        {
+            var run = (int)Math.Min(longest, left);
+            codes.Add(run == 1 ? white : 256 + run);
+            left -= run;
+            if (257 + longest < 500)
+            {
+                longest++;
+            }
+            else
+            {
+                codes.Add(clear);
+                longest = 1;
+            }
+        }
+
+        codes.Add(end);
+        var lzw = new byte[(codes.Count * 9 + 7) / 8];
+        for (var i = 0; i < codes.Count; i++)
+        {
+            for (var b = 0; b < 9; b++)
+            {
+                var bit = i * 9 + b;
+                lzw[bit / 8] |= (byte)(((codes[i] >> b) & 1) << (bit % 8));
+            }
+        }
+
+        using var s = new MemoryStream();
+        s.Write("GIF89a"u8);
+        s.Write([(byte)screenWidth, (byte)(screenWidth >> 8), (byte)screenHeight, (byte)(screenHeight >> 8), 0xF7, 0, 0]);
+        for (var i = 0; i < 256; i++)
+        {
+            s.Write([(byte)i, (byte)i, (byte)i]);
+        }
+
+        s.Write([0x2C, 0, 0, 0, 0, (byte)width, (byte)(width >> 8), (byte)height, (byte)(height >> 8), 0, 8]);
+        foreach (var block in lzw.Chunk(255))
+        {
+            s.WriteByte((byte)block.Length);
+            s.Write(block);
+        }
+
+        s.Write([0, 0x3B]);
+        return s.ToArray();
+    }
+
+    /// <summary>
+    /// A gray progressive JPEG of <paramref name="side"/> x <paramref name="side"/> (at least 724, so that one end-of-band
+    /// run of 8192 or more covers every block) whose DC scan and AC scan are followed by <paramref name="refinements"/> AC
+    /// refinement scans of three data bytes each: every one is read over the whole image.
+    /// </summary>
+    public static byte[] JpegRefinementScans(int side, int refinements)
+    {
+        var blocks = (side + 7) / 8 * ((side + 7) / 8);
+        static byte[] Segment(byte marker, params byte[] payload) => [0xFF, marker, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2), .. payload];
+        static byte[] Bits(string bits)
+        {
+            bits += new string('1', (8 - bits.Length % 8) % 8);
+            var bytes = new List<byte>();
+            for (var i = 0; i < bits.Length; i += 8)
+            {
+                bytes.Add(Convert.ToByte(bits.Substring(i, 8), 2));
+                if (bytes[^1] == 0xFF)
+                {
+                    bytes.Add(0); // stuffing
+                }
+            }
+
+            return [.. bytes];
+        }
+
+        // The AC table's one symbol, EOB13 (code "0"), then 13 bits: a run of 8192 + those blocks.
+        var endOfBands = Bits("0" + Convert.ToString(blocks - 8192, 2).PadLeft(13, '0'));
+        var refinement = (byte[])[.. Segment(0xDA, 1, 1, 0x00, 1, 63, 0x10), .. endOfBands];
+        using var s = new MemoryStream();
+        s.Write([0xFF, 0xD8]);
+        s.Write(Segment(0xDB, [0, .. Enumerable.Repeat((byte)1, 64)]));
+        s.Write(Segment(0xC2, 8, (byte)(side >> 8), (byte)side, (byte)(side >> 8), (byte)side, 1, 1, 0x11, 0));
+        s.Write(Segment(0xC4, [0x00, 1, .. new byte[15], 0])); // DC: category 0 only, code "0"
+        s.Write(Segment(0xC4, [0x10, 1, .. new byte[15], 0xD0])); // AC: EOB13 only, code "0"
+        s.Write([.. Segment(0xDA, 1, 1, 0x00, 0, 0, 0x00), .. Bits(new string('0', blocks))]);
+        s.Write([.. Segment(0xDA, 1, 1, 0x00, 1, 63, 0x01), .. endOfBands]);
+        for (var i = 0; i < refinements; i++)
+        {
+            s.Write(refinement);
+        }
+
+        s.Write([0xFF, 0xD9]);
+        return s.ToArray();
+    }
+
     /// <summary>Headers of every supported format declaring <paramref name="width"/> x <paramref name="height"/>, with hardly any data after them.</summary>
     public static IEnumerable<(string Format, byte[] Bytes)> HugeHeaders(int width, int height)
     {

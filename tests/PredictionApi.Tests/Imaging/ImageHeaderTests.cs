@@ -45,6 +45,20 @@ public sealed class ImageHeaderTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1, 4000, 4000)]
+    [InlineData(4000, 1, 3000, 3000)]
+    [InlineData(28, 28, 28, 28)]
+    public void AGifIsReadAtTheSizeTheDecoderGivesIt(int screenWidth, int screenHeight, int width, int height)
+    {
+        // The decoder enlarges the logical screen to hold the first frame; the header check must see that size.
+        var gif = Hostile.HostileImages.GifWhiteFrame(screenWidth, screenHeight, width, height);
+        using var codec = SKCodec.Create(new MemoryStream(gif));
+        var header = ImageHeader.Read(ImageFormat.Gif, gif);
+        Assert.Equal((codec.Info.Width, codec.Info.Height), (header!.Value.Width, header.Value.Height));
+        Assert.Equal((Math.Max(screenWidth, width), Math.Max(screenHeight, height)), (header.Value.Width, header.Value.Height));
+    }
+
     [Fact]
     public void HugeDeclaredSizesAreReadFromTheHeaderAlone()
     {

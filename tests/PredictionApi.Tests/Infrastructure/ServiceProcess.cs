@@ -39,6 +39,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The process's threads now.</summary>
+    public int Threads =>
+        int.Parse(File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal))["Threads:".Length..].Trim(),
+            System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Everything written to stdout so far (the console log).</summary>
     public string Output
     {
