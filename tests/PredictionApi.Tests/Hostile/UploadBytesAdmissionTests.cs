@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -37,10 +36,9 @@ public sealed class UploadBytesAdmissionTests : IAsyncLifetime
         var larger = TestImages.PngGray8(100, 100, noise);
         Assert.InRange(larger.Length, 8_000, Budget - 60_000 + 20_000);
 
-        // A slow client: 60,000 bytes declared, a few sent, the rest held back.
-        var release = new TaskCompletionSource();
-        var holder = client.PostAsync("/prediction", new HeldBody(60_000, release.Task));
-        await WaitForBytesHeldAsync(client);
+        // A slow client: 60,000 bytes declared, the first part's header sent, the rest held back.
+        var (holder, stream) = await HoldAsync(client);
+        using var held = holder;
 
         using (var digit = await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(3))))
         {
@@ -57,11 +55,12 @@ public sealed class UploadBytesAdmissionTests : IAsyncLifetime
             await AssertRefusedAsync(chunked);
         }
 
-        release.SetResult();
-        using (var held = await holder)
-        {
-            Assert.True((int)held.StatusCode is >= 400 and < 500, $"the held body got {(int)held.StatusCode}");
-        }
+        // The rest of the held body (not an image: a 4xx), after which its bytes are free again.
+        await stream.WriteAsync(new byte[60_000 - HeldHead.Length]);
+        var answer = new byte[64];
+        var read = await stream.ReadAsync(answer);
+        Assert.Matches("^HTTP/1.1 4", System.Text.Encoding.ASCII.GetString(answer, 0, read));
+        holder.Close();
 
         using (var retried = await client.PostAsync("/prediction", TestImages.Form(larger, "larger.png")))
         {
@@ -87,22 +86,37 @@ public sealed class UploadBytesAdmissionTests : IAsyncLifetime
         Assert.Contains("upload data", problem.GetProperty("detail").GetString());
     }
 
-    /// <summary>The held upload has been admitted once a body the budget cannot take beside it is refused.</summary>
-    private static async Task WaitForBytesHeldAsync(HttpClient client)
+    private static byte[] HeldHead => System.Text.Encoding.ASCII.GetBytes(
+        "--held\r\nContent-Disposition: form-data; name=\"file\"; filename=\"held.png\"\r\nContent-Type: image/png\r\n\r\n");
+
+    /// <summary>
+    /// Sends the held upload's headers and first bytes, and waits until it is counted: a body the budget cannot take beside it
+    /// is refused. A probe that arrives first is taken instead and the held upload refused; then it is sent again.
+    /// </summary>
+    private static async Task<(System.Net.Sockets.TcpClient Holder, System.Net.Sockets.NetworkStream Stream)> HoldAsync(HttpClient client)
     {
-        var filler = new byte[Budget - 30_000];
-        for (var attempt = 0; attempt < 200; attempt++)
+        var address = client.BaseAddress!;
+        var probeBytes = new byte[Budget - 30_000];
+        for (var attempt = 0; attempt < 20; attempt++)
         {
-            using var probe = await client.PostAsync("/prediction", TestImages.Form(filler, "probe.png"));
-            if (probe.StatusCode == HttpStatusCode.ServiceUnavailable)
+            var holder = new System.Net.Sockets.TcpClient();
+            await holder.ConnectAsync(address.Host, address.Port);
+            var stream = holder.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                $"POST /prediction HTTP/1.1\r\nHost: {address.Authority}\r\nContent-Type: multipart/form-data; boundary=held\r\nContent-Length: 60000\r\n\r\n"));
+            await stream.WriteAsync(HeldHead);
+            await Task.Delay(200 * (attempt + 1));
+            using var probe = await client.PostAsync("/prediction", TestImages.Form(probeBytes, "probe.png"));
+            if (probe.StatusCode == HttpStatusCode.ServiceUnavailable && holder.Available == 0)
             {
-                return;
+                return (holder, stream);
             }
 
-            await Task.Delay(25);
+            holder.Dispose();
         }
 
         Assert.Fail("the held upload was never counted against the byte budget");
+        return default;
     }
 
     /// <summary>The same form sent without a Content-Length (chunked), as a stream of unknown length is.</summary>
@@ -117,35 +131,5 @@ public sealed class UploadBytesAdmissionTests : IAsyncLifetime
     private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
     {
         public override bool CanSeek => false;
-    }
-
-    /// <summary>A multipart body that declares <c>length</c> bytes, sends its first part header and holds the rest until released.</summary>
-    private sealed class HeldBody : HttpContent
-    {
-        private const string Boundary = "held-boundary";
-        private readonly int _length;
-        private readonly Task _release;
-
-        public HeldBody(int length, Task release)
-        {
-            _length = length;
-            _release = release;
-            Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={Boundary}");
-        }
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            var head = System.Text.Encoding.ASCII.GetBytes($"--{Boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"held.png\"\r\nContent-Type: image/png\r\n\r\n");
-            await stream.WriteAsync(head);
-            await stream.FlushAsync();
-            await _release;
-            await stream.WriteAsync(new byte[_length - head.Length]);
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = _length;
-            return true;
-        }
     }
 }
