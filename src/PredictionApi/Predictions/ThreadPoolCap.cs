@@ -23,5 +23,10 @@ public static class ThreadPoolCap
 
         ThreadPool.GetMaxThreads(out _, out var completionPorts);
         ThreadPool.SetMaxThreads(Math.Max(16, 8 * Environment.ProcessorCount), completionPorts);
+        // A floor of four per core: up to it, a thread starts at once when work waits. From the runtime's one per core, a
+        // probe that found both threads busy could wait about a second for the pool to add one (seen once in three full
+        // test runs; the cause was not found).
+        ThreadPool.GetMinThreads(out _, out var minPorts);
+        ThreadPool.SetMinThreads(Math.Max(8, 4 * Environment.ProcessorCount), minPorts);
     }
 }
