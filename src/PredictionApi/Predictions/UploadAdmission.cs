@@ -11,14 +11,13 @@ namespace PredictionApi.Predictions;
 /// <summary>
 /// The uploads' admission limits: at most Admission:MaxConcurrentUploads in flight and MaxQueuedUploads waiting
 /// (oldest first), holding at most MaxUploadBytes of bodies between them; beyond that an upload is refused with 503
-/// and Retry-After at once. It runs before anything
-/// else looks at the request (keys, the endpoint), and its answer is written from bytes made once, because under
+/// and Retry-After at once. It runs before anything else looks at the request (keys, the endpoint), and its answer is
+/// written from bytes made once (AdmissionRefusal), because under
 /// overload most requests are refusals, and every microsecond they cost is taken from the admitted ones on the
 /// same cores. The answer is the problem the rest of the service would write (under /v2, the protocol's error).
 /// </summary>
 internal sealed class UploadAdmission : IDisposable
 {
-
     private readonly RequestDelegate _next;
     private readonly ServiceMetrics _metrics;
     private readonly ConcurrencyLimiter _limiter;
@@ -139,5 +138,4 @@ internal sealed class UploadAdmission : IDisposable
     }
 
     public void Dispose() => _limiter.Dispose();
-
 }
