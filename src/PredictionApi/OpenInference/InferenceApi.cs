@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PredictionApi.Auth;
@@ -95,16 +94,8 @@ public static class InferenceApi
     {
         // Room for a full batch of images in base64, or of tensors written out as JSON numbers. A chunked body is held to it
         // as it is read (BoundedBody): Kestrel's own limit would reset the connection under a client still sending it.
-        InvalidInferenceRequestException TooLarge() => new($"The body is larger than the {maxBytes} bytes an inference request may have.", StatusCodes.Status413PayloadTooLarge);
-        if (context.Request.ContentLength > maxBytes)
-        {
-            throw TooLarge();
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = null;
-        }
+        var body = BoundedBody.Of(context.Request, maxBytes,
+            () => new InvalidInferenceRequestException($"The body is larger than the {maxBytes} bytes an inference request may have.", StatusCodes.Status413PayloadTooLarge));
 
         if (context.Request.Headers.ContainsKey(BinaryHeader))
         {
@@ -120,7 +111,7 @@ public static class InferenceApi
 
         try
         {
-            return await JsonSerializer.DeserializeAsync<InferenceRequest>(new BoundedBody(context.Request.Body, maxBytes, TooLarge), RequestJson, cancellationToken)
+            return await JsonSerializer.DeserializeAsync<InferenceRequest>(body, RequestJson, cancellationToken)
                 ?? throw new InvalidInferenceRequestException("The body is null; send an inference request object, {\"inputs\": [...]}.");
         }
         catch (JsonException e)

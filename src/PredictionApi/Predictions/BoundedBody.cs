@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace PredictionApi.Predictions;
 
 /// <summary>
@@ -9,6 +11,26 @@ namespace PredictionApi.Predictions;
 internal sealed class BoundedBody(Stream inner, long limit, Func<Exception> tooLarge) : Stream
 {
     private long _read;
+
+    /// <summary>
+    /// <paramref name="request"/>'s body held to <paramref name="limit"/>: a declared length over it is refused unread (and
+    /// UnreadBodies lets Kestrel drain it, so the client reads the answer), Kestrel's own limit is lifted for this request
+    /// (its 30 MB default would refuse a batch within ours), and a chunked body is counted as it is read.
+    /// </summary>
+    public static Stream Of(HttpRequest request, long limit, Func<Exception> tooLarge)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw tooLarge();
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit)
+        {
+            kestrelLimit.MaxRequestBodySize = null;
+        }
+
+        return new BoundedBody(request.Body, limit, tooLarge);
+    }
 
     public override bool CanRead => true;
 

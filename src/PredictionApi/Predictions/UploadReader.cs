@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using PredictionApi.Observability;
@@ -60,25 +59,12 @@ public static class UploadReader
         var tooLarge = single
             ? new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The upload is larger than the {Describe(maxFileBytes)} this service accepts per file. Scale the image down and retry.")
             : new ProblemException(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The batch is larger than the {Describe(maxTotalBytes)} this service accepts in one request. Send the files in several smaller batches.");
-        var bodyLimit = BodyLimit(maxTotalBytes);
-        if (request.ContentLength > bodyLimit)
-        {
-            // Refused unread: UnreadBodies lets Kestrel drain the body, so the client reads this 413.
-            throw tooLarge;
-        }
-
-        // A chunked body is held to the limit as it is read (BoundedBody), not by Kestrel's limit, which would reset the
-        // connection under a client still sending; Kestrel's own 30 MB default would refuse a batch within its limit.
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = null;
-        }
-
+        var body = BoundedBody.Of(request, BodyLimit(maxTotalBytes), () => tooLarge);
         var files = new List<UploadedFile>();
         var otherFields = new SortedSet<string>(StringComparer.Ordinal);
         var textInField = false;
         long total = 0;
-        var reader = new MultipartReader(boundary, new BoundedBody(request.Body, bodyLimit, () => tooLarge)) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
+        var reader = new MultipartReader(boundary, body) { HeadersCountLimit = 16, HeadersLengthLimit = 16 * 1024 };
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
