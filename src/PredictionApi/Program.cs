@@ -35,6 +35,9 @@ if (args is ["healthcheck", ..])
     return;
 }
 
+// A bounded thread pool: under overload, dozens of threads on a few cores made refusals wait for the scheduler.
+ThreadPoolCap.Apply();
+
 // Settings and the web page are read beside the program, wherever it is started from: the default content root, the
 // working directory, holds neither appsettings.json (its log levels) nor wwwroot when the built program is run elsewhere.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
