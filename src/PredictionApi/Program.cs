@@ -57,6 +57,8 @@ builder.AddApiKeys();
 builder.AddOpenInference();
 // CORS for the web origins in Cors:AllowedOrigins (none by default).
 builder.AddCrossOrigin();
+// Kestrel's limits on request line and headers raised, so the service answers what is over its own as problem+json.
+builder.AddRequestLimits();
 // The OpenAPI document; JSON is snake_case, as clients of the original service expect.
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
 {
@@ -78,6 +80,8 @@ app.UseHeadAsGet();
 app.UseRequestLog();
 // nosniff and no framing on every response, and the web page's Content-Security-Policy.
 app.UseSecurityHeaders();
+// A request target over 8 KiB, headers over 32 KiB or 100 fields: 414 or 431 problem details.
+app.UseRequestLimits();
 // Pages of the origins in Cors:AllowedOrigins may call the API (and read its refusals, admission's included); their
 // preflights are answered here, without a key.
 app.UseCrossOrigin();

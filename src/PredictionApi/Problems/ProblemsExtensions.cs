@@ -35,6 +35,8 @@ internal static class ProblemsExtensions
             {
                 StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
                 StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+                StatusCodes.Status414RequestUriTooLong => "https://tools.ietf.org/html/rfc9110#section-15.5.15",
+                StatusCodes.Status431RequestHeaderFieldsTooLarge => "https://tools.ietf.org/html/rfc6585#section-5",
                 _ => null,
             };
         });
