@@ -13,8 +13,13 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealth
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: timeout.Token));
-            return HealthCheckResult.Healthy("PostgreSQL answers");
+            // A standby (after a failover that left this service on the old primary's replica) or a database set read-only
+            // answers reads but refuses every upload: not ready, so a load balancer sends uploads elsewhere.
+            var readOnly = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT current_setting('transaction_read_only') = 'on'", cancellationToken: timeout.Token));
+            return readOnly
+                ? HealthCheckResult.Unhealthy("PostgreSQL answers but accepts no writes (read-only), so no prediction can be stored")
+                : HealthCheckResult.Healthy("PostgreSQL answers");
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
         {

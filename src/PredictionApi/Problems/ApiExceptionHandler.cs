@@ -34,6 +34,8 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
                 StatusCodes.Status408RequestTimeout => (bad.StatusCode, "Request timeout", "The request body arrived too slowly or stopped before its declared length; nothing was stored."),
                 _ => (bad.StatusCode, "Bad request", "The request could not be read; it may be malformed or cut short."),
             },
+            PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                ReadOnlyDetail(httpContext.Request.Method)),
             NpgsqlException or TimeoutException when IsDatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 UnavailableDetail(httpContext.Request.Method)),
             // Rejected images, unreachable input bytes, malformed uploads: the message is written for the caller.
@@ -88,6 +90,13 @@ internal sealed class ApiExceptionHandler(IProblemDetailsService problems, IServ
         "POST" => "The prediction database is unavailable, so nothing was stored. Retry later.",
         _ => "The prediction database is unavailable, so nothing was changed. Retry later.",
     };
+
+    /// <summary>
+    /// 25006: the database refused the write because it is read-only (a standby, or default_transaction_read_only set); the
+    /// statement failed, so its transaction did not commit.
+    /// </summary>
+    private static string ReadOnlyDetail(string method) =>
+        $"The prediction database accepts no writes now (it is read-only), so nothing was {(method == "POST" ? "stored" : "changed")}. Retry later.";
 
     /// <summary>57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, or a broken socket.</summary>
     private static bool IsDeadConnection(Exception exception) => exception switch

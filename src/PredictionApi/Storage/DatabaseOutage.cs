@@ -14,8 +14,9 @@ internal sealed class DatabaseOutage(NpgsqlDataSource dataSource, ILogger<Databa
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: timeout.Token));
-            return true;
+            // Answering is not enough: a read-only database (25006 on every write) is an outage of the uploads until it takes writes.
+            return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT current_setting('transaction_read_only') = 'off'", cancellationToken: timeout.Token));
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

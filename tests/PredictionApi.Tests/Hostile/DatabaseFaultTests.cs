@@ -148,6 +148,58 @@ public sealed class DatabaseFaultTests(PrivatePostgresService service) : IClassF
         Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
     }
 
+    [Fact]
+    public async Task WhileTheDatabaseIsReadOnlyUploadsAre503SayingSoReadsAnswerAndTheServiceIsNotReady()
+    {
+        var id = await AssertPostOkAsync("before-read-only.png");
+        var before = await service.CountRowsAsync();
+        // What a failover to a standby looks like to the service: PostgreSQL answers, every write fails with 25006.
+        await SetReadOnlyAsync(true);
+        try
+        {
+            using (var response = await service.PostAsync("read-only.png"))
+            {
+                var problem = await HostileAssert.ProblemAsync(response, 5, "an upload to a read-only database");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.NotNull(response.Headers.RetryAfter);
+                var detail = problem.GetProperty("detail").GetString();
+                Assert.Contains("read-only", detail);
+                Assert.Contains("nothing was stored", detail);
+            }
+
+            using (var ready = await service.Client.GetAsync("/health/ready"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+                Assert.Contains("accepts no writes", await ready.Content.ReadAsStringAsync());
+            }
+
+            var stored = await service.Client.GetFromJsonAsync<JsonElement>($"/prediction/{id}");
+            Assert.Equal("before-read-only.png", stored.GetProperty("filename").GetString());
+            Assert.Equal(before, await service.CountRowsAsync());
+        }
+        finally
+        {
+            await SetReadOnlyAsync(false);
+        }
+
+        await AssertPostOkAsync("after-read-only.png");
+        using var readyAgain = await service.Client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, readyAgain.StatusCode);
+    }
+
+    /// <summary>Sets the whole (private) cluster read-only or back, for the sessions already open too.</summary>
+    private async Task SetReadOnlyAsync(bool readOnly)
+    {
+        await using var connection = new NpgsqlConnection(service.AdminConnectionString);
+        await connection.ExecuteAsync(readOnly ? "ALTER SYSTEM SET default_transaction_read_only = on" : "ALTER SYSTEM RESET default_transaction_read_only");
+        await connection.ExecuteAsync("SELECT pg_reload_conf()");
+        // A reload reaches each backend at its next command; wait until a new session sees it.
+        for (var i = 0; i < 100 && await connection.ExecuteScalarAsync<string>("SHOW default_transaction_read_only") != (readOnly ? "on" : "off"); i++)
+        {
+            await Task.Delay(20);
+        }
+    }
+
     private async Task<long> AssertPostOkAsync(string fileName)
     {
         using var response = await service.PostAsync(fileName);
