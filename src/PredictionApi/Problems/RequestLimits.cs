@@ -5,71 +5,65 @@ namespace PredictionApi.Problems;
 
 /// <summary>
 /// A request line or headers over Kestrel's limits get Kestrel's own answer: an empty 414 or 431, with none of the
-/// security headers, and the connection closed. So Kestrel's limits are set well above the service's, and the service
-/// refuses what is over its own limits itself, as problem+json like every other refusal (under /v2 in the protocol's
-/// shape). The service's limits are Kestrel's defaults (8 KiB of request target, 32 KiB and 100 fields of headers),
-/// which proxies and clients already expect. Past Kestrel's raised limits the empty answer remains: buffering more of a
-/// request per connection only to describe it is not worth the memory.
+/// security headers, and the connection closed. So the service takes Kestrel's limits (its defaults: 8 KiB of request
+/// line, 32 KiB and 100 fields of headers, which proxies and clients already expect, or what Kestrel:Limits:
+/// MaxRequestLineSize, MaxRequestHeadersTotalSize and MaxRequestHeaderCount set) as its own, answers what is over them
+/// itself, as problem+json like every other refusal (under /v2 in the protocol's shape), and raises Kestrel's to at
+/// least 64 KiB, 256 KiB and 1,000 fields. Past those the empty answer
+/// remains: buffering more of a request per connection only to describe it is not worth the memory.
 /// </summary>
 internal static class RequestLimits
 {
-    public const int MaxTargetBytes = 8 * 1024;
-    public const int MaxHeaderBytes = 32 * 1024;
-    public const int MaxHeaderCount = 100;
-
-    // What Kestrel buffers of one request before it gives up on it (its defaults are the service's limits above).
+    // What Kestrel buffers of one request before it gives up on it.
     public const int KestrelLineBytes = 64 * 1024;
     public const int KestrelHeaderBytes = 256 * 1024;
     public const int KestrelHeaderCount = 1000;
 
-    /// <summary>Raises Kestrel's limits to the ones above, unless the operator configured them (Kestrel:Limits).</summary>
     public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
     {
-        builder.Services.PostConfigure<KestrelServerOptions>(options =>
+        builder.Services.AddSingleton<HeaderLimits>();
+        builder.Services.AddOptions<KestrelServerOptions>().PostConfigure<HeaderLimits, IConfiguration>((options, service, configuration) =>
         {
-            var defaults = new KestrelServerLimits();
+            // Kestrel does not bind its Limits section by itself; these three are read here, as the service's limits.
+            var section = configuration.GetSection("Kestrel:Limits");
             var limits = options.Limits;
-            if (limits.MaxRequestLineSize == defaults.MaxRequestLineSize)
-            {
-                limits.MaxRequestLineSize = KestrelLineBytes;
-            }
-
-            if (limits.MaxRequestHeadersTotalSize == defaults.MaxRequestHeadersTotalSize)
-            {
-                limits.MaxRequestHeadersTotalSize = KestrelHeaderBytes;
-            }
-
-            if (limits.MaxRequestHeaderCount == defaults.MaxRequestHeaderCount)
-            {
-                limits.MaxRequestHeaderCount = KestrelHeaderCount;
-            }
+            service.MaxTargetBytes = section.GetValue<int?>(nameof(limits.MaxRequestLineSize)) ?? limits.MaxRequestLineSize;
+            service.MaxHeaderBytes = section.GetValue<int?>(nameof(limits.MaxRequestHeadersTotalSize)) ?? limits.MaxRequestHeadersTotalSize;
+            service.MaxHeaderCount = section.GetValue<int?>(nameof(limits.MaxRequestHeaderCount)) ?? limits.MaxRequestHeaderCount;
+            limits.MaxRequestLineSize = Math.Max(service.MaxTargetBytes, KestrelLineBytes);
+            limits.MaxRequestHeadersTotalSize = (int)Math.Max(service.MaxHeaderBytes, KestrelHeaderBytes);
+            limits.MaxRequestHeaderCount = Math.Max(service.MaxHeaderCount, KestrelHeaderCount);
         });
         return builder;
     }
 
-    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) => app.Use((context, next) =>
+    public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app)
     {
-        // Every request passes here: a length, a count and one walk over a dozen headers, with no async frame of its own.
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget.Length ?? 0;
-        if (target > MaxTargetBytes)
+        var service = app.ApplicationServices.GetRequiredService<HeaderLimits>();
+        return app.Use((context, next) =>
         {
-            return RefuseAsync(context, StatusCodes.Status414RequestUriTooLong, "URI too long",
-                $"The request target (path and query) is {target} bytes; at most {MaxTargetBytes} are accepted. Nothing was read or stored.");
-        }
+            // Every request passes here: a length, a count and one walk over a dozen headers, with no async frame of its own.
+            var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget.Length ?? 0;
+            if (target > service.MaxTargetBytes)
+            {
+                return RefuseAsync(context, StatusCodes.Status414RequestUriTooLong, "URI too long",
+                    $"The request target (path and query) is {target} bytes; at most {service.MaxTargetBytes} are accepted. Nothing was read or stored.");
+            }
 
-        var headers = context.Request.Headers;
-        if (headers.Count > MaxHeaderCount)
-        {
-            return RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request headers too large",
-                $"The request has {headers.Count} header fields; at most {MaxHeaderCount} are accepted. Nothing was read or stored.");
-        }
+            var headers = context.Request.Headers;
+            if (headers.Count > service.MaxHeaderCount)
+            {
+                return RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request headers too large",
+                    $"The request has {headers.Count} header fields; at most {service.MaxHeaderCount} are accepted. Nothing was read or stored.");
+            }
 
-        var bytes = HeaderBytes(headers);
-        return bytes > MaxHeaderBytes
-            ? RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request headers too large",
-                $"The request's headers are {bytes} bytes; at most {MaxHeaderBytes} are accepted. Nothing was read or stored.")
-            : next(context);
-    });
+            var bytes = HeaderBytes(headers);
+            return bytes > service.MaxHeaderBytes
+                ? RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request headers too large",
+                    $"The request's headers are {bytes} bytes; at most {service.MaxHeaderBytes} are accepted. Nothing was read or stored.")
+                : next(context);
+        });
+    }
 
     /// <summary>The headers' size as Kestrel counts it: each field's name, value, ": " and line end.</summary>
     private static long HeaderBytes(IHeaderDictionary headers)

@@ -54,6 +54,32 @@ public sealed class RequestLimitTests(HostileService service) : IClassFixture<Ho
     }
 
     [Fact]
+    public async Task KestrelLimitsAnOperatorSetsAreTheServicesLimits()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("limits");
+        try
+        {
+            await using var factory = new PredictionApiFactory(database, new Dictionary<string, string?> { ["Kestrel:Limits:MaxRequestHeadersTotalSize"] = "65536" });
+            using var client = new HttpClient { BaseAddress = factory.StartKestrel() };
+            using (var accepted = new HttpRequestMessage(HttpMethod.Get, "/health/live"))
+            {
+                accepted.Headers.Add("X-Padding", new string('h', 40_000));
+                using var response = await client.SendAsync(accepted);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            using var refused = new HttpRequestMessage(HttpMethod.Get, "/health/live");
+            refused.Headers.Add("X-Padding", new string('h', 70_000));
+            using var refusal = await client.SendAsync(refused);
+            await ProblemAssert.AssertProblemAsync(refusal, HttpStatusCode.RequestHeaderFieldsTooLarge, "at most 65536");
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    [Fact]
     public async Task UnderV2TheRefusalIsInTheProtocolsShape()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/health/live");
