@@ -23,9 +23,6 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
     // A place per group being written, taken by a writer task or by an upload writing itself.
     private readonly SemaphoreSlim _places = new(options.Value.Writers, options.Value.Writers);
     private readonly int _writerCount = options.Value.Writers;
-    // Groups being written that hold a batch or a large upload, and a signal for the end of each group: see AwaitTurnAsync.
-    private int _largeInFlight;
-    private TaskCompletionSource _groupEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task[] _writers = [];
     private volatile bool _stopping;
 
@@ -78,9 +75,7 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
         while (carried is not null || await reader.WaitToReadAsync())
         {
             // The place first, then the group: what arrives while this writer waits for a place joins its group.
-            await AwaitTurnAsync();
             await _places.WaitAsync();
-            var large = false;
             try
             {
                 group.Clear();
@@ -98,11 +93,6 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
                     group.Add(write);
                     pairs += write.Pairs.Count;
                     bytes += write.Bytes;
-                    if (!large && write.IsLarge)
-                    {
-                        large = true;
-                        Interlocked.Increment(ref _largeInFlight);
-                    }
                 }
 
                 if (group.Count > 0)
@@ -112,36 +102,8 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
             }
             finally
             {
-                if (large)
-                {
-                    Interlocked.Decrement(ref _largeInFlight);
-                }
-
-                EndGroup();
+                _places.Release();
             }
-        }
-    }
-
-    /// <summary>
-    /// Waits while another group of small uploads is being written. Every group updates the same rows of the statistics'
-    /// counts (this hour's, this day's), so a second group of small uploads would wait for the first's commit anyway, and
-    /// splitting them into smaller groups cost about a tenth of the uploads per second at 64 connections. A second writer
-    /// starts beside a group holding a batch or a large upload, whose rows take long to write: the small uploads behind
-    /// it are committed meanwhile (28 % more of them per second beside batches of 64 than with one writer; bench numbers
-    /// in the README).
-    /// </summary>
-    private async Task AwaitTurnAsync()
-    {
-        while (true)
-        {
-            // The signal is read before the test, so a group that ends after the test still wakes this writer.
-            var ended = Volatile.Read(ref _groupEnded).Task;
-            if (_places.CurrentCount == _writerCount || Volatile.Read(ref _largeInFlight) > 0 || _stopping)
-            {
-                return;
-            }
-
-            await ended;
         }
     }
 
@@ -154,15 +116,8 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
         }
         finally
         {
-            EndGroup();
+            _places.Release();
         }
-    }
-
-    /// <summary>Gives the group's place back and wakes the writers waiting for their turn.</summary>
-    private void EndGroup()
-    {
-        _places.Release();
-        Interlocked.Exchange(ref _groupEnded, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     private async Task CommitAsync(List<PendingWrite> group)
@@ -218,9 +173,6 @@ public sealed class GroupCommit(NpgsqlDataSource dataSource, IOptions<GroupCommi
         public IReadOnlyList<PendingPair> Pairs { get; } = pairs;
 
         public long Bytes { get; } = pairs.Sum(p => p.Bytes);
-
-        /// <summary>A batch, or an upload of over a megabyte: rows that take long to write.</summary>
-        public bool IsLarge => Pairs.Count > 1 || Bytes > 1 << 20;
 
         public TaskCompletionSource<IReadOnlyList<StoredIds>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

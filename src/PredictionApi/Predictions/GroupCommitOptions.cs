@@ -19,8 +19,8 @@ public sealed class GroupCommitOptions
     public long MaxBytes { get; set; } = 16L << 20;
 
     /// <summary>
-    /// Writers working at once, each on its own connection (default 2). A second group is started only beside one
-    /// holding a batch or a large upload, so small uploads are not held up behind it (GroupCommit.AwaitTurnAsync).
+    /// Writers working at once, each on its own connection (default 2): while one waits for its commit to
+    /// be flushed, the next group is already being written.
     /// </summary>
     [Range(1, 64, ErrorMessage = "GroupCommit:Writers must be between 1 and 64 (default 2).")]
     public int Writers { get; set; } = 2;
