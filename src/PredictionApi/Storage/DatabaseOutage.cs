@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 using PredictionApi.Observability;
 
@@ -11,12 +10,8 @@ internal sealed class DatabaseOutage(NpgsqlDataSource dataSource, ILogger<Databa
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await using var connection = await dataSource.OpenConnectionAsync(timeout.Token);
-            // Answering is not enough: a read-only database (25006 on every write) is an outage of the uploads until it takes writes.
-            return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT current_setting('transaction_read_only') = 'off'", cancellationToken: timeout.Token));
+            // Until writes are taken again, a read-only database is an outage of the uploads.
+            return await DatabaseProbe.AcceptsWritesAsync(dataSource, cancellationToken);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
