@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
 namespace PredictionApi.Problems;
 
 /// <summary>
@@ -6,9 +8,11 @@ namespace PredictionApi.Problems;
 /// </summary>
 internal sealed class HeaderLimits
 {
-    public int MaxTargetBytes { get; set; } = 8 * 1024;
+    private static readonly KestrelServerLimits Defaults = new();
 
-    public long MaxHeaderBytes { get; set; } = 32 * 1024;
+    public int MaxTargetBytes { get; set; } = Defaults.MaxRequestLineSize;
 
-    public int MaxHeaderCount { get; set; } = 100;
+    public int MaxHeaderBytes { get; set; } = Defaults.MaxRequestHeadersTotalSize;
+
+    public int MaxHeaderCount { get; set; } = Defaults.MaxRequestHeaderCount;
 }

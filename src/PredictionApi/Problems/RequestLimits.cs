@@ -9,15 +9,15 @@ namespace PredictionApi.Problems;
 /// line, 32 KiB and 100 fields of headers, which proxies and clients already expect, or what Kestrel:Limits:
 /// MaxRequestLineSize, MaxRequestHeadersTotalSize and MaxRequestHeaderCount set) as its own, answers what is over them
 /// itself, as problem+json like every other refusal (under /v2 in the protocol's shape), and raises Kestrel's to at
-/// least 64 KiB, 256 KiB and 1,000 fields. Past those the empty answer
-/// remains: buffering more of a request per connection only to describe it is not worth the memory.
+/// least 64 KiB, 256 KiB and 1,000 fields. Past those the empty answer remains: buffering more of a request per
+/// connection only to describe it is not worth the memory.
 /// </summary>
 internal static class RequestLimits
 {
     // What Kestrel buffers of one request before it gives up on it.
-    public const int KestrelLineBytes = 64 * 1024;
-    public const int KestrelHeaderBytes = 256 * 1024;
-    public const int KestrelHeaderCount = 1000;
+    private const int KestrelLineBytes = 64 * 1024;
+    private const int KestrelHeaderBytes = 256 * 1024;
+    private const int KestrelHeaderCount = 1000;
 
     public static WebApplicationBuilder AddRequestLimits(this WebApplicationBuilder builder)
     {
@@ -31,7 +31,7 @@ internal static class RequestLimits
             service.MaxHeaderBytes = section.GetValue<int?>(nameof(limits.MaxRequestHeadersTotalSize)) ?? limits.MaxRequestHeadersTotalSize;
             service.MaxHeaderCount = section.GetValue<int?>(nameof(limits.MaxRequestHeaderCount)) ?? limits.MaxRequestHeaderCount;
             limits.MaxRequestLineSize = Math.Max(service.MaxTargetBytes, KestrelLineBytes);
-            limits.MaxRequestHeadersTotalSize = (int)Math.Max(service.MaxHeaderBytes, KestrelHeaderBytes);
+            limits.MaxRequestHeadersTotalSize = Math.Max(service.MaxHeaderBytes, KestrelHeaderBytes);
             limits.MaxRequestHeaderCount = Math.Max(service.MaxHeaderCount, KestrelHeaderCount);
         });
         return builder;
