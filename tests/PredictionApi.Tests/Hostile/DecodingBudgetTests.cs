@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 
@@ -36,7 +35,6 @@ public sealed class DecodingBudgetTests
             }
 
             var baseline = service.ResidentBytes.Now;
-            var slowestProbe = TimeSpan.Zero;
             var bomb = HostileImages.PngZeros(Side, Side);
             var form = new MultipartFormDataContent();
             for (var i = 0; i < Bombs; i++)
@@ -52,17 +50,7 @@ public sealed class DecodingBudgetTests
                 await Task.Delay(500);
                 return await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(0)));
             });
-            while (!batch.IsCompleted)
-            {
-                var watch = Stopwatch.StartNew();
-                using (var live = await client.GetAsync("/health/live"))
-                {
-                    Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-                }
-
-                slowestProbe = TimeSpan.FromTicks(Math.Max(slowestProbe.Ticks, watch.Elapsed.Ticks));
-                await Task.Delay(20);
-            }
+            var slowestProbe = await Liveness.SlowestWhileAsync(client, batch);
 
             using var response = await batch;
             var text = await response.Content.ReadAsStringAsync();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace PredictionApi.Tests.Hostile;
@@ -45,19 +44,8 @@ public sealed class LargeDecodeTurnTests
                 await Task.Delay(300);
                 return await client.PostAsync("/prediction", TestImages.Form(Mnist.Png(0)));
             });
-            var (slowestProbe, mostThreads) = (TimeSpan.Zero, 0);
-            while (!all.IsCompleted)
-            {
-                var watch = Stopwatch.StartNew();
-                using (var live = await client.GetAsync("/health/live"))
-                {
-                    Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-                }
-
-                slowestProbe = TimeSpan.FromTicks(Math.Max(slowestProbe.Ticks, watch.Elapsed.Ticks));
-                mostThreads = Math.Max(mostThreads, service.Threads);
-                await Task.Delay(20);
-            }
+            var mostThreads = 0;
+            var slowestProbe = await Liveness.SlowestWhileAsync(client, all, () => mostThreads = Math.Max(mostThreads, service.Threads));
 
             foreach (var response in await all)
             {
