@@ -26,8 +26,8 @@ internal static class MnistProfile
     /// </summary>
     public static void Apply(ReadOnlySpan<float> gray, int width, int height, Span<float> output)
     {
-        var (ground, spread) = Border(gray, width, height);
-        var invert = ground > 127.5f;
+        var ground = Border(gray, width, height);
+        var invert = ground.Mean > 127.5f;
         if (width == Size && height == Size && !invert)
         {
             gray.CopyTo(output);
@@ -39,27 +39,30 @@ internal static class MnistProfile
         var work = Scratch<float>.Rent(length);
         try
         {
+            // Ink is measured from the ground under it: uneven light (a shadow across a photographed page) tilts the
+            // ground, and a level ground would count the darker side of the paper as ink.
             var plane = work.AsSpan(0, length);
+            var sign = invert ? -1 : 1;
             var peak = 0f;
-            for (var i = 0; i < length; i++)
+            for (var y = 0; y < height; y++)
             {
-                var v = invert ? 255 - gray[i] : gray[i];
-                plane[i] = v;
-                peak = Math.Max(peak, v);
+                var level = ground.Mean + ground.SlopeY * (y - (height - 1) / 2f);
+                for (var x = 0; x < width; x++)
+                {
+                    var i = y * width + x;
+                    var v = sign * (gray[i] - (level + ground.SlopeX * (x - (width - 1) / 2f)));
+                    plane[i] = v;
+                    peak = Math.Max(peak, v);
+                }
             }
 
-            if (invert)
-            {
-                ground = 255 - ground;
-            }
-
-            if (peak - ground < MinContrast)
+            if (peak < MinContrast)
             {
                 return;
             }
 
             // Lift the ground to black: paper grain and shadows (a few standard deviations) become background.
-            var low = ground + Math.Min(0.25f * (peak - ground), 3 * spread);
+            var low = Math.Min(0.25f * peak, 3 * ground.StdDev);
             var range = peak - low;
             for (var i = 0; i < length; i++)
             {
@@ -85,29 +88,44 @@ internal static class MnistProfile
         }
     }
 
-    /// <summary>Mean and standard deviation of a ring along the edges: the ground the digit is written on.</summary>
-    private static (float Mean, float StdDev) Border(ReadOnlySpan<float> gray, int width, int height)
+    /// <summary>
+    /// The ground the digit is written on, from a ring along the edges: the plane (level at the centre and slope along
+    /// each axis) that fits the ring best, and the standard deviation of the ring around that plane.
+    /// </summary>
+    private static (float Mean, float SlopeX, float SlopeY, float StdDev) Border(ReadOnlySpan<float> gray, int width, int height)
     {
         var ring = Math.Max(1, Math.Min(width, height) / 16);
-        double sum = 0, sumSq = 0;
+        var (midX, midY) = ((width - 1) / 2.0, (height - 1) / 2.0);
+        // The ring is symmetric about the centre, so in centred coordinates the level and the two slopes fit separately.
+        double sum = 0, sumSq = 0, sumX = 0, sumY = 0, xx = 0, yy = 0;
         long n = 0;
         for (var y = 0; y < height; y++)
         {
             var edgeRow = y < ring || y >= height - ring;
             var row = gray.Slice(y * width, width);
+            var dy = y - midY;
             for (var x = 0; x < width; x++)
             {
                 if (edgeRow || x < ring || x >= width - ring)
                 {
-                    sum += row[x];
-                    sumSq += row[x] * row[x];
+                    var v = row[x];
+                    var dx = x - midX;
+                    sum += v;
+                    sumSq += v * v;
+                    sumX += dx * v;
+                    sumY += dy * v;
+                    xx += dx * dx;
+                    yy += dy * dy;
                     n++;
                 }
             }
         }
 
         var mean = sum / n;
-        return ((float)mean, (float)Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)));
+        var (slopeX, slopeY) = (xx > 0 ? sumX / xx : 0, yy > 0 ? sumY / yy : 0);
+        // What the plane explains is taken out of the variance; the rest is grain and noise.
+        var variance = sumSq / n - mean * mean - slopeX * sumX / n - slopeY * sumY / n;
+        return ((float)mean, (float)slopeX, (float)slopeY, (float)Math.Sqrt(Math.Max(0, variance)));
     }
 
     /// <summary>Copies the fitted digit into the 28x28 output so its centre of mass lands on the centre.</summary>
