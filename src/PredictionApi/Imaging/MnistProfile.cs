@@ -26,33 +26,30 @@ internal static class MnistProfile
     /// </summary>
     public static void Apply(ReadOnlySpan<float> gray, int width, int height, Span<float> output)
     {
-        var ground = Border(gray, width, height);
-        var invert = ground.Mean > 127.5f;
-        if (width == Size && height == Size && !invert)
+        if (width == Size && height == Size && EdgeMean(gray) <= 127.5f)
         {
             gray.CopyTo(output);
             return;
         }
 
         output[..(Size * Size)].Clear();
+        // Ink is measured from the ground under it: under uneven light (a shadow across a photographed page) the
+        // ground is a slope, and a level ground would count the darker side of the paper as ink.
+        var ground = Ground.Fit(gray, width, height);
+        var sign = ground.Level > 127.5f ? -1 : 1;
         var length = width * height;
         var work = Scratch<float>.Rent(length);
         try
         {
-            // Ink is measured from the ground under it: uneven light (a shadow across a photographed page) tilts the
-            // ground, and a level ground would count the darker side of the paper as ink.
             var plane = work.AsSpan(0, length);
-            var sign = invert ? -1 : 1;
             var peak = 0f;
             for (var y = 0; y < height; y++)
             {
-                var level = ground.Mean + ground.SlopeY * (y - (height - 1) / 2f);
                 for (var x = 0; x < width; x++)
                 {
                     var i = y * width + x;
-                    var v = sign * (gray[i] - (level + ground.SlopeX * (x - (width - 1) / 2f)));
-                    plane[i] = v;
-                    peak = Math.Max(peak, v);
+                    plane[i] = sign * (gray[i] - ground.At(x, y, width, height));
+                    peak = Math.Max(peak, plane[i]);
                 }
             }
 
@@ -62,7 +59,7 @@ internal static class MnistProfile
             }
 
             // Lift the ground to black: paper grain and shadows (a few standard deviations) become background.
-            var low = Math.Min(0.25f * peak, 3 * ground.StdDev);
+            var low = Math.Min(0.25f * peak, 3 * ground.Spread);
             var range = peak - low;
             for (var i = 0; i < length; i++)
             {
@@ -72,6 +69,16 @@ internal static class MnistProfile
             if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } box)
             {
                 return;
+            }
+
+            if (EdgeInk.Erase(plane, width, height, InkShare * 255, box))
+            {
+                if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } inner)
+                {
+                    return;
+                }
+
+                box = inner;
             }
 
             var scale = (float)Box / Math.Max(box.W, box.H);
@@ -88,44 +95,17 @@ internal static class MnistProfile
         }
     }
 
-    /// <summary>
-    /// The ground the digit is written on, from a ring along the edges: the plane (level at the centre and slope along
-    /// each axis) that fits the ring best, and the standard deviation of the ring around that plane.
-    /// </summary>
-    private static (float Mean, float SlopeX, float SlopeY, float StdDev) Border(ReadOnlySpan<float> gray, int width, int height)
+    /// <summary>Mean of a 28x28 image's outermost pixels: light on dark (MNIST's own form) when at most mid-grey.</summary>
+    private static float EdgeMean(ReadOnlySpan<float> gray)
     {
-        var ring = Math.Max(1, Math.Min(width, height) / 16);
-        var (midX, midY) = ((width - 1) / 2.0, (height - 1) / 2.0);
-        // The ring is symmetric about the centre, so in centred coordinates the level and the two slopes fit separately.
-        double sum = 0, sumSq = 0, sumX = 0, sumY = 0, xx = 0, yy = 0;
-        long n = 0;
-        for (var y = 0; y < height; y++)
+        var sum = 0f;
+        for (var i = 0; i < Size; i++)
         {
-            var edgeRow = y < ring || y >= height - ring;
-            var row = gray.Slice(y * width, width);
-            var dy = y - midY;
-            for (var x = 0; x < width; x++)
-            {
-                if (edgeRow || x < ring || x >= width - ring)
-                {
-                    var v = row[x];
-                    var dx = x - midX;
-                    sum += v;
-                    sumSq += v * v;
-                    sumX += dx * v;
-                    sumY += dy * v;
-                    xx += dx * dx;
-                    yy += dy * dy;
-                    n++;
-                }
-            }
+            sum += gray[i] + gray[(Size - 1) * Size + i];
+            sum += i is > 0 and < Size - 1 ? gray[i * Size] + gray[i * Size + Size - 1] : 0;
         }
 
-        var mean = sum / n;
-        var (slopeX, slopeY) = (xx > 0 ? sumX / xx : 0, yy > 0 ? sumY / yy : 0);
-        // What the plane explains is taken out of the variance; the rest is grain and noise.
-        var variance = sumSq / n - mean * mean - slopeX * sumX / n - slopeY * sumY / n;
-        return ((float)mean, (float)slopeX, (float)slopeY, (float)Math.Sqrt(Math.Max(0, variance)));
+        return sum / (4 * Size - 4);
     }
 
     /// <summary>Copies the fitted digit into the 28x28 output so its centre of mass lands on the centre.</summary>

@@ -34,6 +34,15 @@ public sealed record HandwritingStyle
     /// <summary>Gaussian sigma of the camera's blur, in pixels.</summary>
     public float Blur { get; init; }
 
+    /// <summary>Thickness of a dark line drawn all around the picture (a scanner's frame, a printed box); 0 for none.</summary>
+    public int Border { get; init; }
+
+    /// <summary>How far in from the picture's edges that line lies, in pixels.</summary>
+    public int BorderInset { get; init; }
+
+    /// <summary>Share of the picture, along one side chosen by the seed, beyond the paper's edge (a dark table).</summary>
+    public float Table { get; init; }
+
     /// <summary>JPEG quality; 0 for PNG.</summary>
     public int JpegQuality { get; init; }
 
@@ -56,6 +65,7 @@ public static class HandwritingPhotos
         var (w, h) = (style.Width, style.Height);
         var ink = InkMask(digit, style, random);
         var light = Lighting(style, random);
+        var beyond = Beyond(style, random);
 
         var rgba = new byte[w * h * 4];
         for (var y = 0; y < h; y++)
@@ -72,6 +82,13 @@ public static class HandwritingPhotos
 
                 var l = light(x, y);
                 var grain = style.Noise > 0 ? style.Noise * Grain[random.Next(Grain.Length)] : 0;
+                if (beyond(x, y) is { } dark)
+                {
+                    var d = (byte)Math.Clamp(MathF.Round(dark * l + grain), 0, 255);
+                    (rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]) = (d, d, d, 255);
+                    continue;
+                }
+
                 rgba[4 * i] = Mix(style.Paper.Red, style.Ink.Red, a, l, grain);
                 rgba[4 * i + 1] = Mix(style.Paper.Green, style.Ink.Green, a, l, grain);
                 rgba[4 * i + 2] = Mix(style.Paper.Blue, style.Ink.Blue, a, l, grain);
@@ -175,6 +192,25 @@ public static class HandwritingPhotos
     }
 
     private static byte Pick(byte a, byte b, bool grow) => grow ? Math.Max(a, b) : Math.Min(a, b);
+
+    /// <summary>The grey level of what is not paper at a pixel (the frame's line, the table), or null on paper.</summary>
+    private static Func<int, int, float?> Beyond(HandwritingStyle style, Random random)
+    {
+        var (w, h) = (style.Width, style.Height);
+        var side = random.Next(4);
+        var depth = (int)(style.Table * (side < 2 ? w : h));
+        return (x, y) =>
+        {
+            var edge = Math.Min(Math.Min(x, w - 1 - x), Math.Min(y, h - 1 - y));
+            if (style.Border > 0 && edge >= style.BorderInset && edge < style.BorderInset + style.Border)
+            {
+                return 40;
+            }
+
+            var fromSide = side switch { 0 => x, 1 => w - 1 - x, 2 => y, _ => h - 1 - y };
+            return fromSide < depth ? 60 : null;
+        };
+    }
 
     /// <summary>A linear fall of light in a random direction, from 1 at the brightest corner to <see cref="HandwritingStyle.Shadow"/>.</summary>
     private static Func<int, int, float> Lighting(HandwritingStyle style, Random random)
