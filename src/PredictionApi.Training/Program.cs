@@ -14,7 +14,7 @@ const string usage = """
                [--test-images F --test-labels F] [--non-digits F]
                [--update-manifest true]
                (fashion: product photos of the validation split, which is 5000 images by default; --update-manifest
-               records them in the folder's model.json)
+               records the table in the folder's model.json)
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

@@ -24,7 +24,8 @@ internal static class RobustnessCommand
         var testImages = args.Optional("test-images");
         var testLabels = args.Optional("test-labels");
         var nonDigits = args.Optional("non-digits");
-        // Records the product-photo table in the folder's model.json (metrics.product_photos_validation), as train does.
+        // Records the table in the folder's model.json (metrics.robustness_validation and the unfamiliar threshold, or
+        // metrics.product_photos_validation), as train does: after a change to the service's preprocessing, say.
         var updateManifest = args.Optional("update-manifest") is "true";
         args.RejectUnknown();
 
@@ -56,6 +57,18 @@ internal static class RobustnessCommand
         Robustness.Print(renderings);
         var unfamiliar = Robustness.UnfamiliarThreshold(renderings);
         Console.WriteLine($"1st percentile of the top probability over all renderings: {unfamiliar}");
+        if (updateManifest)
+        {
+            var path = Path.Combine(modelDir, "model.json");
+            var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var metrics = manifest["metrics"]!;
+            metrics["robustness_validation"] = Robustness.ToJson(renderings);
+            metrics["unfamiliar_below_top_probability"] = unfamiliar;
+            metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. renderings.SelectMany(r => r.TopProbabilities)], unfamiliar);
+            Manifest.Write(path, manifest);
+            Console.WriteLine($"wrote metrics.robustness_validation to {path}");
+        }
+
         if (testImages is not null && testLabels is not null) PrintTest(ort, testImages, testLabels);
         if (nonDigits is not null)
         {

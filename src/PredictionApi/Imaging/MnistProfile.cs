@@ -26,40 +26,40 @@ internal static class MnistProfile
     /// </summary>
     public static void Apply(ReadOnlySpan<float> gray, int width, int height, Span<float> output)
     {
-        var (ground, spread) = Border(gray, width, height);
-        var invert = ground > 127.5f;
-        if (width == Size && height == Size && !invert)
+        if (width == Size && height == Size && EdgeMean(gray) <= 127.5f)
         {
             gray.CopyTo(output);
             return;
         }
 
         output[..(Size * Size)].Clear();
+        // Ink is measured from the ground under it: under uneven light (a shadow across a photographed page) the
+        // ground is a slope, and a level ground would count the darker side of the paper as ink.
+        var ground = Ground.Fit(gray, width, height);
+        var sign = ground.Level > 127.5f ? -1 : 1;
         var length = width * height;
         var work = Scratch<float>.Rent(length);
         try
         {
             var plane = work.AsSpan(0, length);
             var peak = 0f;
-            for (var i = 0; i < length; i++)
+            for (var y = 0; y < height; y++)
             {
-                var v = invert ? 255 - gray[i] : gray[i];
-                plane[i] = v;
-                peak = Math.Max(peak, v);
+                for (var x = 0; x < width; x++)
+                {
+                    var i = y * width + x;
+                    plane[i] = sign * (gray[i] - ground.At(x, y, width, height));
+                    peak = Math.Max(peak, plane[i]);
+                }
             }
 
-            if (invert)
-            {
-                ground = 255 - ground;
-            }
-
-            if (peak - ground < MinContrast)
+            if (peak < MinContrast)
             {
                 return;
             }
 
             // Lift the ground to black: paper grain and shadows (a few standard deviations) become background.
-            var low = ground + Math.Min(0.25f * (peak - ground), 3 * spread);
+            var low = Math.Min(0.25f * peak, 3 * ground.Spread);
             var range = peak - low;
             for (var i = 0; i < length; i++)
             {
@@ -69,6 +69,16 @@ internal static class MnistProfile
             if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } box)
             {
                 return;
+            }
+
+            if (EdgeInk.Erase(plane, width, height, InkShare * 255, box))
+            {
+                if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } inner)
+                {
+                    return;
+                }
+
+                box = inner;
             }
 
             var scale = (float)Box / Math.Max(box.W, box.H);
@@ -85,29 +95,17 @@ internal static class MnistProfile
         }
     }
 
-    /// <summary>Mean and standard deviation of a ring along the edges: the ground the digit is written on.</summary>
-    private static (float Mean, float StdDev) Border(ReadOnlySpan<float> gray, int width, int height)
+    /// <summary>Mean of a 28x28 image's outermost pixels: light on dark (MNIST's own form) when at most mid-grey.</summary>
+    private static float EdgeMean(ReadOnlySpan<float> gray)
     {
-        var ring = Math.Max(1, Math.Min(width, height) / 16);
-        double sum = 0, sumSq = 0;
-        long n = 0;
-        for (var y = 0; y < height; y++)
+        var sum = 0f;
+        for (var i = 0; i < Size; i++)
         {
-            var edgeRow = y < ring || y >= height - ring;
-            var row = gray.Slice(y * width, width);
-            for (var x = 0; x < width; x++)
-            {
-                if (edgeRow || x < ring || x >= width - ring)
-                {
-                    sum += row[x];
-                    sumSq += row[x] * row[x];
-                    n++;
-                }
-            }
+            sum += gray[i] + gray[(Size - 1) * Size + i];
+            sum += i is > 0 and < Size - 1 ? gray[i * Size] + gray[i * Size + Size - 1] : 0;
         }
 
-        var mean = sum / n;
-        return ((float)mean, (float)Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)));
+        return sum / (4 * Size - 4);
     }
 
     /// <summary>Copies the fitted digit into the 28x28 output so its centre of mass lands on the centre.</summary>
