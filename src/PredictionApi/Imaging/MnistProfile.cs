@@ -66,6 +66,7 @@ internal static class MnistProfile
                 plane[i] = Math.Clamp((plane[i] - low) / range, 0, 1) * 255;
             }
 
+            RuledLines.Erase(plane, width, height);
             if (MassBox.Find(plane, width, height, InkShare * 255, TrimShare) is not { } box)
             {
                 return;

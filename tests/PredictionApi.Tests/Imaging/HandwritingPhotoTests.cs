@@ -7,7 +7,8 @@ namespace PredictionApi.Tests.Imaging;
 /// <summary>
 /// MNIST test digits as people photograph and scan them (dark ink on off-white paper, off centre, turned a few degrees,
 /// grain, blur, JPEG) read through the mnist profile and the shipped model: under light that falls off across the page,
-/// inside a frame's line, beside the table beyond the paper's edge, and cropped to the digit itself.
+/// inside a frame's line, beside the table beyond the paper's edge, on lined and squared paper, and cropped to the digit
+/// itself.
 /// </summary>
 public sealed class HandwritingPhotoTests
 {
@@ -49,6 +50,14 @@ public sealed class HandwritingPhotoTests
     {
         // A dark band along one side spoils a fit of the ground to the whole edge, and then counts as a stroke.
         AssertReads(Photo with { Table = 0.04f, Shadow = 0.6f }, "photos showing the table beyond one edge of the page, under a shadow");
+    }
+
+    [Fact]
+    public void ThePrintedLinesOfLinedAndSquaredPaperAreNotInk()
+    {
+        // Lines across the whole picture stretch the digit's box across it as a frame's do; the digit is written over them.
+        AssertReads(Photo with { Rules = 120, RuleWidth = 3, RuleColour = new(160, 160, 160) }, "photos of lined paper with grey lines");
+        AssertReads(Photo with { Rules = 60, RuleWidth = 2, Squared = true, Shadow = 0.6f }, "photos of squared paper, under a shadow");
     }
 
     [Fact]

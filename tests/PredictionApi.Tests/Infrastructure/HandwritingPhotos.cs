@@ -43,6 +43,18 @@ public sealed record HandwritingStyle
     /// <summary>Share of the picture, along one side chosen by the seed, beyond the paper's edge (a dark table).</summary>
     public float Table { get; init; }
 
+    /// <summary>Distance between the ruled lines of lined paper, in pixels; 0 for plain paper.</summary>
+    public int Rules { get; init; }
+
+    /// <summary>Thickness of the ruled lines, in pixels.</summary>
+    public int RuleWidth { get; init; } = 2;
+
+    /// <summary>The ruled lines' colour.</summary>
+    public SKColor RuleColour { get; init; } = new(150, 185, 225);
+
+    /// <summary>Squared paper: the rules run both ways.</summary>
+    public bool Squared { get; init; }
+
     /// <summary>JPEG quality; 0 for PNG.</summary>
     public int JpegQuality { get; init; }
 
@@ -89,9 +101,10 @@ public static class HandwritingPhotos
                     continue;
                 }
 
-                rgba[4 * i] = Mix(style.Paper.Red, style.Ink.Red, a, l, grain);
-                rgba[4 * i + 1] = Mix(style.Paper.Green, style.Ink.Green, a, l, grain);
-                rgba[4 * i + 2] = Mix(style.Paper.Blue, style.Ink.Blue, a, l, grain);
+                var paper = Ruled(style, x, y) ? style.RuleColour : style.Paper;
+                rgba[4 * i] = Mix(paper.Red, style.Ink.Red, a, l, grain);
+                rgba[4 * i + 1] = Mix(paper.Green, style.Ink.Green, a, l, grain);
+                rgba[4 * i + 2] = Mix(paper.Blue, style.Ink.Blue, a, l, grain);
                 rgba[4 * i + 3] = 255;
             }
         }
@@ -192,6 +205,10 @@ public static class HandwritingPhotos
     }
 
     private static byte Pick(byte a, byte b, bool grow) => grow ? Math.Max(a, b) : Math.Min(a, b);
+
+    /// <summary>Whether a pixel lies on a ruled line (ink is written over the lines).</summary>
+    private static bool Ruled(HandwritingStyle style, int x, int y) =>
+        style.Rules > 0 && (y % style.Rules < style.RuleWidth || (style.Squared && x % style.Rules < style.RuleWidth));
 
     /// <summary>The grey level of what is not paper at a pixel (the frame's line, the table), or null on paper.</summary>
     private static Func<int, int, float?> Beyond(HandwritingStyle style, Random random)
