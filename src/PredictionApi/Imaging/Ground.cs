@@ -167,7 +167,10 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
         return new((float)(v[i] - b * x[i] - c * y[i]), (float)b, (float)c, 0);
     }
 
-    /// <summary>How many cells lie within <see cref="CellAgreement"/> of the plane, and how far off the others are in all.</summary>
+    /// <summary>
+    /// How many cells lie within <see cref="CellAgreement"/> of the plane, and, to break ties, how far off all cells are
+    /// in all (each counted at most <see cref="CellAgreement"/>).
+    /// </summary>
     private static (int Agree, double Miss) Agreement(Ground plane, ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> v)
     {
         var (agree, miss) = (0, 0.0);
@@ -265,7 +268,7 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
             var edgeRow = EdgeRow(y, height, ring);
             for (var x = 0; x < width; x = Next(x, edgeRow, width, ring, step))
             {
-                deviations[Math.Min(511, (int)(2 * Math.Abs(gray[y * width + x] - plane.At(x, y, width, height))))]++;
+                deviations[(int)Math.Min(511, 2 * Math.Abs(gray[y * width + x] - plane.At(x, y, width, height)))]++;
                 count++;
             }
         }

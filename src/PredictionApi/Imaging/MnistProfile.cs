@@ -45,10 +45,11 @@ internal static class MnistProfile
             var peak = 0f;
             for (var y = 0; y < height; y++)
             {
+                var level = ground.At(0, y, width, height);
                 for (var x = 0; x < width; x++)
                 {
                     var i = y * width + x;
-                    plane[i] = sign * (gray[i] - ground.At(x, y, width, height));
+                    plane[i] = sign * (gray[i] - (level + ground.SlopeX * x));
                     peak = Math.Max(peak, plane[i]);
                 }
             }
