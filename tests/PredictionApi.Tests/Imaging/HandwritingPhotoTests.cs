@@ -87,23 +87,11 @@ public sealed class HandwritingPhotoTests
             using var runOptions = new RunOptions();
             using var input = OrtValue.CreateTensorValueFromMemory(tensor, [1, 1, 28, 28]);
             using var outputs = session.Run(runOptions, [MnistSpec.Name], [input], session.OutputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            if (scores.IndexOf(Max(scores)) == Mnist.Labels[index])
+            if (OfflineModel.ArgMax(outputs[0].GetTensorDataAsSpan<float>()) == Mnist.Labels[index])
             {
                 Interlocked.Increment(ref right);
             }
         });
         return right / (double)Count;
-    }
-
-    private static float Max(ReadOnlySpan<float> values)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var v in values)
-        {
-            max = Math.Max(max, v);
-        }
-
-        return max;
     }
 }
