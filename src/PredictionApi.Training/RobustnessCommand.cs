@@ -41,11 +41,7 @@ internal static class RobustnessCommand
             Robustness.Print(photos);
             if (updateManifest)
             {
-                var path = Path.Combine(modelDir, "model.json");
-                var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-                manifest["metrics"]!["product_photos_validation"] = Robustness.ToJson(photos);
-                Manifest.Write(path, manifest);
-                Console.WriteLine($"wrote metrics.product_photos_validation to {path}");
+                UpdateMetrics(modelDir, "product_photos_validation", metrics => metrics["product_photos_validation"] = Robustness.ToJson(photos));
             }
 
             if (testImages is not null && testLabels is not null) PrintTest(ort, testImages, testLabels);
@@ -59,14 +55,7 @@ internal static class RobustnessCommand
         Console.WriteLine($"1st percentile of the top probability over all renderings: {unfamiliar}");
         if (updateManifest)
         {
-            var path = Path.Combine(modelDir, "model.json");
-            var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            var metrics = manifest["metrics"]!;
-            metrics["robustness_validation"] = Robustness.ToJson(renderings);
-            metrics["unfamiliar_below_top_probability"] = unfamiliar;
-            metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. renderings.SelectMany(r => r.TopProbabilities)], unfamiliar);
-            Manifest.Write(path, manifest);
-            Console.WriteLine($"wrote metrics.robustness_validation to {path}");
+            UpdateMetrics(modelDir, "robustness_validation", metrics => Robustness.Record(metrics, renderings, unfamiliar));
         }
 
         if (testImages is not null && testLabels is not null) PrintTest(ort, testImages, testLabels);
@@ -77,6 +66,16 @@ internal static class RobustnessCommand
             Console.WriteLine($"non-digits ({images.Count} images) top probability: {TopProbabilities.Summarise(top)}; below {unfamiliar}: {Robustness.ShareBelow(top, unfamiliar):P1}");
         }
         return 0;
+    }
+
+    /// <summary>Rewrites the folder's model.json with <paramref name="record"/> applied to its metrics.</summary>
+    private static void UpdateMetrics(string modelDir, string what, Action<JsonNode> record)
+    {
+        var path = Path.Combine(modelDir, "model.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        record(manifest["metrics"]!);
+        Manifest.Write(path, manifest);
+        Console.WriteLine($"wrote metrics.{what} to {path}");
     }
 
     private static void PrintTest(OrtModel ort, string images, string labels)

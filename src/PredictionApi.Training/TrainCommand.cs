@@ -125,10 +125,8 @@ internal static class TrainCommand
             Console.WriteLine("robustness (validation digits, rendered as uploads, through the service's preprocessing):");
             var robustness = Robustness.Evaluate(ort, validation, options.Seed);
             Robustness.Print(robustness);
-            metrics["robustness_validation"] = Robustness.ToJson(robustness);
             var unfamiliar = Robustness.UnfamiliarThreshold(robustness);
-            metrics["unfamiliar_below_top_probability"] = unfamiliar;
-            metrics["unfamiliar_share_of_validation_renderings"] = Robustness.ShareBelow([.. robustness.SelectMany(r => r.TopProbabilities)], unfamiliar);
+            Robustness.Record(metrics, robustness, unfamiliar);
             if (nonDigitsPath is not null) metrics["non_digit_top_probability"] = NonDigitSummary(ort, nonDigitsPath, temperature, unfamiliar);
         }
         else

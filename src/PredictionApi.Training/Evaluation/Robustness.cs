@@ -65,6 +65,14 @@ internal static class Robustness
 
     public static double ShareBelow(float[] top, float threshold) => Math.Round(top.Count(t => t < threshold) / (double)top.Length, 4);
 
+    /// <summary>Records the digit renderings' table and the unfamiliar threshold in a manifest's metrics.</summary>
+    public static void Record(JsonNode metrics, IReadOnlyList<RenderingResult> renderings, float unfamiliar)
+    {
+        metrics["robustness_validation"] = ToJson(renderings);
+        metrics["unfamiliar_below_top_probability"] = unfamiliar;
+        metrics["unfamiliar_share_of_validation_renderings"] = ShareBelow([.. renderings.SelectMany(r => r.TopProbabilities)], unfamiliar);
+    }
+
     /// <summary>Images that are not digits (an IDX file), each prepared as the service prepares a PNG of it.</summary>
     public static Dataset LoadNonDigits(string path, int limit = int.MaxValue)
     {

@@ -42,7 +42,8 @@ internal static class EdgeInk
             return false;
         }
 
-        var band = Math.Max(1, Math.Min(width, height) / 16);
+        // The sides' bands are the ring the ground was fitted to.
+        var band = Ground.RingDepth(width, height);
         var labels = Scratch<int>.Rent(length);
         var stack = Scratch<int>.Rent(length);
         try

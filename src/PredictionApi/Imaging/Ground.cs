@@ -24,26 +24,72 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
     /// </summary>
     public static Ground Fit(ReadOnlySpan<float> gray, int width, int height)
     {
-        var ring = Math.Max(1, Math.Min(width, height) / 16);
-        var ground = Robust(gray, width, height, ring);
-        for (var pass = 0; pass < 3; pass++)
+        var buffer = Scratch<RingSample>.Rent(RingSize(width, height));
+        try
         {
-            var refined = Refine(gray, width, height, ring, ground);
-            var settled = Math.Abs(refined.Level - ground.Level) < 0.01f && Math.Abs(refined.SlopeX - ground.SlopeX) < 1e-5f
-                && Math.Abs(refined.SlopeY - ground.SlopeY) < 1e-5f;
-            ground = refined;
-            if (settled)
+            var ring = Sample(gray, width, height, buffer);
+            var ground = Robust(ring);
+            for (var pass = 0; pass < 3; pass++)
             {
-                break;
+                var refined = Refine(ring, ground);
+                var settled = Math.Abs(refined.Level - ground.Level) < 0.01f && Math.Abs(refined.SlopeX - ground.SlopeX) < 1e-5f
+                    && Math.Abs(refined.SlopeY - ground.SlopeY) < 1e-5f;
+                ground = refined;
+                if (settled)
+                {
+                    break;
+                }
+            }
+
+            return ground;
+        }
+        finally
+        {
+            Scratch<RingSample>.Return(buffer);
+        }
+    }
+
+    /// <summary>Depth of the ring along a picture's edges where the ground is looked for, in pixels.</summary>
+    public static int RingDepth(int width, int height) => Math.Max(1, Math.Min(width, height) / 16);
+
+    /// <summary>The plane's value at a pixel.</summary>
+    public float At(int x, int y, int width, int height) => At(x - (width - 1) / 2f, y - (height - 1) / 2f);
+
+    /// <summary>The plane's value at an offset from the picture's centre.</summary>
+    private float At(float dx, float dy) => Level + SlopeX * dx + SlopeY * dy;
+
+    /// <summary>At least as many samples as <see cref="Sample"/> takes from a picture of this size.</summary>
+    private static int RingSize(int width, int height)
+    {
+        var ring = RingDepth(width, height);
+        var step = Step(ring);
+        // A row between the top and bottom bands gives at most both side bands' depth of samples; the rows within the
+        // top and bottom bands, at most that many, give a whole row each.
+        var acrossBands = 2 * ((ring + step - 1) / step);
+        return acrossBands * ((width + step - 1) / step + (height + step - 1) / step);
+    }
+
+    /// <summary>
+    /// The ring's pixels (every <see cref="Step"/>th row and column of it), each with its offset from the centre and its
+    /// cell, taken once for all the passes of the fit.
+    /// </summary>
+    private static ReadOnlySpan<RingSample> Sample(ReadOnlySpan<float> gray, int width, int height, RingSample[] buffer)
+    {
+        var ring = RingDepth(width, height);
+        var step = Step(ring);
+        var (midX, midY) = ((width - 1) / 2f, (height - 1) / 2f);
+        var count = 0;
+        for (var y = 0; y < height; y += step)
+        {
+            var edgeRow = EdgeRow(y, height, ring);
+            for (var x = 0; x < width; x = Next(x, edgeRow, width, ring, step))
+            {
+                buffer[count++] = new(x - midX, y - midY, gray[y * width + x], Cell(x, y, width, height, ring));
             }
         }
 
-        return ground;
+        return buffer.AsSpan(0, count);
     }
-
-    /// <summary>The plane's value at a pixel.</summary>
-    public float At(int x, int y, int width, int height) =>
-        Level + SlopeX * (x - (width - 1) / 2f) + SlopeY * (y - (height - 1) / 2f);
 
     /// <summary>Whether row <paramref name="y"/> lies wholly in the ring.</summary>
     private static bool EdgeRow(int y, int height, int ring) => y < ring || y >= height - ring;
@@ -66,7 +112,7 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
     /// beyond the page or a stroke can spoil a few cells, and then that plane ignores them. Its spread is the median
     /// deviation of the ring's pixels from it.
     /// </summary>
-    private static Ground Robust(ReadOnlySpan<float> gray, int width, int height, int ring)
+    private static Ground Robust(ReadOnlySpan<RingSample> ring)
     {
         const int cells = 4 * CellsPerSide;
         Span<int> levels = stackalloc int[cells * 256];
@@ -77,19 +123,13 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
         counts.Clear();
         sumX.Clear();
         sumY.Clear();
-        var (midX, midY) = ((width - 1) / 2.0, (height - 1) / 2.0);
-        var step = Step(ring);
-        for (var y = 0; y < height; y += step)
+        foreach (var sample in ring)
         {
-            var edgeRow = EdgeRow(y, height, ring);
-            for (var x = 0; x < width; x = Next(x, edgeRow, width, ring, step))
-            {
-                var c = Cell(x, y, width, height, ring);
-                levels[c * 256 + Math.Clamp((int)gray[y * width + x], 0, 255)]++;
-                counts[c]++;
-                sumX[c] += x - midX;
-                sumY[c] += y - midY;
-            }
+            var c = sample.Cell;
+            levels[c * 256 + Math.Clamp((int)sample.Value, 0, 255)]++;
+            counts[c]++;
+            sumX[c] += sample.Dx;
+            sumY[c] += sample.Dy;
         }
 
         Span<double> cx = stackalloc double[cells];
@@ -100,7 +140,7 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
         {
             if (counts[c] > 0)
             {
-                (cx[used], cy[used], cv[used]) = (sumX[c] / counts[c], sumY[c] / counts[c], Median(levels.Slice(c * 256, 256), counts[c]) + 0.5);
+                (cx[used], cy[used], cv[used]) = (sumX[c] / counts[c], sumY[c] / counts[c], LevelHistogram.Median(levels.Slice(c * 256, 256), counts[c]) + 0.5);
                 used++;
             }
         }
@@ -127,7 +167,7 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
             }
         }
 
-        return best with { Spread = Deviation(gray, width, height, ring, best) };
+        return best with { Spread = Deviation(ring, best) };
     }
 
     /// <summary>The cell of a ring pixel: along the top band, the bottom band, then the left and right ones.</summary>
@@ -184,52 +224,30 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
         return (agree, miss);
     }
 
-    private static int Median(ReadOnlySpan<int> counts, long n)
-    {
-        long seen = 0;
-        for (var v = 0; v < counts.Length; v++)
-        {
-            seen += counts[v];
-            if (2 * seen >= n)
-            {
-                return v;
-            }
-        }
-
-        return counts.Length - 1;
-    }
-
     /// <summary>The least-squares plane through the ring pixels near <paramref name="previous"/>, and their spread around it.</summary>
-    private static Ground Refine(ReadOnlySpan<float> gray, int width, int height, int ring, Ground previous)
+    private static Ground Refine(ReadOnlySpan<RingSample> ring, Ground previous)
     {
         var tolerance = Math.Max(MinTolerance, Tolerance * previous.Spread);
-        var (midX, midY) = ((width - 1) / 2.0, (height - 1) / 2.0);
         // Normal equations of v = a + b*dx + c*dy.
         double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sv = 0, sxv = 0, syv = 0;
-        var step = Step(ring);
-        for (var y = 0; y < height; y += step)
+        foreach (var sample in ring)
         {
-            var dy = y - midY;
-            var edgeRow = EdgeRow(y, height, ring);
-            for (var x = 0; x < width; x = Next(x, edgeRow, width, ring, step))
+            var v = sample.Value;
+            if (Math.Abs(v - previous.At(sample.Dx, sample.Dy)) > tolerance)
             {
-                var v = gray[y * width + x];
-                if (Math.Abs(v - previous.At(x, y, width, height)) > tolerance)
-                {
-                    continue;
-                }
-
-                var dx = x - midX;
-                n++;
-                sx += dx;
-                sy += dy;
-                sxx += dx * dx;
-                syy += dy * dy;
-                sxy += dx * dy;
-                sv += v;
-                sxv += dx * v;
-                syv += dy * v;
+                continue;
             }
+
+            double dx = sample.Dx, dy = sample.Dy;
+            n++;
+            sx += dx;
+            sy += dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+            sxy += dx * dy;
+            sv += v;
+            sxv += dx * v;
+            syv += dy * v;
         }
 
         if (n == 0)
@@ -253,27 +271,20 @@ internal readonly record struct Ground(float Level, float SlopeX, float SlopeY, 
         // The spread is measured over the whole ring, robustly: what does not lie on the plane is a minority of the
         // ring, and must not widen the tolerance of the next pass.
         var plane = new Ground((float)a, (float)b, (float)c, 0);
-        return plane with { Spread = Deviation(gray, width, height, ring, plane) };
+        return plane with { Spread = Deviation(ring, plane) };
     }
 
     /// <summary>The median deviation of the ring's pixels from a plane (in half-level steps), as a standard deviation.</summary>
-    private static float Deviation(ReadOnlySpan<float> gray, int width, int height, int ring, Ground plane)
+    private static float Deviation(ReadOnlySpan<RingSample> ring, Ground plane)
     {
         Span<int> deviations = stackalloc int[512];
         deviations.Clear();
-        long count = 0;
-        var step = Step(ring);
-        for (var y = 0; y < height; y += step)
+        foreach (var sample in ring)
         {
-            var edgeRow = EdgeRow(y, height, ring);
-            for (var x = 0; x < width; x = Next(x, edgeRow, width, ring, step))
-            {
-                deviations[(int)Math.Min(511, 2 * Math.Abs(gray[y * width + x] - plane.At(x, y, width, height)))]++;
-                count++;
-            }
+            deviations[(int)Math.Min(511, 2 * Math.Abs(sample.Value - plane.At(sample.Dx, sample.Dy)))]++;
         }
 
         // 1.4826 turns a median absolute deviation into a normal distribution's standard deviation.
-        return 1.4826f * (Median(deviations, count) + 0.5f) / 2;
+        return 1.4826f * (LevelHistogram.Median(deviations, ring.Length) + 0.5f) / 2;
     }
 }

@@ -116,17 +116,7 @@ internal static class RuledLines
             counts[Math.Clamp((int)plane[n * lineStride + j * alongStride], 0, 255)]++;
         }
 
-        var seen = 0;
-        for (var v = 0; v < 256; v++)
-        {
-            seen += counts[v];
-            if (2 * seen >= along)
-            {
-                return v;
-            }
-        }
-
-        return 255;
+        return LevelHistogram.Median(counts, along);
     }
 
     private static void Lower(Span<float> plane, int n, float by, int along, int lineStride, int alongStride)

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
-using PredictionApi.Imaging;
 
 namespace PredictionApi.Tests.Imaging;
 
@@ -16,13 +14,6 @@ public sealed class HandwritingPhotoTests
 
     // Every profile before these cases were handled read at most 58 % of any of them right.
     private const double Bar = 0.95;
-
-    private static readonly ImagePreprocessor Preprocessor = new(Options.Create(new ImagingOptions()));
-
-    private static readonly InputSpec MnistSpec = new()
-    {
-        Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist,
-    };
 
     private static readonly HandwritingStyle Photo = new()
     {
@@ -76,34 +67,21 @@ public sealed class HandwritingPhotoTests
     /// <summary>Share of the pictures classified as labelled: every 61st test digit, each drawn with its own seed.</summary>
     private static double Accuracy(HandwritingStyle style)
     {
-        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 };
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
         using var session = new InferenceSession(Path.Combine(RepoPaths.Models, "mnist", "model.onnx"), options);
         var right = 0;
         Parallel.For(0, Count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
         {
             var index = i * 61;
-            var tensor = new float[MnistSpec.TensorLength];
-            Preprocessor.Preprocess(HandwritingPhotos.Render(Mnist.Images.Image(index), style, index + 7), MnistSpec, tensor);
+            var tensor = MnistInput.Prepare(HandwritingPhotos.Render(Mnist.Images.Image(index), style, index + 7));
             using var runOptions = new RunOptions();
             using var input = OrtValue.CreateTensorValueFromMemory(tensor, [1, 1, 28, 28]);
-            using var outputs = session.Run(runOptions, [MnistSpec.Name], [input], session.OutputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            if (scores.IndexOf(Max(scores)) == Mnist.Labels[index])
+            using var outputs = session.Run(runOptions, [MnistInput.Spec.Name], [input], session.OutputNames);
+            if (OfflineModel.ArgMax(outputs[0].GetTensorDataAsSpan<float>()) == Mnist.Labels[index])
             {
                 Interlocked.Increment(ref right);
             }
         });
         return right / (double)Count;
-    }
-
-    private static float Max(ReadOnlySpan<float> values)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var v in values)
-        {
-            max = Math.Max(max, v);
-        }
-
-        return max;
     }
 }

@@ -83,11 +83,7 @@ public sealed class JpegScanTests
     public void AJpegWithoutItsEndMarkerDecodesToTheSameTensorAsTheWholeFile()
     {
         // The decoder calls such a file incomplete; it is given the marker, so the pixels are the whole file's.
-        var preprocessor = new ImagePreprocessor(Microsoft.Extensions.Options.Options.Create(new ImagingOptions()));
-        var spec = new InputSpec { Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist };
-        var (whole, cut) = (new float[spec.TensorLength], new float[spec.TensorLength]);
-        preprocessor.Preprocess(Seven224, spec, whole);
-        preprocessor.Preprocess(Seven224[..^2], spec, cut);
+        var (whole, cut) = (MnistInput.Prepare(Seven224), MnistInput.Prepare(Seven224[..^2]));
         Assert.Equal(whole, cut);
         Assert.Contains(whole, v => v > 0.5f);
     }

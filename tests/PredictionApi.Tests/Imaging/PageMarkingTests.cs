@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Options;
-using PredictionApi.Imaging;
-
 namespace PredictionApi.Tests.Imaging;
 
 /// <summary>
@@ -10,13 +7,6 @@ namespace PredictionApi.Tests.Imaging;
 /// </summary>
 public sealed class PageMarkingTests
 {
-    private static readonly ImagePreprocessor Preprocessor = new(Options.Create(new ImagingOptions()));
-
-    private static readonly InputSpec MnistSpec = new()
-    {
-        Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist,
-    };
-
     [Theory]
     [InlineData(100)]
     [InlineData(800)] // the ground is fitted to a sample of the ring on large pictures
@@ -32,7 +22,7 @@ public sealed class PageMarkingTests
             }
         }
 
-        Assert.Equal(Run(size, size, plain), Run(size, size, framed));
+        Assert.Equal(MnistInput.Prepare(TestImages.PngGray8(size, size, plain)), MnistInput.Prepare(TestImages.PngGray8(size, size, framed)));
     }
 
     [Fact]
@@ -41,8 +31,8 @@ public sealed class PageMarkingTests
         // Grey lines every 20 rows of a 200x200 page, crossing the bar: the bar alone is fitted to 20 pixels high.
         var plain = TestImages.DarkBarOnWhite(200, 200, 80, 40, 60, 120);
         var lined = plain.Select((v, i) => i / 200 % 20 < 2 && v == 255 ? (byte)160 : v).ToArray();
-        Assert.Equal(InkBox(Run(200, 200, plain)), InkBox(Run(200, 200, lined)));
-        Assert.Equal((9, 4, 10, 20), InkBox(Run(200, 200, lined)));
+        Assert.Equal(InkBox(MnistInput.Prepare(TestImages.PngGray8(200, 200, plain))), InkBox(MnistInput.Prepare(TestImages.PngGray8(200, 200, lined))));
+        Assert.Equal((9, 4, 10, 20), InkBox(MnistInput.Prepare(TestImages.PngGray8(200, 200, lined))));
     }
 
     [Theory]
@@ -63,7 +53,7 @@ public sealed class PageMarkingTests
             }
         }
 
-        var tensor = Run(size, size, seven);
+        var tensor = MnistInput.Prepare(TestImages.PngGray8(size, size, seven));
         // Kept, the bar is the widest row of the result's top half; cleared, only the stem's few pixels would be there.
         var widest = Enumerable.Range(0, 14).Max(y => Enumerable.Range(0, 28).Count(x => tensor[y * 28 + x] > 0.5f));
         Assert.True(widest >= 12, $"the widest row of the top half has {widest} pixels of ink");
@@ -75,12 +65,5 @@ public sealed class PageMarkingTests
         var ink = Enumerable.Range(0, 28 * 28).Where(i => tensor[i] > 0.5f).ToArray();
         var (xs, ys) = (ink.Select(i => i % 28).ToArray(), ink.Select(i => i / 28).ToArray());
         return (xs.Min(), ys.Min(), xs.Max() - xs.Min() + 1, ys.Max() - ys.Min() + 1);
-    }
-
-    private static float[] Run(int width, int height, byte[] pixels)
-    {
-        var tensor = new float[MnistSpec.TensorLength];
-        Preprocessor.Preprocess(TestImages.PngGray8(width, height, pixels), MnistSpec, tensor);
-        return tensor;
     }
 }

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using Microsoft.Extensions.Options;
 using PredictionApi.Imaging;
 
 namespace PredictionApi.Tests.Imaging;
@@ -10,20 +9,6 @@ namespace PredictionApi.Tests.Imaging;
 /// </summary>
 public sealed class PngChunksTests
 {
-    private static readonly ImagePreprocessor Preprocessor = new(Options.Create(new ImagingOptions()));
-
-    private static readonly InputSpec MnistSpec = new()
-    {
-        Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist,
-    };
-
-    private static float[] Run(byte[] file)
-    {
-        var tensor = new float[MnistSpec.TensorLength];
-        Preprocessor.Preprocess(file, MnistSpec, tensor);
-        return tensor;
-    }
-
     public static TheoryData<string, byte[]> Metadata()
     {
         var text = new byte[1 << 20];
@@ -51,7 +36,7 @@ public sealed class PngChunksTests
 
         using var essential = PngChunks.Essential(tagged);
         Assert.Equal(plain, essential.ToArray());
-        Assert.Equal(Run(plain), Run(tagged));
+        Assert.Equal(MnistInput.Prepare(plain), MnistInput.Prepare(tagged));
     }
 
     [Fact]
@@ -71,7 +56,7 @@ public sealed class PngChunksTests
     {
         var png = TestImages.Png(28, 28, 8, 0, 1, Mnist.Images.Image(0), ("CRTc", [1, 2, 3]));
 
-        var e = Assert.Throws<ImageRejectedException>(() => Run(png));
+        var e = Assert.Throws<ImageRejectedException>(() => MnistInput.Prepare(png));
         Assert.Equal(400, e.Status);
         Assert.Contains("'CRTc'", e.Message);
         Assert.Contains("critical", e.Message);
@@ -86,7 +71,7 @@ public sealed class PngChunksTests
         // Written before IDAT: the decoder would have buffered it whole, like a text chunk.
         var png = TestImages.Png(28, 28, 8, 0, 1, Mnist.Images.Image(0), (type, new byte[length]));
 
-        var e = Assert.Throws<ImageRejectedException>(() => Run(png));
+        var e = Assert.Throws<ImageRejectedException>(() => MnistInput.Prepare(png));
         Assert.Equal(400, e.Status);
         Assert.Contains($"'{type}' chunk has an impossible length ({length} bytes)", e.Message);
     }
@@ -95,7 +80,7 @@ public sealed class PngChunksTests
     public void AnUnknownAncillaryChunkWithTheSameNameInLowerCaseIsIgnored()
     {
         var png = TestImages.Png(28, 28, 8, 0, 1, Mnist.Images.Image(0), ("cRTc", [1, 2, 3]));
-        Assert.Equal(Run(Mnist.Png(0)), Run(png));
+        Assert.Equal(MnistInput.Prepare(Mnist.Png(0)), MnistInput.Prepare(png));
     }
 
     private static byte[] Deflate(byte[] data)

@@ -9,11 +9,6 @@ public sealed class PreprocessingTests
 {
     private static readonly ImagePreprocessor Preprocessor = new(Options.Create(new ImagingOptions()));
 
-    private static readonly InputSpec MnistSpec = new()
-    {
-        Name = "input", Layout = TensorLayout.NCHW, Height = 28, Width = 28, Channels = 1, Profile = PreprocessProfile.Mnist,
-    };
-
     private static float[] Run(byte[] file, InputSpec spec)
     {
         var tensor = new float[spec.TensorLength];
@@ -27,7 +22,7 @@ public sealed class PreprocessingTests
         for (var i = 0; i < 20; i++)
         {
             var expected = Mnist.Images.Image(i).ToArray().Select(p => p / 255f).ToArray();
-            Assert.Equal(expected, Run(Mnist.Png(i), MnistSpec));
+            Assert.Equal(expected, Run(Mnist.Png(i), MnistInput.Spec));
         }
     }
 
@@ -37,7 +32,7 @@ public sealed class PreprocessingTests
         // 100x100 white canvas with a black 30x60 bar: ink box 30x60 -> fitted 10x20 (20/60 scale),
         // centre of mass (5, 10) -> placed at left 14 - 5 = 9, top 14 - 10 = 4.
         var file = TestImages.PngGray8(100, 100, TestImages.DarkBarOnWhite(100, 100, 40, 20, 30, 60));
-        var tensor = Run(file, MnistSpec);
+        var tensor = Run(file, MnistInput.Spec);
 
         for (var y = 0; y < 28; y++)
         {
@@ -54,7 +49,7 @@ public sealed class PreprocessingTests
     {
         var dark = TestImages.DarkBarOnWhite(90, 120, 30, 25, 12, 70);
         var light = dark.Select(p => (byte)(255 - p)).ToArray();
-        Assert.Equal(Run(TestImages.PngGray8(90, 120, dark), MnistSpec), Run(TestImages.PngGray8(90, 120, light), MnistSpec));
+        Assert.Equal(Run(TestImages.PngGray8(90, 120, dark), MnistInput.Spec), Run(TestImages.PngGray8(90, 120, light), MnistInput.Spec));
     }
 
     [Fact]
@@ -69,27 +64,27 @@ public sealed class PreprocessingTests
             rgba[i * 4 + 3] = (byte)(gray[i] == 0 ? 255 : 0);
         }
 
-        Assert.Equal(Run(TestImages.PngGray8(64, 64, gray), MnistSpec), Run(TestImages.PngRgba(64, 64, rgba), MnistSpec));
+        Assert.Equal(Run(TestImages.PngGray8(64, 64, gray), MnistInput.Spec), Run(TestImages.PngRgba(64, 64, rgba), MnistInput.Spec));
         // Dropping alpha would have left a black square with nothing to find.
-        Assert.True(Run(TestImages.PngRgba(64, 64, rgba), MnistSpec).Max() > 0.99f);
+        Assert.True(Run(TestImages.PngRgba(64, 64, rgba), MnistInput.Spec).Max() > 0.99f);
     }
 
     [Fact]
     public void SixteenBitGifBmpAndLosslessWebpDecodeToTheSamePixels()
     {
         var pixels = Mnist.Images.Image(3).ToArray();
-        var expected = Run(Mnist.Png(3), MnistSpec);
-        Assert.Equal(expected, Run(TestImages.PngGray16(28, 28, pixels.Select(p => (ushort)(p * 257)).ToArray()), MnistSpec));
-        Assert.Equal(expected, Run(TestImages.BmpGray(28, 28, pixels), MnistSpec));
-        Assert.Equal(expected, Run(TestImages.GifGray(28, 28, pixels), MnistSpec));
-        Assert.Equal(expected, Run(TestImages.SkiaEncodeGray(28, 28, pixels, SKEncodedImageFormat.Webp), MnistSpec));
+        var expected = Run(Mnist.Png(3), MnistInput.Spec);
+        Assert.Equal(expected, Run(TestImages.PngGray16(28, 28, pixels.Select(p => (ushort)(p * 257)).ToArray()), MnistInput.Spec));
+        Assert.Equal(expected, Run(TestImages.BmpGray(28, 28, pixels), MnistInput.Spec));
+        Assert.Equal(expected, Run(TestImages.GifGray(28, 28, pixels), MnistInput.Spec));
+        Assert.Equal(expected, Run(TestImages.SkiaEncodeGray(28, 28, pixels, SKEncodedImageFormat.Webp), MnistInput.Spec));
     }
 
     [Fact]
     public void AJpegComesCloseToItsSourcePixels()
     {
         var pixels = Mnist.Images.Image(8).ToArray();
-        var tensor = Run(TestImages.SkiaEncodeGray(28, 28, pixels, SKEncodedImageFormat.Jpeg, 95), MnistSpec);
+        var tensor = Run(TestImages.SkiaEncodeGray(28, 28, pixels, SKEncodedImageFormat.Jpeg, 95), MnistInput.Spec);
         var error = tensor.Zip(pixels, (t, p) => Math.Abs(t - p / 255f)).Average();
         Assert.True(error < 0.03, $"mean error {error}");
     }
@@ -99,7 +94,7 @@ public sealed class PreprocessingTests
     {
         var first = Mnist.Images.Image(0).ToArray();
         var second = Mnist.Images.Image(1).ToArray();
-        var tensor = Run(TestImages.GifGray(28, 28, first, second), MnistSpec);
+        var tensor = Run(TestImages.GifGray(28, 28, first, second), MnistInput.Spec);
         Assert.Equal(first.Select(p => p / 255f), tensor);
     }
 
@@ -107,7 +102,7 @@ public sealed class PreprocessingTests
     public void ABlankImageGivesABlankTensor()
     {
         var white = Enumerable.Repeat((byte)255, 50 * 50).ToArray();
-        Assert.All(Run(TestImages.PngGray8(50, 50, white), MnistSpec), v => Assert.Equal(0f, v));
+        Assert.All(Run(TestImages.PngGray8(50, 50, white), MnistInput.Spec), v => Assert.Equal(0f, v));
     }
 
     [Fact]
@@ -165,11 +160,11 @@ public sealed class PreprocessingTests
     public void TheDeclaredSizeIsCheckedAgainstTheCapBeforeDecoding()
     {
         var small = new ImagePreprocessor(Options.Create(new ImagingOptions { MaxPixels = 100 }));
-        var e = Assert.Throws<ImageRejectedException>(() => small.Preprocess(TestImages.PngGray8(11, 10, new byte[110]), MnistSpec, new float[784]));
+        var e = Assert.Throws<ImageRejectedException>(() => small.Preprocess(TestImages.PngGray8(11, 10, new byte[110]), MnistInput.Spec, new float[784]));
         Assert.Equal(400, e.Status);
         // A limit this small is said in pixels, not as "0 megapixels".
         Assert.Contains("11x10 pixels (110 pixels); the limit is 100 pixels", e.Message);
-        small.Preprocess(TestImages.PngGray8(10, 10, new byte[100]), MnistSpec, new float[784]);
+        small.Preprocess(TestImages.PngGray8(10, 10, new byte[100]), MnistInput.Spec, new float[784]);
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
 
 namespace PredictionApi.Tests.Inference;
 
@@ -36,7 +35,7 @@ public sealed class FashionModelTests : IAsyncLifetime
     [FashionFact]
     public async Task TestImagesInTheirOwnFormAreClassifiedAsOfflineOnnxRuntimeDoes()
     {
-        var offline = OfflinePredictions();
+        var offline = OfflineModel.Predictions("fashion", FashionMnist.Images, Count);
         var api = await ClassifyAsync(i => FashionMnist.Png(i), "t10k");
 
         var disagreements = Enumerable.Range(0, Count).Where(i => api[i] != offline[i]).ToList();
@@ -84,41 +83,4 @@ public sealed class FashionModelTests : IAsyncLifetime
 
     private static double Accuracy(int[] predicted) =>
         Enumerable.Range(0, Count).Count(i => predicted[i] == FashionMnist.Labels[i]) / (double)Count;
-
-    /// <summary>argmax of models/fashion on pixel / 255, one image per run, as a user of ONNX Runtime would do it.</summary>
-    private static int[] OfflinePredictions()
-    {
-        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 };
-        using var session = new InferenceSession(Path.Combine(RepoPaths.Models, "fashion", "model.onnx"), options);
-        using var runOptions = new RunOptions();
-        var inputName = session.InputMetadata.Keys.First();
-        var result = new int[Count];
-        var pixels = new float[28 * 28];
-        for (var i = 0; i < Count; i++)
-        {
-            var image = FashionMnist.Images.Image(i);
-            for (var p = 0; p < pixels.Length; p++)
-            {
-                pixels[p] = image[p] / 255f;
-            }
-
-            using var input = OrtValue.CreateTensorValueFromMemory(pixels, [1, 1, 28, 28]);
-            using var outputs = session.Run(runOptions, [inputName], [input], session.OutputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            result[i] = scores.IndexOf(Max(scores));
-        }
-
-        return result;
-    }
-
-    private static float Max(ReadOnlySpan<float> values)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var v in values)
-        {
-            max = Math.Max(max, v);
-        }
-
-        return max;
-    }
 }

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
-using Microsoft.ML.OnnxRuntime;
 using Npgsql;
 
 namespace PredictionApi.Tests.Predictions;
@@ -21,7 +20,7 @@ public sealed class EndToEndAccuracyTests
     {
         var images = Mnist.Images;
         var labels = Mnist.Labels;
-        var offline = OfflinePredictions(images);
+        var offline = OfflineModel.Predictions("mnist", images, Count);
 
         var database = await TestPostgres.CreateDatabaseAsync("e2e");
         await using var drop = new DropDatabase(database);
@@ -55,43 +54,6 @@ public sealed class EndToEndAccuracyTests
             Assert.Equal(offline[i], row.LikelyClass);
             Assert.Equal(Mnist.Png(i), Convert.FromBase64String(row.Data));
         }
-    }
-
-    /// <summary>argmax of the model's output on pixel / 255, one image per run, as a user of ONNX Runtime would do it.</summary>
-    private static int[] OfflinePredictions(PredictionApi.Mnist.IdxImages images)
-    {
-        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 };
-        using var session = new InferenceSession(Path.Combine(RepoPaths.Models, "mnist", "model.onnx"), options);
-        using var runOptions = new RunOptions();
-        var inputName = session.InputMetadata.Keys.First();
-        var result = new int[Count];
-        var pixels = new float[28 * 28];
-        for (var i = 0; i < Count; i++)
-        {
-            var image = images.Image(i);
-            for (var p = 0; p < pixels.Length; p++)
-            {
-                pixels[p] = image[p] / 255f;
-            }
-
-            using var input = OrtValue.CreateTensorValueFromMemory(pixels, [1, 1, 28, 28]);
-            using var outputs = session.Run(runOptions, [inputName], [input], session.OutputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            result[i] = scores.IndexOf(TensorMax(scores));
-        }
-
-        return result;
-    }
-
-    private static float TensorMax(ReadOnlySpan<float> values)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var v in values)
-        {
-            max = Math.Max(max, v);
-        }
-
-        return max;
     }
 
     private sealed class DropDatabase(string connectionString) : IAsyncDisposable
